@@ -1,0 +1,91 @@
+"""Amazon Cognito: sign-in with a password, and verification of the ID tokens it issues."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jwt
+
+from chalicelib.domain.errors import NotSignedIn
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
+
+
+class Claims(dict[str, Any]):
+    @property
+    def user_id(self) -> str:
+        return str(self["cognito:username"])
+
+    @property
+    def org_id(self) -> str:
+        return str(self.get("custom:org_id", ""))
+
+    @property
+    def groups(self) -> list[str]:
+        return list(self.get("cognito:groups", []))
+
+
+class TokenVerifier:
+    """Checks signature, issuer, audience, expiry and token use ourselves: chalice local checks none."""
+
+    def __init__(self, issuer: str, audience: str, jwks_url: str, jwks_file: str | None = None) -> None:
+        self._issuer = issuer
+        self._audience = audience
+        self._keys: jwt.PyJWKSet | None = None
+        self._jwks_file = jwks_file
+        self._client = None if jwks_file else jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600)
+
+    def _signing_key(self, token: str) -> Any:
+        if self._client is not None:
+            return self._client.get_signing_key_from_jwt(token).key
+        if self._keys is None:
+            assert self._jwks_file is not None
+            raw = Path(self._jwks_file).read_bytes()
+            if self._jwks_file.endswith(".gz"):
+                raw = gzip.decompress(raw)
+            self._keys = jwt.PyJWKSet.from_dict(json.loads(raw))
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in self._keys.keys:
+            if key.key_id == kid:
+                return key.key
+        raise jwt.InvalidTokenError("unknown signing key")
+
+    def verify(self, token: str) -> Claims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._signing_key(token),
+                algorithms=["RS256"],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iss", "aud", "token_use"]},
+            )
+        except (jwt.PyJWTError, ValueError) as error:
+            raise NotSignedIn("Sign in again: the token is not valid.") from error
+        if claims.get("token_use") != "id":
+            raise NotSignedIn("Sign in with an ID token.")
+        return Claims(claims)
+
+
+class SignInService:
+    def __init__(self, client: CognitoIdentityProviderClient, app_client_id: str) -> None:
+        self._client = client
+        self._app_client_id = app_client_id
+
+    def sign_in(self, username: str, password: str) -> dict[str, Any]:
+        try:
+            response = self._client.initiate_auth(
+                ClientId=self._app_client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": username, "PASSWORD": password},
+            )
+        except (self._client.exceptions.NotAuthorizedException, self._client.exceptions.UserNotFoundException) as error:
+            raise NotSignedIn("Wrong username or password.") from error
+        result = response.get("AuthenticationResult")
+        if not result:
+            raise NotSignedIn("This account must set a new password before signing in.")
+        return {"id_token": result["IdToken"], "expires_in": result["ExpiresIn"]}

@@ -1,0 +1,39 @@
+"""The order workflow in Step Functions: start it, hand it a decision."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+class TaskClosed(Exception):
+    """The workflow no longer waits for this task (it timed out or was already answered)."""
+
+
+class Workflow:
+    def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
+        self._client = client
+        self._arn = state_machine_arn
+
+    def start(self, order_id: str, execution_input: dict[str, Any]) -> None:
+        """Starts the order's execution, named after the order, so a second start starts nothing."""
+        try:
+            self._client.start_execution(
+                stateMachineArn=self._arn, name=order_id, input=json.dumps(execution_input, sort_keys=True)
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+
+    def deliver(self, task_token: str, output: dict[str, Any]) -> None:
+        try:
+            self._client.send_task_success(taskToken=task_token, output=json.dumps(output))
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
+                raise TaskClosed(error.response["Error"]["Code"]) from error
+            raise

@@ -1,0 +1,1 @@
+"""The business rules of DOMAIN.md: plain Python and pydantic, no AWS."""

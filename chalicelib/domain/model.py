@@ -1,0 +1,341 @@
+"""Catalogue, directory and order: the nouns of DOMAIN.md Flow 2 and the rules that bind them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import AlreadyDone, InvalidRequest, NotAllowed, StepOutOfOrder
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "Administrator"
+    ORDERER = "Orderer"
+    ATTESTER = "Attester"
+    AGENT_CASE_HANDLER = "AgentCaseHandler"
+    CUSTOMER_SERVICE = "CustomerService"
+
+
+class OrganisationKind(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    PROVIDER = "provider"
+
+
+class Flow(StrEnum):
+    DIRECT = "direct"
+    VIA_AGENT = "via_agent"
+
+
+class Step(StrEnum):
+    AGENT_APPROVAL = "agent_approval"
+    AGENT_ATTESTATION = "agent_attestation"
+    CUSTOMER_ATTESTATION = "customer_attestation"
+
+    @property
+    def is_attestation(self) -> bool:
+        # R-ORD-4: attestation is a signature; agent approval is a review, not a signature.
+        return self is not Step.AGENT_APPROVAL
+
+    @property
+    def involves_agent(self) -> bool:
+        return self in (Step.AGENT_APPROVAL, Step.AGENT_ATTESTATION)
+
+
+# R-ORD-2: the chain of each flow, in order; nothing skipped, nothing repeated.
+CHAINS: dict[Flow, tuple[Step, ...]] = {
+    Flow.VIA_AGENT: (Step.AGENT_APPROVAL, Step.AGENT_ATTESTATION, Step.CUSTOMER_ATTESTATION),
+    Flow.DIRECT: (Step.CUSTOMER_ATTESTATION,),
+}
+
+
+class OrderStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    NEEDS_ATTENTION = "needs_attention"
+
+    @property
+    def is_final(self) -> bool:
+        return self is not OrderStatus.IN_PROGRESS
+
+
+class SigningMethod(StrEnum):
+    SMS_ONE_TIME_CODE = "sms_one_time_code"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=False, extra="forbid")
+
+
+# --- catalogue -----------------------------------------------------------------------------------
+
+
+class DeclarationQuestion(Model):
+    question_id: str
+    text: str
+
+
+class Offering(Model):
+    offering_id: str
+    service_id: str
+    service_name: str
+    name: str
+    flow: Flow
+    start_up_fee: int = Field(ge=0, description="SEK, charged once per order (R-ORD-1)")
+    price_per_care_unit: int = Field(ge=0, description="SEK per care unit (R-ORD-1)")
+    declaration_questions: list[DeclarationQuestion] = Field(default_factory=list)
+
+
+class Agent(Model):
+    """A system vendor customers connect through, and the source (journal) systems it supports."""
+
+    org_id: str
+    name: str
+    source_systems: list[str]
+
+
+class Catalogue(Model):
+    version: int
+    agreement_version: int = Field(description="The current customer agreement everyone must sign (R-ONB-1)")
+    offerings: list[Offering]
+    agents: list[Agent]
+
+    def offering(self, offering_id: str) -> Offering:
+        for offering in self.offerings:
+            if offering.offering_id == offering_id:
+                return offering
+        raise InvalidRequest("No such offering in the catalogue.", field="offering_id")
+
+    def agent(self, org_id: str) -> Agent:
+        for agent in self.agents:
+            if agent.org_id == org_id:
+                return agent
+        raise InvalidRequest("No such agent in the catalogue.", field="agent_org_id")
+
+
+# --- directory -----------------------------------------------------------------------------------
+
+
+class InvoiceDetails(Model):
+    address: str
+    reference: str
+
+
+class SavedInvoiceDetails(InvoiceDetails):
+    invoice_id: str
+
+
+class Organisation(Model):
+    org_id: str
+    name: str
+    kind: OrganisationKind
+    signed_agreement_version: int | None = None
+    serves_customers: list[str] = Field(default_factory=list, description="agents only: customer org ids")
+    invoice_details: list[SavedInvoiceDetails] = Field(default_factory=list)
+
+    def has_signed(self, current_version: int) -> bool:
+        # R-ONB-1: an agreement under an older model does not count.
+        return self.signed_agreement_version == current_version
+
+    def saved_invoice(self, invoice_id: str) -> SavedInvoiceDetails:
+        for saved in self.invoice_details:
+            if saved.invoice_id == invoice_id:
+                return saved
+        raise InvalidRequest("No such saved invoice address for this organisation.", field="invoice.invoice_id")
+
+
+class User(Model):
+    user_id: str
+    org_id: str
+    name: str
+    email: str
+    phone: str | None = None
+    roles: list[Role] = Field(default_factory=list)
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+
+# --- orders --------------------------------------------------------------------------------------
+
+
+class Price(Model):
+    """R-ORD-1: every order carries a start-up fee, so one order for all care units is cheapest."""
+
+    start_up_fee: int
+    price_per_care_unit: int
+    care_unit_count: int
+    total: int
+
+    @classmethod
+    def for_offering(cls, offering: Offering, care_unit_count: int) -> Price:
+        return cls(
+            start_up_fee=offering.start_up_fee,
+            price_per_care_unit=offering.price_per_care_unit,
+            care_unit_count=care_unit_count,
+            total=offering.start_up_fee + offering.price_per_care_unit * care_unit_count,
+        )
+
+
+class HistoryEvent(Model):
+    """One line of an order's history (R-ORD-8): who did what, when, with which signing method."""
+
+    at: datetime
+    action: str
+    actor_id: str
+    actor_name: str
+    step: Step | None = None
+    signing_method: SigningMethod | None = None
+    note: str | None = None
+
+
+class AgentReview(Model):
+    """What the agent's case handler adds when approving (seed 002 step 2)."""
+
+    declaration_accepted: bool
+    invoice: InvoiceDetails
+    attester_id: str
+    handler_id: str
+
+
+SYSTEM = ("system", "Order workflow")
+
+
+class Order(Model):
+    order_id: str
+    number: str
+    flow: Flow
+    status: OrderStatus = OrderStatus.IN_PROGRESS
+    current_step: Step | None = None
+    completed_steps: list[Step] = Field(default_factory=list)
+    customer_org_id: str
+    customer_name: str
+    orderer_id: str
+    orderer_name: str
+    attester_id: str
+    offering: Offering
+    care_units: list[str]
+    source_system: str | None = None
+    agent_org_id: str | None = None
+    agent_name: str | None = None
+    declarations: dict[str, bool]
+    invoice: InvoiceDetails
+    price: Price
+    agent_review: AgentReview | None = None
+    outcome_reason: str | None = None
+    case_number: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def chain(self) -> tuple[Step, ...]:
+        return CHAINS[self.flow]
+
+    def next_step(self) -> Step | None:
+        remaining = [step for step in self.chain if step not in self.completed_steps]
+        return remaining[0] if remaining else None
+
+    def _require_in_progress(self) -> None:
+        if self.status.is_final:
+            raise AlreadyDone(f"The order has already ended ({self.status.value}).")
+
+    def open_step(self, step: Step, now: datetime) -> HistoryEvent | None:
+        """Opens `step` for a decision. Re-opening the step already open (a retried task) is allowed."""
+        self._require_in_progress()
+        if self.current_step is step:
+            return None
+        # R-ORD-2: only the next step of this order's chain may open.
+        if step is not self.next_step() or self.current_step is not None:
+            raise StepOutOfOrder(f"{step.value} cannot start now; the order waits for {self.next_step()}.")
+        self.current_step = step
+        self.updated_at = now
+        return HistoryEvent(at=now, action="step_opened", step=step, actor_id=SYSTEM[0], actor_name=SYSTEM[1])
+
+    def decide(
+        self,
+        step: Step,
+        *,
+        actor: User,
+        approve: bool,
+        reason: str | None,
+        now: datetime,
+        signing_method: SigningMethod | None,
+        agent_review: AgentReview | None = None,
+    ) -> HistoryEvent:
+        self._require_in_progress()
+        if self.current_step is not step:
+            raise AlreadyDone("This step has already been decided.")
+        if step.is_attestation and signing_method is None:
+            raise NotAllowed("Attestation needs a signature with a one-time code.", field="one_time_code")
+        self.current_step = None
+        self.updated_at = now
+        if approve:
+            self.completed_steps.append(step)
+            if step is Step.AGENT_APPROVAL:
+                if agent_review is None:
+                    raise InvalidRequest("Agent approval needs the agent's review.", field="agent_review")
+                self.agent_review = agent_review
+            action = "approved"
+        else:
+            # R-ORD-3: a rejection or cancellation at any step ends the order.
+            self.status = OrderStatus.CANCELLED if step.is_attestation else OrderStatus.REJECTED
+            self.outcome_reason = reason
+            action = "cancelled" if step.is_attestation else "rejected"
+        return HistoryEvent(
+            at=now,
+            action=action,
+            step=step,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            signing_method=signing_method,
+            note=reason,
+        )
+
+    def time_out(self, now: datetime) -> HistoryEvent | None:
+        """The open step got no decision in time (R-ORD-3). None when the order had already ended."""
+        if self.status.is_final:
+            return None
+        step = self.current_step
+        self.status = OrderStatus.TIMED_OUT
+        self.current_step = None
+        self.updated_at = now
+        self.outcome_reason = f"No decision on {step.value if step else 'the order'} within the time limit."
+        return HistoryEvent(
+            at=now,
+            action="timed_out",
+            step=step,
+            actor_id=SYSTEM[0],
+            actor_name=SYSTEM[1],
+            note=self.outcome_reason,
+        )
+
+    def complete(self, case_number: str, now: datetime) -> HistoryEvent | None:
+        """Case creation after the whole chain. None when the case already exists (a retried task)."""
+        if self.status is OrderStatus.COMPLETED and self.case_number == case_number:
+            return None
+        self._require_in_progress()
+        if self.next_step() is not None or self.current_step is not None:
+            raise StepOutOfOrder("A case can only be created once every step of the chain is approved.")
+        self.status = OrderStatus.COMPLETED
+        self.case_number = case_number
+        self.updated_at = now
+        return HistoryEvent(at=now, action="case_created", actor_id=SYSTEM[0], actor_name=SYSTEM[1], note=case_number)
+
+    def needs_attention(self, error: str, now: datetime) -> HistoryEvent | None:
+        if self.status is OrderStatus.NEEDS_ATTENTION:
+            return None
+        if self.status.is_final:
+            return None
+        self.status = OrderStatus.NEEDS_ATTENTION
+        self.current_step = None
+        self.updated_at = now
+        return HistoryEvent(at=now, action="needs_attention", actor_id=SYSTEM[0], actor_name=SYSTEM[1], note=error)
+
+    @property
+    def agent_took_part(self) -> bool:
+        return self.flow is Flow.VIA_AGENT

@@ -1,0 +1,83 @@
+"""Requests in, responses out: body parsing and the one mapping from error types to HTTP statuses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from chalice.app import Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.domain import errors
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+STATUS: dict[type[Exception], int] = {
+    errors.InvalidRequest: 422,
+    errors.NotSignedIn: 401,
+    errors.NotAllowed: 403,
+    errors.NotFound: 404,
+    errors.AlreadyDone: 409,
+    errors.StepOutOfOrder: 409,
+    errors.Expired: 410,
+    errors.TooManyAttempts: 429,
+}
+
+JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, problems: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems
+
+
+def parse(model: type[ModelT], raw_body: bytes | str | None) -> ModelT:
+    """Validates a JSON body against `model`; every problem is reported with its field and reason."""
+    if not raw_body:
+        raise BadRequest("The request needs a JSON body.", [{"field": "body", "reason": "missing"}])
+    try:
+        document = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body is not valid JSON.", [{"field": "body", "reason": "not JSON"}]) from None
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        problems = [
+            {"field": ".".join(str(part) for part in problem["loc"]) or "body", "reason": problem["msg"]}
+            for problem in error.errors(include_url=False, include_input=False)
+        ]
+        raise BadRequest("Some fields are missing or wrong.", problems) from None
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    merged: dict[str, str | list[str]] = {**JSON_HEADERS, **(headers or {})}
+    return Response(body=json.dumps(body, default=str), status_code=status, headers=merged)
+
+
+def error_response(error: Exception) -> Response | None:
+    """The JSON error for a known failure, or None for an unexpected one."""
+    if isinstance(error, BadRequest):
+        return json_response({"message": error.message, "errors": error.problems}, 400)
+    if isinstance(error, errors.DomainError):
+        status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
+        problems = [{"field": error.field, "reason": error.message}] if error.field else []
+        return json_response({"message": error.message, "errors": problems}, status)
+    if isinstance(error, IdempotencyValidationError):
+        return json_response(
+            {
+                "message": "This Idempotency-Key was already used for a different order.",
+                "errors": [{"field": "Idempotency-Key", "reason": "reused with another body"}],
+            },
+            422,
+        )
+    if isinstance(error, IdempotencyAlreadyInProgressError):
+        return json_response(
+            {"message": "The same order is being submitted right now; try again shortly.", "errors": []}, 409
+        )
+    return None

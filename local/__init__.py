@@ -1,0 +1,1 @@
+"""The local product: embedded AWS, demo data and the outbox. Never shipped to Lambda."""
