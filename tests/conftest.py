@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,18 +18,33 @@ from app import app
 from chalicelib.bootstrap import container
 from local import demo
 from local.embedded_aws import EmbeddedAws, embedded_aws
+from local.run import seed_demo, serving
 
 LINK = re.compile(r'href="(?P<url>https?://[^"]+/approvals/(?P<id>[A-Za-z0-9_-]+))"')
 CODE = re.compile(r"\b(?P<code>\d{6})\b")
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="session")
 def aws() -> Iterator[EmbeddedAws]:
-    with embedded_aws(app) as stack:
-        container.cache_clear()
-        demo.seed(container().table, stack.client("cognito-idp"), stack.user_pool_id)
+    """One embedded AWS for the session; e-mail links point at the port `served` listens on."""
+    with embedded_aws(app, base_url=f"http://127.0.0.1:{free_port()}") as stack:
+        seed_demo(stack)
         yield stack
     container.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def served(aws: EmbeddedAws) -> Iterator[str]:
+    """The product over real HTTP (pages, API, outbox), as `make run` serves it. Yields its base URL."""
+    base_url = aws.environment["PUBLIC_BASE_URL"]
+    with serving(aws, "127.0.0.1", int(base_url.rsplit(":", 1)[1])):
+        yield base_url
 
 
 @pytest.fixture(scope="session")
