@@ -1,0 +1,111 @@
+"""R-ORD-3: a rejection, a cancellation or a timeout at any step ends the order and tells why; a step that
+keeps failing calls operations in."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import agent_review, direct_order, via_agent_order
+
+
+def order_of(person, order_id):
+    return person.get(f"/api/orders/{order_id}").body["order"]
+
+
+def test_agent_rejection_ends_the_order_and_tells_the_orderer_and_agent_why(person, aws):
+    olivia, hanna, hugo = person("olivia.orderer"), person("hanna.handler"), person("hugo.handler")
+    order_id = olivia.submit(via_agent_order()).body["order_id"]
+    approval_id = hanna.approval_link("review order")
+    rejected = hanna.post(
+        f"/api/approvals/{approval_id}/decision",
+        {"decision": "reject", "reason": "The care units are not our customers'."},
+    )
+    assert rejected.status == 200, rejected.body
+
+    assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+    told = olivia.next_email("has ended")
+    assert "The care units are not our customers" in told["body"]
+    assert "Hanna Handler" in told["body"]
+    hugo.next_email("has ended")  # the agent took part, so the agent is told too
+    order = order_of(olivia, order_id)
+    assert order["status"] == "rejected"
+    assert order["outcome_reason"] == "The care units are not our customers'."
+    assert hugo.get("/api/pending").body["pending"] == [] or all(
+        p["order_id"] != order_id for p in hugo.get("/api/pending").body["pending"]
+    )
+
+
+def test_agent_attester_cancelling_ends_the_order(person, aws):
+    olivia, hanna, alva = person("olivia.orderer"), person("hanna.handler"), person("alva.attester")
+    order_id = olivia.submit(via_agent_order()).body["order_id"]
+    hanna.post(
+        f"/api/approvals/{hanna.approval_link('review order')}/decision",
+        {"decision": "approve", "agent_review": agent_review()},
+    )
+    cancelled = alva.attest(alva.approval_link("attest order"), "reject", "Invoice reference is wrong.")
+    assert cancelled.status == 200, cancelled.body
+
+    assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+    assert "Invoice reference is wrong." in olivia.next_email("has ended")["body"]
+    hanna.next_email("has ended")
+    assert order_of(olivia, order_id)["status"] == "cancelled"
+
+
+def test_customer_attester_cancelling_ends_the_order_and_no_case_is_created(person, aws):
+    olivia, adam = person("olivia.orderer"), person("adam.attester")
+    order_id = olivia.submit(direct_order()).body["order_id"]
+    assert adam.attest(adam.approval_link("attest order"), "reject", "We ordered this already.").status == 200
+
+    assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+    assert "We ordered this already." in olivia.next_email("has ended")["body"]
+    order = order_of(olivia, order_id)
+    assert order["status"] == "cancelled" and order["case_number"] is None
+    assert all(case["order_id"] != order_id for case in person("kim.service").get("/api/cases").body["cases"])
+
+
+def test_a_step_without_a_decision_times_out_and_the_orderer_is_told(person, aws, short_decision_timeout):
+    olivia, hanna = person("olivia.orderer"), person("hanna.handler")
+    order_id = olivia.submit(via_agent_order()).body["order_id"]
+    approval_id = hanna.approval_link("review order")
+
+    assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+    assert "within the time limit" in olivia.next_email("has ended")["body"]
+    order = order_of(olivia, order_id)
+    assert order["status"] == "timed_out"
+
+    # The link has expired with its step: a clear answer, and the decision changes nothing.
+    assert hanna.get(f"/api/approvals/{approval_id}").body["state"] == "expired"
+    late = hanna.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "agent_review": agent_review()})
+    assert late.status == 410
+    assert order_of(olivia, order_id)["status"] == "timed_out"
+
+
+@pytest.mark.parametrize("failing", ["create_case"])
+def test_a_task_that_keeps_failing_calls_operations_in(person, aws, failing):
+    olivia, adam = person("olivia.orderer"), person("adam.attester")
+    order_id = olivia.submit(direct_order()).body["order_id"]
+    approval_id = adam.approval_link("attest order")
+    aws.dispatcher.failures[failing] = 10  # more than the state machine's retries
+    try:
+        assert adam.attest(approval_id).status == 200
+        execution = aws.wait_for_execution(order_id, timeout=30)
+    finally:
+        aws.dispatcher.failures.pop(failing, None)
+
+    assert execution["status"] == "FAILED"
+    operations = [m for m in aws.sent_emails() if "operations@provider.example" in m["to"]]
+    assert any(order_id in m["body"] for m in operations)
+    assert order_of(olivia, order_id)["status"] == "needs_attention"
+
+
+def test_a_transient_task_failure_is_retried_and_the_order_completes(person, aws):
+    olivia, adam = person("olivia.orderer"), person("adam.attester")
+    order_id = olivia.submit(direct_order()).body["order_id"]
+    approval_id = adam.approval_link("attest order")
+    aws.dispatcher.failures["create_case"] = 1
+    try:
+        assert adam.attest(approval_id).status == 200
+        assert aws.wait_for_execution(order_id, timeout=30)["status"] == "SUCCEEDED"
+    finally:
+        aws.dispatcher.failures.pop("create_case", None)
+    assert order_of(olivia, order_id)["status"] == "completed"
