@@ -1,0 +1,188 @@
+"""Links and signatures: opening changes nothing, deciding is single-use and only the assignee's, attestation
+needs a fresh one-time code (R-ORD-4, R-ORD-5), and the task token is never shown to anyone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import agent_review, direct_order, via_agent_order
+
+
+@pytest.fixture
+def agent_approval(person):
+    """A via-agent order waiting for its agent approval: (order id, approval id, hanna)."""
+    olivia, hanna = person("olivia.orderer"), person("hanna.handler")
+    order_id = olivia.submit(via_agent_order()).body["order_id"]
+    return order_id, hanna.approval_link("review order"), hanna
+
+
+@pytest.fixture
+def customer_attestation(person):
+    """A direct order waiting for Adam's attestation: (order id, approval id, adam)."""
+    olivia, adam = person("olivia.orderer"), person("adam.attester")
+    order_id = olivia.submit(direct_order()).body["order_id"]
+    return order_id, adam.approval_link("attest order"), adam
+
+
+def history_actions(person, order_id):
+    return [event["action"] for event in person.get(f"/api/orders/{order_id}").body["history"]]
+
+
+def test_opening_a_link_changes_nothing(agent_approval, person, aws):
+    order_id, approval_id, hanna = agent_approval
+    before = history_actions(hanna, order_id)
+    for _ in range(3):  # a mail scanner, a preview, the person
+        assert hanna.get(f"/api/approvals/{approval_id}").status == 200
+        assert hanna.http.request("GET", f"/approvals/{approval_id}", headers={}).status_code == 200
+    assert history_actions(hanna, order_id) == before
+    assert aws.execution(order_id)["status"] == "RUNNING"
+    assert hanna.get(f"/api/approvals/{approval_id}").body["state"] == "open"
+
+
+def test_the_page_behind_a_link_shows_nothing_without_sign_in(agent_approval, http):
+    _, approval_id, _ = agent_approval
+    page = http.request("GET", f"/approvals/{approval_id}", headers={})
+    assert page.status_code == 200 and b"RITM" not in page.body  # the order is fetched only when signed in
+    assert http.request("GET", f"/api/approvals/{approval_id}", headers={}).status_code == 401
+
+
+def test_a_double_click_on_a_decision_decides_once(agent_approval, person, aws):
+    order_id, approval_id, hanna = agent_approval
+    decision = {"decision": "approve", "agent_review": agent_review()}
+    first = hanna.post(f"/api/approvals/{approval_id}/decision", decision)
+    second = hanna.post(f"/api/approvals/{approval_id}/decision", decision)
+    assert first.status == 200
+    assert second.status == 409
+    assert "already been decided" in second.body["message"]
+    assert history_actions(hanna, order_id).count("approved") == 1
+    person("alva.attester")  # the next step opens exactly once
+    events = [e for e in hanna.get(f"/api/orders/{order_id}").body["history"] if e["action"] == "step_opened"]
+    assert [e["step"] for e in events] == ["agent_approval", "agent_attestation"]
+
+
+def test_a_replayed_link_after_the_decision_gets_a_clear_answer(agent_approval, person):
+    order_id, approval_id, hanna = agent_approval
+    hanna.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "agent_review": agent_review()})
+    hugo = person("hugo.handler")
+    assert hugo.get(f"/api/approvals/{approval_id}").body["state"] == "decided"
+    replay = hugo.post(f"/api/approvals/{approval_id}/decision", {"decision": "reject", "reason": "Too late"})
+    assert replay.status == 409
+    assert hugo.get(f"/api/orders/{order_id}").body["order"]["status"] == "in_progress"
+
+
+def test_only_the_assignee_may_open_or_decide(agent_approval, person):
+    _, approval_id, _ = agent_approval
+    for outsider in ("olivia.orderer", "adam.attester", "alva.attester", "erik.handler"):
+        intruder = person(outsider)
+        assert intruder.get(f"/api/approvals/{approval_id}").status == 403
+        refused = intruder.post(f"/api/approvals/{approval_id}/decision", {"decision": "reject", "reason": "No"})
+        assert refused.status == 403, outsider
+        assert "someone else" in refused.body["message"]
+    # R-ORD-5: for agent approval, any case handler of that agent may decide.
+    assert person("hugo.handler").get(f"/api/approvals/{approval_id}").status == 200
+
+
+def test_an_unknown_or_malformed_link_is_refused_clearly(person):
+    hanna = person("hanna.handler")
+    assert hanna.get("/api/approvals/" + "A" * 32).status == 404
+    assert hanna.get("/api/approvals/not-a-link").status == 422
+    assert hanna.post("/api/approvals/" + "B" * 32 + "/decision", {"decision": "approve"}).status == 404
+
+
+def test_the_agent_attester_must_be_an_attester_of_the_agent(agent_approval):
+    _, approval_id, hanna = agent_approval
+    for wrong in ("adam.attester", "hugo.handler", "nobody.at.all"):
+        response = hanna.post(
+            f"/api/approvals/{approval_id}/decision",
+            {"decision": "approve", "agent_review": agent_review(attester_id=wrong)},
+        )
+        assert response.status == 422
+        assert response.body["errors"][0]["field"] == "agent_review.attester_id"
+    missing = hanna.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve"})
+    assert missing.status == 422 and missing.body["errors"][0]["field"] == "agent_review"
+
+
+def test_attestation_needs_a_fresh_one_time_code(customer_attestation, aws):
+    """R-ORD-4: signed in is not enough; a code sent at the moment of attesting signs."""
+    order_id, approval_id, adam = customer_attestation
+    no_code = adam.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve"})
+    assert no_code.status == 422 and no_code.body["errors"][0]["field"] == "one_time_code"
+    never_sent = adam.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "one_time_code": "123456"})
+    assert never_sent.status == 422 and "Ask for a one-time code" in never_sent.body["message"]
+
+    old_code = adam.sign_with_code(approval_id)
+    new_code = adam.sign_with_code(approval_id)  # a new code replaces the old one
+    if old_code != new_code:
+        stale = adam.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "one_time_code": old_code})
+        assert stale.status == 422
+    signed = adam.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "one_time_code": new_code})
+    assert signed.status == 200
+    assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+
+
+def test_wrong_codes_are_counted_and_then_refused(customer_attestation):
+    order_id, approval_id, adam = customer_attestation
+    code = adam.sign_with_code(approval_id)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    answers = [
+        adam.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "one_time_code": wrong})
+        for _ in range(5)
+    ]
+    assert [a.status for a in answers] == [422, 422, 422, 422, 422]
+    assert "4 attempt(s) left" in answers[0].body["message"]
+    # Attempts are used up: even the right code no longer signs; a new code must be asked for.
+    exhausted = adam.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "one_time_code": code})
+    assert exhausted.status == 429
+    assert adam.get(f"/api/orders/{order_id}").body["order"]["status"] == "in_progress"
+    assert adam.attest(approval_id).status == 200
+
+
+def test_agent_approval_needs_no_code_and_a_code_cannot_be_sent_for_it(agent_approval):
+    _, approval_id, hanna = agent_approval
+    assert hanna.get(f"/api/approvals/{approval_id}").body["needs_one_time_code"] is False
+    assert hanna.post(f"/api/approvals/{approval_id}/code").status == 422
+
+
+def test_an_attester_who_is_also_the_orderer_must_still_sign(person, aws):
+    """R-ORD-4, seed 002: being signed in as the orderer does not attest."""
+    ada = person("ada.admin")
+    order_id = ada.submit(direct_order(attester_id="ada.admin")).body["order_id"]
+    approval_id = ada.approval_link("attest order")
+    assert ada.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve"}).status == 422
+    assert ada.attest(approval_id).status == 200
+    assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
+
+
+def test_the_task_token_never_reaches_a_link_a_mail_a_page_or_a_response(agent_approval, aws, capfd):
+    order_id, approval_id, hanna = agent_approval
+    history = aws.client("stepfunctions").get_execution_history(executionArn=aws.execution(order_id)["executionArn"])[
+        "events"
+    ]
+    tokens = {
+        json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]["task_token"]
+        for e in history
+        if "taskScheduledEventDetails" in e
+    }
+    assert tokens
+    seen = json.dumps(aws.sent_emails()) + json.dumps(aws.sent_sms())
+    seen += json.dumps(hanna.get(f"/api/approvals/{approval_id}").body)
+    seen += json.dumps(hanna.get(f"/api/orders/{order_id}").body)
+    seen += hanna.http.request("GET", f"/approvals/{approval_id}", headers={}).body.decode()
+    hanna.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "agent_review": agent_review()})
+    logs = capfd.readouterr()
+    for token in tokens:
+        assert token not in seen
+        assert token not in logs.out + logs.err
+        assert token not in approval_id
+
+
+def test_one_time_codes_and_links_never_reach_the_logs(customer_attestation, capfd):
+    _, approval_id, adam = customer_attestation
+    adam.attest(approval_id)
+    logs = capfd.readouterr()
+    code = adam.latest_code(0)
+    assert approval_id not in logs.out + logs.err
+    assert f'"{code}"' not in logs.out + logs.err and f" {code} " not in logs.out + logs.err
+    assert adam.phone not in logs.out + logs.err

@@ -1,0 +1,154 @@
+"""Malformed and hostile input on every endpoint: a 4xx with the field and the reason, never a 500."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.conftest import direct_order
+
+APPROVAL = "C" * 32
+ORDER = "0" * 32
+
+BODIES: list[tuple[str, bytes]] = [
+    ("empty", b""),
+    ("not json", b"{not json"),
+    ("json array", b"[1, 2, 3]"),
+    ("json string", b'"approve"'),
+    ("null", b"null"),
+    ("binary", b"\xff\xfe\x00\x01"),
+    ("huge number", b'{"care_units": {"count": 1e400}}'),
+    ("deep nesting", b'{"a":' * 200 + b"1" + b"}" * 200),
+    ("unknown field", b'{"decision": "approve", "is_admin": true}'),
+    ("script", b'{"decision": "<script>alert(1)</script>", "reason": "<img src=x onerror=alert(1)>"}'),
+]
+
+WRITE_ENDPOINTS = [
+    "/api/session",
+    "/api/orders",
+    f"/api/approvals/{APPROVAL}/decision",
+]
+
+
+@pytest.mark.parametrize("path", WRITE_ENDPOINTS)
+@pytest.mark.parametrize(("label", "raw"), BODIES, ids=[label for label, _ in BODIES])
+def test_malformed_bodies_get_a_4xx_naming_what_is_wrong(person, path, label, raw):
+    olivia = person("olivia.orderer")
+    response = olivia.request("POST", path, raw=raw, headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert 400 <= response.status < 500, (label, response.status, response.body)
+    assert isinstance(response.body, dict) and response.body["message"]
+    if response.status == 400:
+        assert response.body["errors"] and all({"field", "reason"} <= set(e) for e in response.body["errors"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"care_units": {"count": 2, "names": ["Only one"]}}, "care_units"),
+        ({"care_units": {"count": 0, "names": []}}, "care_units.count"),
+        ({"care_units": {"count": 2, "names": ["Same", "same"]}}, "care_units"),
+        ({"care_units": {"count": "many", "names": ["A"]}}, "care_units.count"),
+        ({"care_units": {"count": 1, "names": ["x" * 201]}}, "care_units.names.0"),
+        ({"offering_id": "../../etc/passwd"}, "offering_id"),
+        ({"offering_id": "no-such-offering"}, "offering_id"),
+        ({"attester_id": "robert'); DROP TABLE orders;--"}, "attester_id"),
+        ({"terms_accepted": False}, "terms_accepted"),
+        ({"invoice": {"kind": "new", "address": "", "reference": "R"}}, "invoice.new.address"),
+        ({"invoice": {"kind": "stolen", "invoice_id": "x"}}, "invoice"),
+        ({"declarations": {"personal-data": "yes please"}}, "declarations.personal-data"),
+        ({"extra": "field"}, "extra"),
+    ],
+)
+def test_wrong_order_fields_are_named(person, changes, field):
+    response = person("olivia.orderer").submit(direct_order(**changes))
+    assert response.status in (400, 422), response.body
+    fields = [error["field"] for error in response.body["errors"]]
+    assert field in fields, fields
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"decision": "maybe"}, "decision"),
+        ({"decision": "reject"}, "body"),
+        ({"decision": "reject", "reason": "   "}, "reason"),
+        ({"decision": "approve", "one_time_code": "12ab56"}, "one_time_code"),
+        ({"decision": "approve", "agent_review": {"declaration_accepted": False}}, "agent_review.declaration_accepted"),
+    ],
+)
+def test_wrong_decision_fields_are_named(person, body, field):
+    response = person("hanna.handler").post(f"/api/approvals/{APPROVAL}/decision", body)
+    assert response.status == 400, response.body
+    assert field in [error["field"] for error in response.body["errors"]]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/me",
+        "/api/catalogue",
+        "/api/orders",
+        f"/api/orders/{ORDER}",
+        "/api/pending",
+        "/api/agent/queue",
+        "/api/cases",
+        f"/api/approvals/{APPROVAL}",
+    ],
+)
+def test_reads_need_a_valid_sign_in(http, person, path):
+    assert http.request("GET", path, headers={}).status_code == 401
+    forged = person("olivia.orderer").token[:-4] + "AAAA"
+    assert http.request("GET", path, headers={"Authorization": f"Bearer {forged}"}).status_code == 403
+    assert http.request("GET", path, headers={"Authorization": "Bearer not.a.token"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/orders", f"/api/approvals/{APPROVAL}/code", f"/api/approvals/{APPROVAL}/decision"]
+)
+def test_writes_need_a_valid_sign_in(http, path):
+    assert http.request("POST", path, headers={"Content-Type": "application/json"}, body=b"{}").status_code == 401
+
+
+def test_a_token_for_another_app_client_is_refused(person, aws, http):
+    cognito = aws.client("cognito-idp")
+    other = cognito.create_user_pool_client(
+        UserPoolId=aws.user_pool_id, ClientName="other", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+    )["UserPoolClient"]
+    token = cognito.initiate_auth(
+        ClientId=other["ClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "olivia.orderer", "PASSWORD": "Demo-pass-2026"},
+    )["AuthenticationResult"]["IdToken"]
+    assert http.request("GET", "/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+
+
+def test_an_access_token_is_not_an_id_token(aws, http):
+    tokens = aws.client("cognito-idp").initiate_auth(
+        ClientId=aws.app_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "olivia.orderer", "PASSWORD": "Demo-pass-2026"},
+    )["AuthenticationResult"]
+    assert (
+        http.request("GET", "/api/me", headers={"Authorization": f"Bearer {tokens['AccessToken']}"}).status_code == 403
+    )
+
+
+def test_a_wrong_password_is_a_401_with_a_message(http):
+    response = http.request(
+        "POST",
+        "/api/session",
+        headers={"Content-Type": "application/json"},
+        body=b'{"username": "olivia.orderer", "password": "guess"}',
+    )
+    assert response.status_code == 401
+    assert b"Wrong username or password" in response.body
+
+
+def test_odd_paths_and_parameters_get_a_4xx(person):
+    olivia = person("olivia.orderer")
+    assert olivia.get("/api/orders?scope=everyone").status == 400
+    assert olivia.get("/api/orders/not-an-id").status == 400
+    assert olivia.get(f"/api/orders/{ORDER}").status == 404
+    assert olivia.get("/api/approvals/%3Cscript%3E").status == 422
+    assert olivia.get("/assets/../../app.py").status in (403, 404)
