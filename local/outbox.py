@@ -15,7 +15,7 @@ from local.embedded_aws import EmbeddedAws
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
-_HTML = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+_HTML: dict[str, str | list[str]] = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 
 
 def outbox_blueprint(aws: EmbeddedAws) -> Blueprint:
