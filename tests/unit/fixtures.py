@@ -1,0 +1,87 @@
+"""In-memory catalogue and directory for domain tests: no AWS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.domain.commands import PlaceOrder
+from chalicelib.domain.model import (
+    Agent,
+    Catalogue,
+    DeclarationQuestion,
+    Flow,
+    Offering,
+    Order,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
+from chalicelib.domain.ordering import place_order
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+CATALOGUE = Catalogue(
+    version=1,
+    agreement_version=2,
+    offerings=[
+        Offering(
+            offering_id="via",
+            service_id="webcert",
+            service_name="Webcert",
+            name="Webcert via agent",
+            flow=Flow.VIA_AGENT,
+            start_up_fee=12000,
+            price_per_care_unit=1500,
+            declaration_questions=[DeclarationQuestion(question_id="q1", text="We promise.")],
+        ),
+        Offering(
+            offering_id="direct",
+            service_id="webcert",
+            service_name="Webcert",
+            name="Webcert direct",
+            flow=Flow.DIRECT,
+            start_up_fee=8000,
+            price_per_care_unit=900,
+        ),
+    ],
+    agents=[Agent(org_id="agent", name="CGM", source_systems=["CGM J4"])],
+)
+CUSTOMER = Organisation(org_id="customer", name="Region", kind=OrganisationKind.CUSTOMER, signed_agreement_version=2)
+AGENT = Organisation(org_id="agent", name="CGM", kind=OrganisationKind.AGENT, serves_customers=["customer"])
+ORDERER = User(user_id="orderer", org_id="customer", name="Olivia", email="o@x", roles=[Role.ORDERER])
+ATTESTER = User(user_id="attester", org_id="customer", name="Adam", email="a@x", roles=[Role.ATTESTER])
+HANDLER = User(user_id="handler", org_id="agent", name="Hanna", email="h@x", roles=[Role.AGENT_CASE_HANDLER])
+AGENT_ATTESTER = User(user_id="agent-attester", org_id="agent", name="Alva", email="al@x", roles=[Role.ATTESTER])
+
+
+def command(**changes: Any) -> PlaceOrder:
+    fields: dict[str, Any] = {
+        "offering_id": "via",
+        "care_units": {"count": 2, "names": ["North", "South"]},
+        "source_system": "CGM J4",
+        "agent_org_id": "agent",
+        "declarations": {"q1": True},
+        "invoice": {"kind": "new", "address": "Box 1", "reference": "R1"},
+        "attester_id": "attester",
+        "terms_accepted": True,
+    }
+    fields.update(changes)
+    return PlaceOrder.model_validate(fields)
+
+
+def placed(**kwargs: Any) -> Order:
+    arguments: dict[str, Any] = {
+        "catalogue": CATALOGUE,
+        "orderer": ORDERER,
+        "customer": CUSTOMER,
+        "attester": ATTESTER,
+        "agent_organisation": AGENT,
+        "order_id": "o1",
+        "number": lambda: "RITM0000001",
+        "now": NOW,
+    }
+    cmd = kwargs.pop("cmd", None) or command()
+    arguments.update(kwargs)
+    return place_order(cmd, **arguments)[0]

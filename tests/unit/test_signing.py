@@ -1,0 +1,61 @@
+"""Approval links and one-time codes (R-ORD-4, R-ORD-5), without AWS."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.domain.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
+from chalicelib.domain.model import Step
+from chalicelib.domain.signing import Approval, ApprovalStatus, CodeChallenge, approval_key, new_approval_id
+
+from .fixtures import NOW
+
+
+def test_approval_ids_are_random_long_and_stored_only_as_a_hash():
+    ids = {new_approval_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) >= 32 for i in ids)  # 192 bits, base64url
+    some = ids.pop()
+    assert approval_key(some) != some and len(approval_key(some)) == 64
+
+
+def test_a_code_is_six_digits_stored_salted_and_checked_in_constant_time():
+    challenge, code = CodeChallenge.issue(NOW, timedelta(minutes=5))
+    assert len(code) == 6 and code.isdigit()
+    assert code not in challenge.model_dump_json()
+    assert challenge.check(code, NOW, max_attempts=5)
+    assert not challenge.check(f"{(int(code) + 1) % 1_000_000:06d}", NOW, max_attempts=5)
+
+
+def test_a_code_expires_and_attempts_run_out():
+    challenge, code = CodeChallenge.issue(NOW, timedelta(minutes=5))
+    with pytest.raises(Expired):
+        challenge.check(code, NOW + timedelta(minutes=5), max_attempts=5)
+    challenge.attempts = 5
+    with pytest.raises(TooManyAttempts):
+        challenge.check(code, NOW, max_attempts=5)
+
+
+def test_an_approval_is_for_its_assignees_and_only_while_open():
+    approval = Approval(
+        key="k",
+        order_id="o",
+        step=Step.CUSTOMER_ATTESTATION,
+        assignees=["adam"],
+        created_at=NOW,
+        expires_at=NOW + timedelta(days=7),
+    )
+    approval.require_assignee("adam")
+    with pytest.raises(NotAllowed):
+        approval.require_assignee("olivia")
+    approval.require_open(NOW)
+    with pytest.raises(Expired):
+        approval.require_open(NOW + timedelta(days=7))
+    approval.status = ApprovalStatus.DECIDED
+    with pytest.raises(AlreadyDone):
+        approval.require_open(NOW)
+    approval.status = ApprovalStatus.SUPERSEDED
+    with pytest.raises(Expired):
+        approval.require_open(NOW)
