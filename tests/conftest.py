@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import re
 import socket
 import time
@@ -16,6 +18,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.bootstrap import container
+from chalicelib.observability import logger
 from local import demo
 from local.embedded_aws import EmbeddedAws, embedded_aws
 from local.run import seed_demo, serving
@@ -196,6 +199,32 @@ def agent_review(attester_id: str = "alva.attester") -> dict[str, Any]:
         "invoice_reference": "CGM-123",
         "attester_id": attester_id,
     }
+
+
+class Logs:
+    """What the Powertools logger writes, as the JSON lines it writes them."""
+
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def logs() -> Iterator[Logs]:
+    captured = Logs()
+    handler = logging.StreamHandler(captured.stream)
+    handler.setFormatter(logger.registered_formatter)
+    standard = logging.getLogger(logger.service)
+    standard.addHandler(handler)
+    yield captured
+    standard.removeHandler(handler)
 
 
 @pytest.fixture
