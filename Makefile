@@ -32,7 +32,7 @@ test: $(VENV)/.installed browser
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app.py chalicelib local tests bench
+	$(BIN)/mypy app.py chalicelib local scripts tests bench
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format .

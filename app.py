@@ -19,9 +19,9 @@ from chalicelib.adapters.table import ConcurrentChange
 from chalicelib.bootstrap import container
 from chalicelib.domain.commands import Decide, PlaceOrder, SignIn
 from chalicelib.domain.errors import DomainError, InvalidRequest, NotSignedIn
-from chalicelib.domain.model import Order, Step, User
+from chalicelib.domain.model import Order, Role, Step, User
 from chalicelib.http import BadRequest, error_response, json_response, parse
-from chalicelib.observability import logger, metrics, tracer
+from chalicelib.observability import logger, metrics, publish_metrics, tracer
 
 # One logger: Powertools'. Chalice's own would share its name ("service-orders"), so it adds none.
 app = Chalice(app_name="service-orders", configure_logs=False)
@@ -53,8 +53,7 @@ def http_observability(event: Request, get_response: Callable[[Request], Respons
         with tracer.provider.in_subsegment(f"## {event.method} {route}"):
             response = get_response(event)
     finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
+        publish_metrics()
         logger.remove_keys(["route", "method", "correlation_id"])
     return response
 
@@ -65,8 +64,7 @@ def task_observability(event: Any, get_response: Callable[[Any], Any]) -> Any:
     try:
         return get_response(event)
     finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
+        publish_metrics()
         logger.set_correlation_id(None)
 
 
@@ -137,7 +135,7 @@ def me() -> Response:
         {
             **user.model_dump(mode="json"),
             "organisation": organisation.model_dump(mode="json") if organisation else None,
-            "attesters": [{"user_id": c.user_id, "name": c.name} for c in colleagues if "Attester" in c.roles],
+            "attesters": [{"user_id": c.user_id, "name": c.name} for c in colleagues if c.has_role(Role.ATTESTER)],
         }
     )
 

@@ -10,3 +10,11 @@ NAMESPACE = "ServiceOrders"
 logger = Logger(service=SERVICE)
 metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 tracer = Tracer(service=SERVICE)
+
+
+def publish_metrics() -> None:
+    """Flushes what a handler recorded. Clears even when metrics are disabled (locally), where Powertools
+    would otherwise keep every value for the life of the process."""
+    if metrics.metric_set:
+        metrics.flush_metrics()
+        metrics.clear_metrics()

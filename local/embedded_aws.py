@@ -22,6 +22,7 @@ import moto
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.responses import DynamoHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITION = ROOT / "statemachines" / "order_workflow.asl.json"
@@ -204,6 +205,20 @@ def local_environment(base_url: str, decision_timeout_seconds: int) -> dict[str,
     }
 
 
+_dynamodb_lock = threading.RLock()
+
+
+def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """moto's DynamoDB is not thread-safe (a transaction deep-copies the table while another thread writes to
+    it); DynamoDB is. Step Functions runs tasks in threads of its own, so every DynamoDB call takes a turn."""
+
+    def locked(self: Any) -> Any:
+        with _dynamodb_lock:
+            return call_action(self)
+
+    return locked
+
+
 @contextmanager
 def embedded_aws(
     app: Any, base_url: str = "http://127.0.0.1:8000", decision_timeout_seconds: int = 7 * 24 * 3600
@@ -219,9 +234,10 @@ def embedded_aws(
     ) -> bytes:
         return dispatcher.invoke(function_name, body, response_headers)
 
-    originals = (LambdaBackend.invoke, LambdaSimpleBackend.invoke)
+    originals = (LambdaBackend.invoke, LambdaSimpleBackend.invoke, DynamoHandler.call_action)
     LambdaBackend.invoke = patched_invoke  # type: ignore[method-assign]
     LambdaSimpleBackend.invoke = patched_invoke  # type: ignore[method-assign]
+    DynamoHandler.call_action = _serialised(DynamoHandler.call_action)  # type: ignore[method-assign]
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
     mock.start()
     try:
@@ -232,7 +248,7 @@ def embedded_aws(
         yield EmbeddedAws(environment, dispatcher, user_pool_id, app_client_id)
     finally:
         mock.stop()
-        LambdaBackend.invoke, LambdaSimpleBackend.invoke = originals  # type: ignore[method-assign]
+        LambdaBackend.invoke, LambdaSimpleBackend.invoke, DynamoHandler.call_action = originals  # type: ignore[method-assign]
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
