@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAGE ?= dev
 
-.PHONY: run test lint format bench synth deploy clean browser
+CDK := npx --yes aws-cdk@2.1148.1
+REGION ?= eu-north-1
+
+.PHONY: run test lint format bench synth deploy load-catalogue clean browser
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,5 +45,19 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run
 
+## synth: CloudFormation for one stage (STAGE=dev|staging|prod) into infra/cdk.out, checked by cdk-nag
+synth: $(VENV)/.installed
+	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --context stage=$(STAGE) --quiet
+
+## deploy: one stage into its account (needs that account's credentials)
+deploy: $(VENV)/.installed
+	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) deploy --context stage=$(STAGE) --require-approval broadening service-orders-$(STAGE)
+
+## load-catalogue: data/catalogue.json into a deployed stage's table (only a higher version replaces it)
+load-catalogue: $(VENV)/.installed
+	$(BIN)/python -m scripts.load_catalogue --region $(REGION) --table "$$(aws cloudformation describe-stacks \
+	  --region $(REGION) --stack-name service-orders-$(STAGE) \
+	  --query "Stacks[0].Outputs[?OutputKey=='ApplicationTableName'].OutputValue" --output text)"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache infra/cdk.out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache infra/cdk.out infra/.chalice-build

@@ -1,0 +1,228 @@
+"""The Chalice app's Lambda functions and what each may call (docs/architecture.md, "Lambda functions")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+APP_NAME = "service-orders"
+
+
+@dataclass(frozen=True)
+class FunctionProfile:
+    """One function of the Chalice app and the AWS calls its code makes; its role allows exactly these."""
+
+    logical_id: str  # the resource name in `chalice package` output, used with `Chalice.get_function`
+    chalice_name: str
+    description: str
+    uses_tables: bool = True
+    uses_idempotency: bool = False
+    sends_mail: bool = False
+    sends_sms: bool = False
+    starts_workflow: bool = False
+    answers_workflow_tasks: bool = False
+
+    def function_name(self, stage: str) -> str:
+        return f"{APP_NAME}-{stage}-{self.chalice_name}"
+
+
+API_HANDLER = FunctionProfile(
+    logical_id="APIHandler",
+    chalice_name="api_handler",
+    description="every /api route and the pages",
+    uses_idempotency=True,  # order submission with an Idempotency-Key
+    sends_mail=True,
+    sends_sms=True,  # one-time codes for attestation (R-ORD-4)
+    starts_workflow=True,
+    answers_workflow_tasks=True,
+)
+AUTHORIZER = FunctionProfile(
+    logical_id="Authorizer",
+    chalice_name="authorizer",
+    description="verifies the Cognito ID token against the pool's public JWKS",
+    uses_tables=False,
+)
+REQUEST_DECISION = FunctionProfile(
+    logical_id="RequestDecision",
+    chalice_name="request_decision",
+    description="opens a decision step, mails and notifies the assignees",
+    sends_mail=True,
+)
+CREATE_CASE = FunctionProfile(
+    logical_id="CreateCase",
+    chalice_name="create_case",
+    description="records the case, tells the agent or customer service",
+    sends_mail=True,
+)
+CLOSE_ORDER = FunctionProfile(
+    logical_id="CloseOrder",
+    chalice_name="close_order",
+    description="ends a rejected, cancelled or timed-out order and tells why",
+    sends_mail=True,
+)
+NOTIFY_OPERATIONS = FunctionProfile(
+    logical_id="NotifyOperations",
+    chalice_name="notify_operations",
+    description="marks the order as needing attention and mails operations",
+    sends_mail=True,
+)
+
+FUNCTIONS: tuple[FunctionProfile, ...] = (
+    API_HANDLER,
+    AUTHORIZER,
+    REQUEST_DECISION,
+    CREATE_CASE,
+    CLOSE_ORDER,
+    NOTIFY_OPERATIONS,
+)
+# The authorizer appears in `chalice package` output only once app.py declares `@app.authorizer()`;
+# every other function is named by the state machine or serves the API and must exist.
+OPTIONAL_FUNCTIONS = frozenset({AUTHORIZER.logical_id})
+
+# Each ASL substitution and the function whose ARN fills it.
+WORKFLOW_SUBSTITUTIONS: dict[str, FunctionProfile] = {
+    "RequestDecisionFunctionArn": REQUEST_DECISION,
+    "CreateCaseFunctionArn": CREATE_CASE,
+    "CloseOrderFunctionArn": CLOSE_ORDER,
+    "NotifyOperationsFunctionArn": NOTIFY_OPERATIONS,
+}
+
+# chalicelib/adapters/table.py: get, query, put, update, and transactions (authorised per item action).
+TABLE_ITEM_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+]
+# Powertools' DynamoDBPersistenceLayer reads, writes, updates and deletes idempotency records by key.
+IDEMPOTENCY_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+]
+# chalicelib/adapters/mail.py sends with SES SendEmail only.
+MAIL_ACTIONS = ["ses:SendEmail"]
+TASK_ANSWER_ACTIONS = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
+
+
+@dataclass(frozen=True)
+class Grants:
+    """ARNs the roles are scoped to; all are known before the functions exist, so no cycle arises."""
+
+    table_arn: str
+    index_arns: list[str]
+    idempotency_table_arn: str
+    state_machine_arn: str
+    mail_identity_arns: list[str]
+    configuration_set_arn: str
+    sender_address: str
+
+
+def log_group_name(profile: FunctionProfile, stage: str) -> str:
+    return f"/aws/lambda/{profile.function_name(stage)}"
+
+
+def build_role(scope: Construct, profile: FunctionProfile, stage: str, grants: Grants) -> iam.Role:
+    stack = Stack.of(scope)
+    log_streams_arn = stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=f"{log_group_name(profile, stage)}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    statements = [
+        iam.PolicyStatement(
+            sid="WriteOwnLogs",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[log_streams_arn],
+        ),
+        iam.PolicyStatement(
+            sid="WriteTraces",
+            actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            resources=["*"],
+        ),
+    ]
+    # Actions IAM cannot scope to a resource; each adds its reason to the one Resource::* acknowledgement.
+    unscoped_reasons = ["X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions"]
+
+    if profile.uses_tables:
+        statements += [
+            iam.PolicyStatement(
+                sid="ReadWriteApplicationTable",
+                actions=TABLE_ITEM_ACTIONS,
+                resources=[grants.table_arn],
+            ),
+            iam.PolicyStatement(
+                sid="QueryApplicationIndexes",
+                actions=["dynamodb:Query"],
+                resources=grants.index_arns,
+            ),
+        ]
+    if profile.uses_idempotency:
+        statements.append(
+            iam.PolicyStatement(
+                sid="IdempotencyRecords",
+                actions=IDEMPOTENCY_ACTIONS,
+                resources=[grants.idempotency_table_arn],
+            )
+        )
+    if profile.sends_mail:
+        statements.append(
+            iam.PolicyStatement(
+                sid="SendMailAsSender",
+                actions=MAIL_ACTIONS,
+                resources=[*grants.mail_identity_arns, grants.configuration_set_arn],
+                conditions={"StringEquals": {"ses:FromAddress": grants.sender_address}},
+            )
+        )
+    if profile.sends_sms:
+        statements.append(iam.PolicyStatement(sid="SendSms", actions=["sns:Publish"], resources=["*"]))
+        unscoped_reasons.append(
+            "sns:Publish straight to a phone number (one-time codes, R-ORD-4) has no resource ARN"
+        )
+    if profile.starts_workflow:
+        statements.append(
+            iam.PolicyStatement(
+                sid="StartOrderWorkflow",
+                actions=["states:StartExecution"],
+                resources=[grants.state_machine_arn],
+            )
+        )
+    if profile.answers_workflow_tasks:
+        statements.append(
+            iam.PolicyStatement(sid="AnswerDecisionTasks", actions=TASK_ANSWER_ACTIONS, resources=["*"])
+        )
+        unscoped_reasons.append(
+            "states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat act on a task token and support "
+            "only Resource '*'"
+        )
+
+    acknowledged = [
+        NagPackSuppression(
+            id="AwsSolutions-IAM5",
+            reason="Lambda names its log streams at run time; the grant is limited to the function's own "
+            "log group (log-group:<name>:*).",
+            applies_to=[{"regex": "/^Resource::.*:log-group:\\/aws\\/lambda\\/.*:\\*$/g"}],
+        ),
+        NagPackSuppression(
+            id="AwsSolutions-IAM5",
+            reason="Resource '*' where IAM allows nothing narrower: " + "; ".join(unscoped_reasons) + ".",
+            applies_to=["Resource::*"],
+        ),
+    ]
+    role = iam.Role(
+        scope,
+        f"{profile.logical_id}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"{profile.function_name(stage)}: {profile.description}",
+        inline_policies={"Calls": iam.PolicyDocument(statements=statements)},
+    )
+    NagSuppressions.add_resource_suppressions(role, acknowledged)
+    return role

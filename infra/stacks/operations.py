@@ -1,0 +1,355 @@
+"""What operations watch: alarms to the alarm e-mail, the workflow's dead letters, and the dashboard."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from cdk_nag import NagPackSuppression, NagSuppressions
+from constructs import Construct
+
+from .environment import EnvironmentConfig
+from .functions import APP_NAME
+
+# Custom metrics the application emits through Powertools Metrics (EMF), one dimension service=service-orders.
+ORDER_METRICS_NAMESPACE = "ServiceOrders"
+ORDER_METRICS = {
+    "OrdersSubmitted": "submitted",
+    "DecisionsRecorded": "decided",
+    "OrdersCompleted": "completed",
+    "OrdersNeedingAttention": "stuck (needs attention)",
+}
+# Terminal statuses in which the workflow gave up on an order; each lands in the dead-letter queue.
+GAVE_UP_STATUSES = ["FAILED", "TIMED_OUT", "ABORTED"]
+FIVE_MINUTES = Duration.minutes(5)
+
+
+class Operations(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        state_machine: sfn.StateMachine,
+        function_names: dict[str, str],
+        configuration_set_name: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config
+        self.prefix = f"{APP_NAME}-{config.stage}"
+        self.alarms: list[cloudwatch.Alarm] = []
+
+        self.alarm_topic = self._alarm_topic()
+        self.dead_letters = self._dead_letters(state_machine)
+        self._workflow_alarms(state_machine)
+        self._function_alarms(function_names)
+        self._mail_and_sms_alarms()
+        self.dashboard = self._dashboard(state_machine, function_names, configuration_set_name)
+
+    # --- alarm delivery ---------------------------------------------------------------------------
+
+    def _alarm_topic(self) -> sns.Topic:
+        # CloudWatch cannot publish to a topic under the AWS-managed SNS key, so the topic has its own key.
+        key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            description=f"{self.prefix}: encrypts alarm notifications",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            )
+        )
+        topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            topic_name=f"{self.prefix}-alarms",
+            display_name=f"Service orders {self.config.stage} alarms",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        topic.add_subscription(subscriptions.EmailSubscription(self.config.alarm_email))
+        return topic
+
+    def _alarm(
+        self,
+        construct_id: str,
+        *,
+        name: str,
+        description: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        evaluation_periods: int = 1,
+    ) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            construct_id,
+            alarm_name=f"{self.prefix}-{name}",
+            alarm_description=f"{description} Runbook: docs/deploy.md.",
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            # No data means nothing happened, which for these counters is the healthy case.
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
+        self.alarms.append(alarm)
+        return alarm
+
+    # --- the workflow -----------------------------------------------------------------------------
+
+    def _dead_letters(self, state_machine: sfn.StateMachine) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "WorkflowDeadLetters",
+            queue_name=f"{self.prefix}-workflow-dead-letters",
+            retention_period=Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        NagSuppressions.add_resource_suppressions(
+            queue,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-SQS3",
+                    reason="This queue is itself the dead-letter path: it keeps the status-change events of "
+                    "executions the workflow gave up on until operations have handled them.",
+                )
+            ],
+        )
+        events.Rule(
+            self,
+            "WorkflowGaveUp",
+            rule_name=f"{self.prefix}-workflow-gave-up",
+            description="Executions of the order workflow that failed, timed out or were aborted",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={"status": GAVE_UP_STATUSES, "stateMachineArn": [state_machine.state_machine_arn]},
+            ),
+            targets=[targets.SqsQueue(queue)],
+        )
+        self._alarm(
+            "DeadLettersWaiting",
+            name="workflow-dead-letters",
+            description="An order's workflow gave up; its event waits in the dead-letter queue.",
+            metric=queue.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ),
+            threshold=1,
+        )
+        return queue
+
+    def _workflow_alarms(self, state_machine: sfn.StateMachine) -> None:
+        for construct_id, name, metric, what in (
+            ("WorkflowFailed", "workflow-failed", state_machine.metric_failed, "failed"),
+            ("WorkflowTimedOut", "workflow-timed-out", state_machine.metric_timed_out, "timed out"),
+            ("WorkflowAborted", "workflow-aborted", state_machine.metric_aborted, "was aborted"),
+        ):
+            self._alarm(
+                construct_id,
+                name=name,
+                description=f"An order workflow execution {what}.",
+                metric=metric(period=FIVE_MINUTES, statistic="Sum"),
+                threshold=1,
+            )
+
+    # --- functions --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _lambda_metric(function_name: str, metric_name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name=metric_name,
+            dimensions_map={"FunctionName": function_name},
+            statistic=statistic,
+            period=FIVE_MINUTES,
+        )
+
+    def _function_alarms(self, function_names: dict[str, str]) -> None:
+        for logical_id, function_name in function_names.items():
+            for metric_name in ("Errors", "Throttles"):
+                self._alarm(
+                    f"{logical_id}{metric_name}",
+                    name=f"{function_name.removeprefix(self.prefix + '-')}-{metric_name.lower()}",
+                    description=f"Lambda {function_name} reports {metric_name.lower()}.",
+                    metric=self._lambda_metric(function_name, metric_name),
+                    threshold=1,
+                )
+
+    # --- mail and SMS -----------------------------------------------------------------------------
+
+    def _mail_and_sms_alarms(self) -> None:
+        # Account-level reputation: SES reviews, then pauses, sending at about 5 % bounces / 0.1 % complaints.
+        for construct_id, name, metric_name, threshold in (
+            (
+                "MailBounceRate",
+                "mail-bounce-rate",
+                "Reputation.BounceRate",
+                self.config.bounce_rate_alarm_threshold,
+            ),
+            (
+                "MailComplaintRate",
+                "mail-complaint-rate",
+                "Reputation.ComplaintRate",
+                self.config.complaint_rate_alarm_threshold,
+            ),
+        ):
+            self._alarm(
+                construct_id,
+                name=name,
+                description=f"SES {metric_name} reached {threshold:g}; SES may pause sending.",
+                metric=cloudwatch.Metric(
+                    namespace="AWS/SES",
+                    metric_name=metric_name,
+                    statistic="Maximum",
+                    period=Duration.minutes(15),
+                ),
+                threshold=threshold,
+            )
+        spend_warning = round(self.config.sms_monthly_spend_limit_usd * 0.8, 2)
+        self._alarm(
+            "SmsSpend",
+            name="sms-spend",
+            description=f"SMS spend this month reached {spend_warning} USD, 80 % of the account's limit; "
+            "one-time codes stop when the limit is hit.",
+            metric=cloudwatch.Metric(
+                namespace="AWS/SNS",
+                metric_name="SMSMonthToDateSpentUSD",
+                statistic="Maximum",
+                period=Duration.hours(1),
+            ),
+            threshold=spend_warning,
+        )
+
+    # --- dashboard --------------------------------------------------------------------------------
+
+    def _dashboard(
+        self, state_machine: sfn.StateMachine, function_names: dict[str, str], configuration_set_name: str
+    ) -> cloudwatch.Dashboard:
+        def order_metric(metric_name: str, period: Duration) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=ORDER_METRICS_NAMESPACE,
+                metric_name=metric_name,
+                dimensions_map={"service": APP_NAME},
+                statistic="Sum",
+                period=period,
+                label=ORDER_METRICS[metric_name],
+            )
+
+        def mail_metric(metric_name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/SES",
+                metric_name=metric_name,
+                dimensions_map={"ses:configuration-set": configuration_set_name},
+                statistic="Sum",
+                period=Duration.hours(1),
+            )
+
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=self.prefix)
+        dashboard.add_widgets(
+            cloudwatch.TextWidget(
+                markdown=f"# Service orders ({self.config.stage})\n"
+                "Orders submitted, decided, completed and stuck; what the workflow gave up on; "
+                "function health; mail reputation. How to act on each: docs/deploy.md, "
+                "*Reading the dashboard*.",
+                width=24,
+                height=2,
+            )
+        )
+        dashboard.add_widgets(
+            cloudwatch.SingleValueWidget(
+                title="Orders, whole time range",
+                metrics=[order_metric(name, Duration.days(1)) for name in ORDER_METRICS],
+                set_period_to_time_range=True,
+                width=24,
+                height=4,
+            )
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Orders per hour",
+                left=[order_metric(name, Duration.hours(1)) for name in ORDER_METRICS],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Stuck: needs attention, gave up, dead letters",
+                left=[
+                    order_metric("OrdersNeedingAttention", FIVE_MINUTES),
+                    state_machine.metric_failed(period=FIVE_MINUTES, label="workflow failed"),
+                    state_machine.metric_timed_out(period=FIVE_MINUTES, label="workflow timed out"),
+                    state_machine.metric_aborted(period=FIVE_MINUTES, label="workflow aborted"),
+                ],
+                right=[
+                    self.dead_letters.metric_approximate_number_of_messages_visible(
+                        period=FIVE_MINUTES, statistic="Maximum", label="dead letters waiting"
+                    )
+                ],
+                width=12,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Workflow executions",
+                left=[
+                    state_machine.metric_started(period=FIVE_MINUTES, label="started"),
+                    state_machine.metric_succeeded(period=FIVE_MINUTES, label="succeeded"),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Function errors and throttles",
+                left=[
+                    self._lambda_metric(name, "Errors").with_(label=f"{logical_id} errors")
+                    for logical_id, name in function_names.items()
+                ],
+                right=[
+                    self._lambda_metric(name, "Throttles").with_(label=f"{logical_id} throttles")
+                    for logical_id, name in function_names.items()
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Function duration p95 (ms)",
+                left=[
+                    self._lambda_metric(name, "Duration", statistic="p95").with_(label=logical_id)
+                    for logical_id, name in function_names.items()
+                ],
+                width=8,
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Mail of this stage",
+                left=[mail_metric(name) for name in ("Send", "Delivery", "Bounce", "Complaint", "Reject")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Account mail reputation",
+                left=[
+                    cloudwatch.Metric(
+                        namespace="AWS/SES", metric_name=name, statistic="Maximum", period=Duration.hours(1)
+                    )
+                    for name in ("Reputation.BounceRate", "Reputation.ComplaintRate")
+                ],
+                width=12,
+            ),
+        )
+        dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))
+        return dashboard

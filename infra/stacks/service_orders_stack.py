@@ -1,0 +1,551 @@
+"""The whole service for one stage: Chalice app, tables, sign-in, mail, order workflow and its operations."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import (
+    Acknowledgment,
+    ArnFormat,
+    CfnOutput,
+    CfnResource,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Tags,
+    Validations,
+)
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_stepfunctions as sfn
+from cdk_nag import NagPackSuppression, NagSuppressions
+from chalice.cdk import Chalice
+from constructs import Construct
+
+from .environment import EnvironmentConfig
+from .functions import (
+    API_HANDLER,
+    APP_NAME,
+    FUNCTIONS,
+    OPTIONAL_FUNCTIONS,
+    WORKFLOW_SUBSTITUTIONS,
+    FunctionProfile,
+    Grants,
+    build_role,
+    log_group_name,
+)
+from .operations import Operations
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ORDER_WORKFLOW_FILE = PROJECT_ROOT / "statemachines" / "order_workflow.asl.json"
+
+# Role groups of DOMAIN.md; the authorizer reads them from the ID token's cognito:groups claim.
+ROLE_GROUPS = {
+    "Administrator": "manages the organisation's users and roles",
+    "Orderer": "submits orders",
+    "Attester": "approves and attests orders",
+    "AgentCaseHandler": "handles cases at the agent",
+    "CustomerService": "customer service operators",
+}
+INDEX_NAMES = ("gsi1", "gsi2", "gsi3")
+
+# CDK names retention periods; environments.yaml gives days (the same set, checked by a test).
+RETENTION: dict[int, logs.RetentionDays] = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+_PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+class ServiceOrdersStack(Stack):
+    def __init__(self, scope: Construct, config: EnvironmentConfig, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            config.stack_name,
+            description=f"Service orders ({config.stage}): API, order workflow, data, sign-in and mail",
+            termination_protection=config.protect_data,
+            **kwargs,
+        )
+        self.config = config
+        self.prefix = f"{APP_NAME}-{config.stage}"
+        self.data_removal = RemovalPolicy.RETAIN if config.protect_data else RemovalPolicy.DESTROY
+        Tags.of(self).add("service", APP_NAME)
+        Tags.of(self).add("stage", config.stage)
+
+        self.table = self._application_table()
+        self.idempotency_table = self._idempotency_table()
+        self.user_pool, self.user_pool_client = self._sign_in()
+        self.configuration_set, self.mail_identity = self._mail()
+
+        # The API must know the workflow's ARN and the workflow names the functions' ARNs: a fixed name
+        # lets the ARN be written down before the state machine exists, which breaks the cycle.
+        self.state_machine_name = f"{self.prefix}-order-workflow"
+        self.state_machine_arn = self.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=self.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+        grants = self._grants()
+        # Chalice needs a default role while packaging; the API's own role is that default.
+        api_role = build_role(self, API_HANDLER, config.stage, grants)
+        self.chalice = Chalice(
+            self,
+            "ChaliceApp",
+            source_dir=str(PROJECT_ROOT),
+            stage_config={
+                "api_gateway_stage": "api",
+                # Regional: the certificate stays in the stage's region and traffic in its geography.
+                "api_gateway_endpoint_type": "REGIONAL",
+                **self._custom_domain(),
+                "autogen_policy": False,
+                "manage_iam_role": False,
+                "iam_role_arn": api_role.role_arn,
+                "xray": True,
+                "lambda_memory_size": config.lambda_memory_mb,
+                "lambda_timeout": config.lambda_timeout_seconds,
+                "environment_variables": self._environment_variables(),
+            },
+        )
+        self.roles: dict[str, iam.Role] = {API_HANDLER.logical_id: api_role}
+        self.function_log_groups: dict[str, logs.LogGroup] = {}
+        self.functions = self._configure_functions(grants)
+        self._configure_api()
+
+        self.state_machine = self._order_workflow()
+        self.operations = Operations(
+            self,
+            "Operations",
+            config=config,
+            state_machine=self.state_machine,
+            function_names={
+                profile.logical_id: profile.function_name(config.stage)
+                for profile in FUNCTIONS
+                if profile.logical_id in self.functions
+            },
+            configuration_set_name=self.configuration_set.configuration_set_name,
+        )
+        self._outputs()
+
+    # --- data -------------------------------------------------------------------------------------
+
+    def _application_table(self) -> dynamodb.Table:
+        table = dynamodb.Table(
+            self,
+            "ApplicationTable",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expires_at_epoch",
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            deletion_protection=self.config.protect_data,
+            removal_policy=self.data_removal,
+        )
+        for index_name in INDEX_NAMES:
+            table.add_global_secondary_index(
+                index_name=index_name,
+                partition_key=dynamodb.Attribute(name=f"{index_name}pk", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name=f"{index_name}sk", type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+        return table
+
+    def _idempotency_table(self) -> dynamodb.Table:
+        # Records live minutes to hours and are safe to lose with the stack, hence no retention.
+        return dynamodb.Table(
+            self,
+            "IdempotencyTable",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expiration",
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+    # --- sign-in ----------------------------------------------------------------------------------
+
+    def _sign_in(self) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
+        config = self.config
+        mail = (
+            cognito.UserPoolEmail.with_ses(
+                from_email=config.sender_address,
+                from_name="Service Orders",
+                ses_region=config.region,
+                ses_verified_domain=config.sender_domain,
+                configuration_set_name=self.prefix,
+            )
+            if config.cognito_mail_through_ses
+            else cognito.UserPoolEmail.with_cognito()
+        )
+        pool = cognito.UserPool(
+            self,
+            "Users",
+            user_pool_name=self.prefix,
+            # Administrators add their organisation's users (R-ONB-3); nobody signs themselves up.
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            sign_in_case_sensitive=False,
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True),
+                fullname=cognito.StandardAttribute(required=False, mutable=True),
+                phone_number=cognito.StandardAttribute(required=False, mutable=True),
+            ),
+            custom_attributes={"org_id": cognito.StringAttribute(min_len=1, max_len=64, mutable=True)},
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(7),
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            email=mail,
+            feature_plan=cognito.FeaturePlan.PLUS if config.cognito_threat_protection else None,
+            standard_threat_protection_mode=(
+                cognito.StandardThreatProtectionMode.FULL_FUNCTION
+                if config.cognito_threat_protection
+                else None
+            ),
+            deletion_protection=config.protect_data,
+            removal_policy=self.data_removal,
+        )
+        NagSuppressions.add_resource_suppressions(
+            pool,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-COG2",
+                    reason="Sign-in MFA is optional (TOTP offered): attestation, the act that needs strong "
+                    "authentication, asks for a one-time code by SMS at that moment (R-ORD-4).",
+                ),
+            ]
+            + (
+                []
+                if config.cognito_threat_protection
+                else [
+                    NagPackSuppression(
+                        id=rule,
+                        reason="Threat protection needs the Plus feature plan, billed per active user; "
+                        "cognito_threat_protection in infra/environments.yaml switches it on per stage "
+                        "(on in prod).",
+                    )
+                    for rule in ("AwsSolutions-COG3", "AwsSolutions-COG8")
+                ]
+            ),
+        )
+
+        for group_name, description in ROLE_GROUPS.items():
+            cognito.UserPoolGroup(
+                self, f"Group{group_name}", user_pool=pool, group_name=group_name, description=description
+            )
+
+        client = pool.add_client(
+            "WebClient",
+            user_pool_client_name=f"{self.prefix}-web",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_password=True),
+            disable_o_auth=True,
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+            read_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(
+                email=True, email_verified=True, fullname=True, phone_number=True, phone_number_verified=True
+            )
+            .with_custom_attributes("org_id"),
+            # A user must not move themselves to another organisation: org_id is not writable by the client.
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
+        )
+        return pool, client
+
+    # --- mail -------------------------------------------------------------------------------------
+
+    def _mail(self) -> tuple[ses.ConfigurationSet, ses.EmailIdentity]:
+        configuration_set = ses.ConfigurationSet(
+            self,
+            "MailConfiguration",
+            configuration_set_name=self.prefix,
+            reputation_metrics=True,
+            sending_enabled=True,
+            suppression_reasons=ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+            tls_policy=ses.ConfigurationSetTlsPolicy.REQUIRE,
+        )
+        # Counts per event land in CloudWatch (AWS/SES, dimension ses:configuration-set) for the
+        # dashboard; SES's suppression list keeps the bounced addresses themselves.
+        configuration_set.add_event_destination(
+            "BouncesAndComplaints",
+            configuration_set_event_destination_name="bounces-and-complaints",
+            destination=ses.EventDestination.cloud_watch_dimensions(
+                [
+                    ses.CloudWatchDimension(
+                        name="ses:configuration-set",
+                        source=ses.CloudWatchDimensionSource.MESSAGE_TAG,
+                        default_value=self.prefix,
+                    )
+                ]
+            ),
+            events=[
+                ses.EmailSendingEvent.SEND,
+                ses.EmailSendingEvent.DELIVERY,
+                ses.EmailSendingEvent.BOUNCE,
+                ses.EmailSendingEvent.COMPLAINT,
+                ses.EmailSendingEvent.REJECT,
+            ],
+        )
+        identity = ses.EmailIdentity(
+            self,
+            "MailDomain",
+            identity=ses.Identity.domain(self.config.sender_domain),
+            configuration_set=configuration_set,
+            dkim_identity=ses.DkimIdentity.easy_dkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
+            dkim_signing=True,
+        )
+        return configuration_set, identity
+
+    # --- functions --------------------------------------------------------------------------------
+
+    def _grants(self) -> Grants:
+        def ses_arn(resource: str, name: str) -> str:
+            return self.format_arn(service="ses", resource=resource, resource_name=name)
+
+        return Grants(
+            table_arn=self.table.table_arn,
+            index_arns=[f"{self.table.table_arn}/index/{name}" for name in INDEX_NAMES],
+            idempotency_table_arn=self.idempotency_table.table_arn,
+            state_machine_arn=self.state_machine_arn,
+            mail_identity_arns=[
+                ses_arn("identity", self.config.sender_domain),
+                *(ses_arn("identity", address) for address in self.config.sandbox_recipients),
+            ],
+            configuration_set_arn=ses_arn("configuration-set", self.prefix),
+            sender_address=self.config.sender_address,
+        )
+
+    def _environment_variables(self) -> dict[str, str]:
+        config = self.config
+        return {
+            "POWERTOOLS_SERVICE_NAME": APP_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": "ServiceOrders",
+            "POWERTOOLS_LOG_LEVEL": config.log_level,
+            "TABLE_NAME": self.table.table_name,
+            "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
+            "STATE_MACHINE_ARN": self.state_machine_arn,
+            "MAIL_SENDER": config.sender_address,
+            "SES_CONFIGURATION_SET": self.prefix,
+            "PUBLIC_BASE_URL": config.public_base_url,
+            "OPERATIONS_EMAIL": config.operations_email,
+            "CUSTOMER_SERVICE_EMAIL": config.customer_service_email,
+            "COGNITO_USER_POOL_ID": self.user_pool.user_pool_id,
+            "COGNITO_APP_CLIENT_ID": self.user_pool_client.user_pool_client_id,
+            "DECISION_TIMEOUT_SECONDS": str(config.decision_timeout_seconds),
+            "ONE_TIME_CODE_TTL_SECONDS": str(config.one_time_code_ttl_seconds),
+            "ONE_TIME_CODE_MAX_ATTEMPTS": str(config.one_time_code_max_attempts),
+        }
+
+    def _custom_domain(self) -> dict[str, Any]:
+        domain = self.config.api_domain
+        if domain is None:
+            return {}
+        return {
+            "api_gateway_custom_domain": {
+                "domain_name": domain.domain_name,
+                "certificate_arn": domain.certificate_arn,
+                "tls_version": "TLS_1_2",
+            }
+        }
+
+    def _packaged_function_ids(self) -> set[str]:
+        return {
+            child.node.id
+            for child in self.chalice.sam_template.node.children
+            if isinstance(child, CfnResource) and child.cfn_resource_type == "AWS::Serverless::Function"
+        }
+
+    def _configure_functions(self, grants: Grants) -> dict[str, CfnResource]:
+        packaged = self._packaged_function_ids()
+        known = {profile.logical_id for profile in FUNCTIONS}
+        if unknown := packaged - known:
+            raise ValueError(
+                f"app.py declares Lambda functions {sorted(unknown)} that infra/stacks/functions.py does not "
+                "know; add a FunctionProfile so each gets its own least-privilege role"
+            )
+        if missing := known - packaged - OPTIONAL_FUNCTIONS:
+            raise ValueError(f"app.py lacks the Lambda functions {sorted(missing)} of docs/architecture.md")
+
+        functions: dict[str, CfnResource] = {}
+        for profile in FUNCTIONS:
+            if profile.logical_id not in packaged:
+                continue
+            if profile.logical_id not in self.roles:
+                self.roles[profile.logical_id] = build_role(self, profile, self.config.stage, grants)
+            self.function_log_groups[profile.logical_id] = logs.LogGroup(
+                self,
+                f"{profile.logical_id}Logs",
+                log_group_name=log_group_name(profile, self.config.stage),
+                retention=RETENTION[self.config.log_retention_days],
+                removal_policy=self.data_removal,
+            )
+            function = self.chalice.get_resource(profile.logical_id)
+            self._give_identity(function, profile)
+            functions[profile.logical_id] = function
+        return functions
+
+    def _give_identity(self, function: CfnResource, profile: FunctionProfile) -> None:
+        stage = self.config.stage
+        function.add_property_override("FunctionName", profile.function_name(stage))
+        function.add_property_override("Description", profile.description)
+        function.add_property_override("Role", self.roles[profile.logical_id].role_arn)
+        # Our log group, with retention, exists before the function can write; Lambda never makes one.
+        function.add_property_override(
+            "LoggingConfig", {"LogGroup": self.function_log_groups[profile.logical_id].log_group_name}
+        )
+        NagSuppressions.add_resource_suppressions(
+            function,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-L1",
+                    reason="The runtime follows the Python the deployment package is built with "
+                    "(python3.11 wheels such as pydantic-core are compiled for it).",
+                )
+            ],
+        )
+
+    def _configure_api(self) -> None:
+        self.chalice.get_resource("RestAPI").add_property_override("TracingEnabled", True)
+        if self.config.api_domain is not None:
+            # Chalice maps the domain to the stage by name, so CloudFormation may create the mapping before
+            # SAM's stage exists ("Invalid stage identifier", aws/chalice#1735); SAM's RestAPI.Stage
+            # reference orders the two.
+            mapping = self.chalice.get_resource("ApiGatewayCustomDomainMapping")
+            mapping.add_property_override("Stage", {"Ref": "RestAPI.Stage"})
+            Validations.of(mapping).acknowledge(
+                Acknowledgment(
+                    id="CloudFormation-Validate::F1020",
+                    reason="RestAPI.Stage is a reference the SAM transform resolves; CDK checks the template "
+                    "before the transform, cfn-lint after it.",
+                )
+            )
+
+    # --- order workflow ---------------------------------------------------------------------------
+
+    def _order_workflow(self) -> sfn.StateMachine:
+        definition = ORDER_WORKFLOW_FILE.read_text(encoding="utf-8")
+        placeholders = set(_PLACEHOLDER.findall(definition))
+        if unfilled := placeholders - WORKFLOW_SUBSTITUTIONS.keys():
+            raise ValueError(
+                f"{ORDER_WORKFLOW_FILE.name} uses substitutions {sorted(unfilled)} that no function fills"
+            )
+
+        function_arns = {
+            placeholder: self.chalice.get_function(profile.logical_id).function_arn
+            for placeholder, profile in WORKFLOW_SUBSTITUTIONS.items()
+        }
+        workflow_logs = logs.LogGroup(
+            self,
+            "OrderWorkflowLogs",
+            # The vendedlogs prefix keeps CloudWatch Logs resource policies small for Step Functions.
+            log_group_name=f"/aws/vendedlogs/states/{self.state_machine_name}",
+            retention=RETENTION[self.config.log_retention_days],
+            removal_policy=self.data_removal,
+        )
+        state_machine = sfn.StateMachine(
+            self,
+            "OrderWorkflow",
+            state_machine_name=self.state_machine_name,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_string(definition),
+            definition_substitutions=function_arns,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=workflow_logs,
+                level=sfn.LogLevel.ALL,
+                # Execution data carries task tokens, which let anyone answer a decision: keep them out.
+                include_execution_data=False,
+            ),
+        )
+        state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="InvokeWorkflowFunctions",
+                actions=["lambda:InvokeFunction"],
+                resources=sorted(set(function_arns.values())),
+            )
+        )
+        NagSuppressions.add_resource_suppressions(
+            state_machine,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray "
+                    "tracing support only Resource '*'; CDK adds exactly those statements.",
+                    applies_to=["Resource::*"],
+                )
+            ],
+            apply_to_children=True,
+        )
+        return state_machine
+
+    # --- outputs ----------------------------------------------------------------------------------
+
+    def _outputs(self) -> None:
+        if self.config.api_domain is not None:
+            custom_domain = self.chalice.get_resource("ApiGatewayCustomDomain")
+            CfnOutput(
+                self,
+                "ApiDomainTarget",
+                description=f"Point {self.config.api_domain.domain_name} here (DNS alias or CNAME)",
+                value=custom_domain.get_att("RegionalDomainName").to_string(),
+            )
+        CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=self.user_pool_client.user_pool_client_id)
+        CfnOutput(self, "ApplicationTableName", value=self.table.table_name)
+        CfnOutput(self, "IdempotencyTableName", value=self.idempotency_table.table_name)
+        CfnOutput(self, "OrderWorkflowArn", value=self.state_machine.state_machine_arn)
+        CfnOutput(self, "MailConfigurationSet", value=self.configuration_set.configuration_set_name)
+        CfnOutput(self, "WorkflowDeadLetterQueueUrl", value=self.operations.dead_letters.queue_url)
+        CfnOutput(self, "AlarmTopicArn", value=self.operations.alarm_topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=self.operations.dashboard.dashboard_name)
+        for number, record in enumerate(self.mail_identity.dkim_records, start=1):
+            CfnOutput(
+                self,
+                f"DkimRecord{number}",
+                description="CNAME to publish in DNS so SES can verify the domain and sign with DKIM",
+                value=f"{record.name} CNAME {record.value}",
+            )
