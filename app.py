@@ -129,13 +129,13 @@ def sign_in() -> Response:
 @handles_errors
 def me() -> Response:
     user = current_user()
-    colleagues = container().table.organisation_users(user.org_id)
+    attesters = container().table.organisation_users(user.org_id, Role.ATTESTER)
     organisation = container().table.get_organisation(user.org_id)
     return json_response(
         {
             **user.model_dump(mode="json"),
             "organisation": organisation.model_dump(mode="json") if organisation else None,
-            "attesters": [{"user_id": c.user_id, "name": c.name} for c in colleagues if c.has_role(Role.ATTESTER)],
+            "attesters": [{"user_id": a.user_id, "name": a.name} for a in attesters],
         }
     )
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.model import Catalogue, HistoryEvent, Order, Organisation, Step, User
+from chalicelib.domain.model import Catalogue, HistoryEvent, Order, Organisation, Role, Step, User
 from chalicelib.domain.signing import Approval, ApprovalStatus
 
 if TYPE_CHECKING:
@@ -258,9 +258,13 @@ class Table:
             }
         )
 
-    def organisation_users(self, org_id: str) -> list[User]:
+    def organisation_users(self, org_id: str | None, role: Role | None = None) -> list[User]:
+        """The people of an organisation, or only those with `role` (none for no organisation)."""
+        if not org_id:
+            return []
         items = self._query("gsi1", "gsi1pk", f"ORG#{org_id}#USERS", limit=1000)
-        return [User.model_validate(_strip_keys(item)) for item in items]
+        users = [User.model_validate(_strip_keys(item)) for item in items]
+        return [user for user in users if role is None or user.has_role(role)]
 
     # --- orders --------------------------------------------------------------------------------
 

@@ -41,8 +41,7 @@ class CompletionService:
         return [person.email for person in people if person is not None]
 
     def _agent_handlers(self, order: Order) -> list[User]:
-        users = self._table.organisation_users(order.agent_org_id) if order.agent_org_id else []
-        return [user for user in users if user.has_role(Role.AGENT_CASE_HANDLER)]
+        return self._table.organisation_users(order.agent_org_id, Role.AGENT_CASE_HANDLER)
 
     def create_case(self, order_id: str) -> dict[str, Any]:
         order, version = self._order(order_id)

@@ -62,7 +62,11 @@ class DecisionService:
         order, version = found
         now = self._clock()
         opened = order.open_step(step, now)
-        handlers = self._agent_case_handlers(order) if step is Step.AGENT_APPROVAL else []
+        handlers = (
+            self._table.organisation_users(order.agent_org_id, Role.AGENT_CASE_HANDLER)
+            if step is Step.AGENT_APPROVAL
+            else []
+        )
         assignee_ids = assignees(order, step, handlers)
         if not assignee_ids:
             raise StepOutOfOrder(f"Nobody can decide {step.value} for order {order.number}.")
@@ -127,12 +131,6 @@ class DecisionService:
                 )
         return approval
 
-    def _agent_case_handlers(self, order: Order) -> list[User]:
-        if order.agent_org_id is None:
-            return []
-        users = self._table.organisation_users(order.agent_org_id)
-        return [user for user in users if user.has_role(Role.AGENT_CASE_HANDLER)]
-
     # --- used by people --------------------------------------------------------------------------
 
     def _approval_for(self, approval_id: str, user: User) -> Approval:
@@ -169,8 +167,7 @@ class DecisionService:
         if approval.step is Step.AGENT_APPROVAL:
             view["agent_attesters"] = [
                 {"user_id": person.user_id, "name": person.name}
-                for person in self._table.organisation_users(order.agent_org_id or "")
-                if person.has_role(Role.ATTESTER)
+                for person in self._table.organisation_users(order.agent_org_id, Role.ATTESTER)
             ]
         return view
 
