@@ -51,6 +51,7 @@ def test_the_page_behind_a_link_shows_nothing_without_sign_in(agent_approval, ht
 
 def test_a_double_click_on_a_decision_decides_once(agent_approval, person, aws):
     order_id, approval_id, hanna = agent_approval
+    alva = person("alva.attester")
     decision = {"decision": "approve", "agent_review": agent_review()}
     first = hanna.post(f"/api/approvals/{approval_id}/decision", decision)
     second = hanna.post(f"/api/approvals/{approval_id}/decision", decision)
@@ -58,7 +59,7 @@ def test_a_double_click_on_a_decision_decides_once(agent_approval, person, aws):
     assert second.status == 409
     assert "already been decided" in second.body["message"]
     assert history_actions(hanna, order_id).count("approved") == 1
-    person("alva.attester")  # the next step opens exactly once
+    alva.next_email("attest order")  # the next step opens exactly once
     events = [e for e in hanna.get(f"/api/orders/{order_id}").body["history"] if e["action"] == "step_opened"]
     assert [e["step"] for e in events] == ["agent_approval", "agent_attestation"]
 

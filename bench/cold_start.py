@@ -1,0 +1,129 @@
+"""Cold start: the app's import against a bare import of its dependencies, each in a fresh interpreter,
+and the first build of the composition root."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bench.measure import median_ms, ratio, spread
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN_MODULES = {"app", "chalicelib", "__future__"}
+
+CONTAINER_PROBE = """
+import json, time
+started = time.perf_counter()
+import app
+imported = time.perf_counter()
+from chalicelib.bootstrap import container
+container()
+built = time.perf_counter()
+container.cache_clear()
+container()
+rebuilt = time.perf_counter()
+print(json.dumps({"import": imported - started, "first": built - imported, "again": rebuilt - built}))
+"""
+
+
+def _module_level_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Imports that run when the module is imported: not those under `if TYPE_CHECKING` or in functions."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif isinstance(node, ast.Try):
+            found.extend(n for n in node.body if isinstance(n, ast.Import | ast.ImportFrom))
+    return found
+
+
+def third_party_imports(root: Path = ROOT) -> list[str]:
+    """The statements app.py and chalicelib/ use to import third-party code, as they are written.
+
+    Derived from the source, so the bare import stays the app's own list when the app changes.
+    """
+    modules: set[str] = set()
+    names: dict[str, set[str]] = defaultdict(set)
+    for path in [root / "app.py", *sorted((root / "chalicelib").rglob("*.py"))]:
+        for node in _module_level_imports(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level or not node.module:
+                    continue
+                top = node.module.split(".")[0]
+                if top in OWN_MODULES or top in sys.stdlib_module_names:
+                    continue
+                names[node.module].update(alias.name for alias in node.names)
+            else:
+                for alias in node.names:
+                    top = alias.name.split(".")[0]
+                    if top not in OWN_MODULES and top not in sys.stdlib_module_names:
+                        modules.add(alias.name)
+    statements = [f"import {module}" for module in sorted(modules)]
+    statements += [f"from {module} import {', '.join(sorted(names[module]))}" for module in sorted(names)]
+    return statements
+
+
+def _run(arguments: list[str], environment: dict[str, str]) -> tuple[float, str, str]:
+    started = time.perf_counter()
+    done = subprocess.run(  # noqa: S603 - our own interpreter, our own code
+        [sys.executable, *arguments], cwd=ROOT, env=environment, capture_output=True, text=True, check=True
+    )
+    return time.perf_counter() - started, done.stdout, done.stderr
+
+
+def _import_times(stderr: str) -> dict[str, int]:
+    """`-X importtime` lines: module -> microseconds spent in the module itself."""
+    times: dict[str, int] = {}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, _, name = line.removeprefix("import time:").split("|")
+        times[name.strip()] = int(own)
+    return times
+
+
+def measure(environment: dict[str, str], runs: int) -> dict[str, Any]:
+    bare_statements = third_party_imports()
+    bare_code = "; ".join(bare_statements)
+    interpreter: list[float] = []
+    bare: list[float] = []
+    application: list[float] = []
+    # Interleaved, so a busy moment of the machine falls on all three alike.
+    for _ in range(runs):
+        interpreter.append(_run(["-c", "pass"], environment)[0])
+        bare.append(_run(["-c", bare_code], environment)[0])
+        application.append(_run(["-c", "import app"], environment)[0])
+
+    probes = [json.loads(_run(["-c", CONTAINER_PROBE], environment)[1]) for _ in range(runs)]
+
+    # One -X importtime run each: where the app's extra import time goes, by top-level package.
+    app_modules = _import_times(_run(["-X", "importtime", "-c", "import app"], environment)[2])
+    bare_modules = _import_times(_run(["-X", "importtime", "-c", bare_code], environment)[2])
+    extra: dict[str, int] = defaultdict(int)
+    for module, own in app_modules.items():
+        if module not in bare_modules:
+            extra[module.split(".")[0]] += own
+    extra_ms = {package: round(us / 1000, 1) for package, us in sorted(extra.items(), key=lambda kv: -kv[1])}
+
+    app_ms, bare_ms = median_ms(application), median_ms(bare)
+    return {
+        "runs": runs,
+        "bare_import_statement": bare_statements,
+        "interpreter_only": spread(interpreter),
+        "bare_dependencies": spread(bare),
+        "app": spread(application),
+        "app_over_bare_ratio": ratio(app_ms, bare_ms),
+        "app_minus_bare_ms": round(app_ms - bare_ms, 2),
+        "modules_only_the_app_imports_ms": dict(list(extra_ms.items())[:8]),
+        "container": {
+            "import_app": spread([probe["import"] for probe in probes]),
+            "first_build": spread([probe["first"] for probe in probes]),
+            "second_build": spread([probe["again"] for probe in probes]),
+        },
+    }

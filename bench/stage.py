@@ -1,0 +1,88 @@
+"""The embedded AWS with the demo directory, signed-in people, and a way to wait until the workflow rests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.measure import AwsCallLog
+from bench.people import Person
+from local.embedded_aws import EmbeddedAws
+
+PEOPLE = ("olivia.orderer", "hanna.handler", "alva.attester", "adam.attester")
+
+
+class TaskTracker:
+    """Knows when the workflow's Lambda tasks have finished, so one sample's background work (the
+    execution the submit started) does not run into the next sample's timing."""
+
+    def __init__(self, handlers: dict[str, Callable[..., Any]], calls: AwsCallLog) -> None:
+        self.finished: Counter[str] = Counter()
+        self._calls = calls
+        self._running = 0
+        self._changed = threading.Condition()
+        for name, handler in list(handlers.items()):
+            handlers[name] = self._tracked(name, handler)
+
+    def _tracked(self, name: str, handler: Callable[..., Any]) -> Callable[..., Any]:
+        def run(event: Any, context: Any) -> Any:
+            with self._changed:
+                self._running += 1
+            try:
+                with self._calls.acting(f"task {name}"):
+                    return handler(event, context)
+            finally:
+                with self._changed:
+                    self._running -= 1
+                    self.finished[name] += 1
+                    self._changed.notify_all()
+
+        return run
+
+    def total(self) -> int:
+        with self._changed:
+            return sum(self.finished.values())
+
+    def wait_until_finished(self, total: int, timeout: float = 30.0) -> None:
+        """Waits until `total` tasks in all have finished and none runs."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while sum(self.finished.values()) < total or self._running:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("the workflow's tasks did not finish")
+                self._changed.wait(left)
+
+
+@dataclass
+class Stage:
+    aws: EmbeddedAws
+    calls: AwsCallLog
+    tasks: TaskTracker
+    people: dict[str, Person]
+
+    @property
+    def table_name(self) -> str:
+        return self.aws.environment["TABLE_NAME"]
+
+    @property
+    def table_labels(self) -> dict[str, str]:
+        """The application table goes unnamed in the report; any other table is named."""
+        return {self.table_name: "", self.aws.environment["IDEMPOTENCY_TABLE_NAME"]: "idempotency"}
+
+    def person(self, user_id: str) -> Person:
+        return self.people[user_id]
+
+    def execution_arn(self, order_id: str) -> str:
+        machine = self.aws.environment["STATE_MACHINE_ARN"]
+        return machine.replace(":stateMachine:", ":execution:") + f":{order_id}"
+
+
+def prepare(aws: EmbeddedAws, calls: AwsCallLog, http: Any) -> Stage:
+    tracker = TaskTracker(aws.dispatcher.handlers, calls)
+    people = {user_id: Person(user_id, http, aws, calls).sign_in() for user_id in PEOPLE}
+    return Stage(aws=aws, calls=calls, tasks=tracker, people=people)
