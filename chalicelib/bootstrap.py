@@ -70,7 +70,7 @@ def container() -> Container:
         decisions=DecisionService(
             table,
             mailer,
-            SmsSender(session.client("sns", config=AWS_CONFIG)),
+            SmsSender(lambda: session.client("sns", config=AWS_CONFIG)),
             workflow,
             utc_now,
             settings.base_url,
@@ -83,5 +83,5 @@ def container() -> Container:
         verifier=TokenVerifier(
             settings.cognito_issuer, settings.cognito_app_client_id, settings.jwks_url, settings.cognito_jwks_file
         ),
-        sign_in=SignInService(session.client("cognito-idp", config=AWS_CONFIG), settings.cognito_app_client_id),
+        sign_in=SignInService(lambda: session.client("cognito-idp", config=AWS_CONFIG), settings.cognito_app_client_id),
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,9 +74,15 @@ class TokenVerifier:
 
 
 class SignInService:
-    def __init__(self, client: CognitoIdentityProviderClient, app_client_id: str) -> None:
-        self._client = client
+    """Builds its client on first use: only the sign-in route needs Cognito."""
+
+    def __init__(self, client: Callable[[], CognitoIdentityProviderClient], app_client_id: str) -> None:
+        self._make_client = client
         self._app_client_id = app_client_id
+
+    @cached_property
+    def _client(self) -> CognitoIdentityProviderClient:
+        return self._make_client()
 
     def sign_in(self, username: str, password: str) -> dict[str, Any]:
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -9,8 +11,14 @@ if TYPE_CHECKING:
 
 
 class SmsSender:
-    def __init__(self, client: SNSClient) -> None:
-        self._client = client
+    """Builds its client on first use: only the API sends codes, and a client costs cold-start time."""
+
+    def __init__(self, client: Callable[[], SNSClient]) -> None:
+        self._make_client = client
+
+    @cached_property
+    def _client(self) -> SNSClient:
+        return self._make_client()
 
     def send(self, phone_number: str, text: str) -> None:
         self._client.publish(

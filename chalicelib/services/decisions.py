@@ -118,8 +118,9 @@ class DecisionService:
         transaction.commit()
 
         link = f"{self._base_url}/approvals/{approval_id}"
+        known = {user.user_id: user for user in handlers}
         for user_id in assignee_ids:
-            assignee = self._table.get_user(user_id)
+            assignee = known.get(user_id) or self._table.get_user(user_id)
             if assignee is not None:
                 self._mailer.send(
                     [assignee.email],
