@@ -315,6 +315,11 @@ def order_page(order_id: str) -> Response:
     return page("order.html")
 
 
+@app.route("/favicon.ico")
+def favicon() -> Response:
+    return Response(body="", status_code=204, headers={"Cache-Control": "max-age=86400"})
+
+
 @app.route("/assets/{name}")
 def asset(name: str) -> Response:
     kinds = {"portal.js": "text/javascript; charset=utf-8", "portal.css": "text/css; charset=utf-8"}

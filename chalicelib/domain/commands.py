@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -62,16 +62,17 @@ class AgentReviewInput(Command):
 
 class Decide(Command):
     decision: Literal["approve", "reject"]
-    reason: LongText | None = None
+    reason: LongText | None = Field(default=None, validate_default=True)
     one_time_code: OneTimeCode | None = None
     agent_review: AgentReviewInput | None = None
 
-    @model_validator(mode="after")
-    def reason_when_rejecting(self) -> Decide:
+    @field_validator("reason")
+    @classmethod
+    def reason_when_rejecting(cls, reason: str | None, info: ValidationInfo) -> str | None:
         # R-ORD-3: the orderer is told why, so a rejection must say why.
-        if self.decision == "reject" and not self.reason:
+        if info.data.get("decision") == "reject" and not reason:
             raise ValueError("a reason is required to reject or cancel")
-        return self
+        return reason
 
 
 class SignIn(Command):

@@ -200,7 +200,9 @@ class AgentReview(Model):
     declaration_accepted: bool
     invoice: InvoiceDetails
     attester_id: str
+    attester_name: str
     handler_id: str
+    handler_name: str
 
 
 SYSTEM = ("system", "Order workflow")

@@ -142,7 +142,9 @@ def agent_review(order: Order, review: AgentReviewInput, handler: User, attester
         declaration_accepted=review.declaration_accepted,
         invoice=InvoiceDetails(address=review.invoice_address, reference=review.invoice_reference),
         attester_id=attester.user_id,
+        attester_name=attester.name,
         handler_id=handler.user_id,
+        handler_name=handler.name,
     )
 
 

@@ -71,7 +71,7 @@ def test_wrong_order_fields_are_named(person, changes, field):
     ("body", "field"),
     [
         ({"decision": "maybe"}, "decision"),
-        ({"decision": "reject"}, "body"),
+        ({"decision": "reject"}, "reason"),
         ({"decision": "reject", "reason": "   "}, "reason"),
         ({"decision": "approve", "one_time_code": "12ab56"}, "one_time_code"),
         ({"decision": "approve", "agent_review": {"declaration_accepted": False}}, "agent_review.declaration_accepted"),

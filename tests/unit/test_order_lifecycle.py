@@ -14,6 +14,8 @@ REVIEW = AgentReview(
     declaration_accepted=True,
     invoice=InvoiceDetails(address="A", reference="R"),
     attester_id="agent-attester",
+    attester_name="Alva",
+    handler_name="Hanna",
     handler_id="handler",
 )
 SMS = SigningMethod.SMS_ONE_TIME_CODE

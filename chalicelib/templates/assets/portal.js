@@ -723,8 +723,8 @@
       detailRow(list, "Agent's declaration", review.declaration_accepted ? "Certified by the agent" : "Not certified");
       detailRow(list, "Agent invoice address", review.invoice.address);
       detailRow(list, "Agent invoice reference", review.invoice.reference);
-      detailRow(list, "Agent attester", review.attester_id);
-      detailRow(list, "Reviewed by", review.handler_id);
+      detailRow(list, "Agent attester", review.attester_name);
+      detailRow(list, "Reviewed by", review.handler_name);
     }
     return list;
   }
