@@ -14,11 +14,11 @@ import boto3
 from boto3.dynamodb.types import TypeSerializer
 
 from bench.measure import AwsCall, counted, median_ms, ratio, spread
-from bench.people import via_agent_order
 from bench.stage import Stage
 from chalicelib.adapters.table import event_item, order_item
 from chalicelib.bootstrap import AWS_CONFIG, container
 from chalicelib.domain.model import HistoryEvent, Order
+from local.people import via_agent_order
 
 REQUIRED = ("TransactWriteItems", "StartExecution")
 WARM_UP = 2

@@ -8,8 +8,8 @@ from collections import Counter
 from typing import Any
 
 from bench.measure import BENCH, AwsCall, counted, spread
-from bench.people import agent_review, via_agent_order
 from bench.stage import Stage
+from local.people import Person, agent_review, via_agent_order
 
 
 def _history(stage: Stage, order_id: str) -> list[dict[str, Any]]:
@@ -24,6 +24,12 @@ def _history(stage: Stage, order_id: str) -> list[dict[str, Any]]:
         kwargs["nextToken"] = page["nextToken"]
 
 
+def _decide(person: Person, approval_id: str, decision: dict[str, Any]) -> None:
+    reply = person.post(f"/api/approvals/{approval_id}/decision", decision)
+    if reply.status != 200:
+        raise RuntimeError(f"{person.user_id}'s decision was refused: {reply.body}")
+
+
 def drive(stage: Stage) -> tuple[str, str]:
     """Submit, agent approval, agent attestation, customer attestation, as the people would do it.
     Returns the order's id and number."""
@@ -35,15 +41,15 @@ def drive(stage: Stage) -> tuple[str, str]:
         raise RuntimeError(f"the submit was refused: {submitted.body}")
     order_id, number = str(submitted.body["order_id"]), str(submitted.body["number"])
 
-    approval_id = hanna.approval_id(f"review order {number}")
+    approval_id = hanna.approval_link(f"review order {number}")
     hanna.get(f"/api/approvals/{approval_id}")
-    hanna.decide(approval_id, {"decision": "approve", "agent_review": agent_review()})
+    _decide(hanna, approval_id, {"decision": "approve", "agent_review": agent_review()})
 
     for attester in (alva, adam):
-        approval_id = attester.approval_id(f"attest order {number}")
+        approval_id = attester.approval_link(f"attest order {number}")
         attester.get(f"/api/approvals/{approval_id}")
-        code = attester.one_time_code(approval_id)
-        attester.decide(approval_id, {"decision": "approve", "one_time_code": code})
+        code = attester.sign_with_code(approval_id)
+        _decide(attester, approval_id, {"decision": "approve", "one_time_code": code})
 
     execution = stage.aws.wait_for_execution(order_id)
     if execution["status"] != "SUCCEEDED":

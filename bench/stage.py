@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -10,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.measure import AwsCallLog
-from bench.people import Person
 from local.embedded_aws import EmbeddedAws
+from local.people import Person
 
 PEOPLE = ("olivia.orderer", "hanna.handler", "alva.attester", "adam.attester")
 
@@ -82,7 +83,23 @@ class Stage:
         return machine.replace(":stateMachine:", ":execution:") + f":{order_id}"
 
 
+# Route patterns, never paths: ids would make every request its own row.
+PATH_IDS = (
+    (re.compile(r"/approvals/[A-Za-z0-9_-]{20,64}"), "/approvals/<id>"),
+    (re.compile(r"/orders/[0-9a-f]{32}"), "/orders/<id>"),
+)
+
+
+def route(method: str, path: str) -> str:
+    for pattern, replacement in PATH_IDS:
+        path = pattern.sub(replacement, path)
+    return f"{method} {path.split('?')[0]}"
+
+
 def prepare(aws: EmbeddedAws, calls: AwsCallLog, http: Any) -> Stage:
     tracker = TaskTracker(aws.dispatcher.handlers, calls)
-    people = {user_id: Person(user_id, http, aws, calls).sign_in() for user_id in PEOPLE}
+    people = {
+        user_id: Person(user_id, http, aws, lambda method, path: calls.acting(route(method, path))).sign_in()
+        for user_id in PEOPLE
+    }
     return Stage(aws=aws, calls=calls, tasks=tracker, people=people)

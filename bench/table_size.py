@@ -13,11 +13,11 @@ import boto3
 from boto3.dynamodb.types import TypeSerializer
 
 from bench.measure import AwsCall, median_ms, ratio, spread
-from bench.people import Person
 from bench.stage import Stage
 from chalicelib.adapters.table import event_item, order_item
 from chalicelib.bootstrap import AWS_CONFIG
 from chalicelib.domain.model import HistoryEvent, Order
+from local.people import Person
 
 WARM_UP = 2
 BATCH = 25  # BatchWriteItem's limit
@@ -122,7 +122,7 @@ def _route(person: Person, path: str) -> Callable[[], Any]:
 
 def measure(stage: Stage, completed_order_id: str, template: Order, orders: int, samples: int) -> dict[str, Any]:
     olivia, hanna = stage.person("olivia.orderer"), stage.person("hanna.handler")
-    open_approval = hanna.approval_id("review order")  # one the handler has not acted on yet
+    open_approval = hanna.approval_link("review order")  # one the handler has not acted on yet
     client = boto3.session.Session(region_name=stage.aws.environment["AWS_REGION"]).client(
         "dynamodb", config=AWS_CONFIG
     )

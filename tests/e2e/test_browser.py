@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from local import demo
-from tests.conftest import via_agent_order
+from local.people import via_agent_order
 
 CHROMIUM = shutil.which("chromium")
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.bootstrap import container
-from tests.conftest import agent_review, direct_order, via_agent_order
+from local.people import agent_review, direct_order, via_agent_order
 
 
 def crash_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> list[int]:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.conftest import agent_review, direct_order, via_agent_order
+from local.people import agent_review, direct_order, via_agent_order
 
 
 @pytest.fixture

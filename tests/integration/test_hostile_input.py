@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import direct_order
+from local.people import direct_order
 
 APPROVAL = "C" * 32
 ORDER = "0" * 32

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import direct_order
+from local.people import direct_order
 
 
 def test_every_log_line_of_an_order_carries_its_id_as_correlation_id(person, aws, logs):

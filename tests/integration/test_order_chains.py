@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import agent_review, direct_order, via_agent_order
+from local.people import agent_review, direct_order, via_agent_order
 
 
 def history_of(person: Any, order_id: str) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import agent_review, direct_order, via_agent_order
+from local.people import agent_review, direct_order, via_agent_order
 
 
 def order_of(person, order_id):

@@ -3,7 +3,7 @@ see an order at all."""
 
 from __future__ import annotations
 
-from tests.conftest import agent_review, direct_order, via_agent_order
+from local.people import agent_review, direct_order, via_agent_order
 
 
 def ids(orders):

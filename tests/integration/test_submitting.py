@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.conftest import direct_order, via_agent_order
+from local.people import direct_order, via_agent_order
 
 
 def orders_of(person):

@@ -1,0 +1,178 @@
+"""Demo people using the API as the pages do, reading links from their e-mail and codes from their SMS.
+
+Shared by the tests and the benchmark, so both drive the product the way a person would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from local import demo
+from local.embedded_aws import EmbeddedAws
+
+LINK = re.compile(r'href="(?P<url>https?://[^"]+/approvals/(?P<id>[A-Za-z0-9_-]+))"')
+CODE = re.compile(r"\b(?P<code>\d{6})\b")
+
+
+def _no_wrapping(method: str, path: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class Person:
+    """`http` is a `chalice.test.Client().http`; `around_request` lets a caller wrap each request (the benchmark
+    attributes AWS calls to routes with it)."""
+
+    user_id: str
+    http: Any
+    aws: EmbeddedAws
+    around_request: Callable[[str, str], AbstractContextManager[None]] = _no_wrapping
+    token: str = ""
+    seen_mail: set[str] = field(default_factory=set)
+    requests: int = 0
+
+    @property
+    def _demo(self) -> demo.DemoPerson:
+        return next(person for person in demo.PEOPLE if person.user_id == self.user_id)
+
+    @property
+    def email(self) -> str:
+        return self._demo.email
+
+    @property
+    def phone(self) -> str:
+        return self._demo.phone
+
+    def sign_in(self) -> Person:
+        reply = self.post("/api/session", {"username": self.user_id, "password": demo.PASSWORD})
+        if reply.status != 200:
+            raise RuntimeError(f"{self.user_id} could not sign in: {reply.body}")
+        self.token = reply.body["id_token"]
+        self.seen_mail = {message["id"] for message in self.aws.sent_emails()}  # only what arrives from now on
+        return self
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bytes | None = None
+    ) -> Reply:
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if self.token:
+            sent["Authorization"] = f"Bearer {self.token}"
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+        self.requests += 1
+        with self.around_request(method, path):
+            result = self.http.request(method, path, headers=sent, body=payload)
+        try:
+            parsed = json.loads(result.body) if result.body else None
+        except ValueError:
+            parsed = result.body.decode(errors="replace")
+        return Reply(result.status_code, parsed, dict(result.headers))
+
+    def get(self, path: str) -> Reply:
+        return self.request("GET", path)
+
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Reply:
+        return self.request("POST", path, body, headers)
+
+    def submit(self, order: dict[str, Any], key: str | None = None) -> Reply:
+        return self.post("/api/orders", order, {"Idempotency-Key": key or uuid.uuid4().hex})
+
+    # --- the mailbox and the phone -----------------------------------------------------------------
+
+    def next_email(self, subject: str, timeout: float = 20.0) -> dict[str, Any]:
+        """Waits for the next unread e-mail to this person whose subject contains `subject`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.aws.sent_emails():
+                if (
+                    self.email in message["to"]
+                    and message["id"] not in self.seen_mail
+                    and subject in message["subject"]
+                ):
+                    self.seen_mail.add(message["id"])
+                    return message
+            time.sleep(0.02)
+        subjects = [m["subject"] for m in self.aws.sent_emails() if self.email in m["to"]]
+        raise AssertionError(f"no e-mail '{subject}' reached {self.user_id}; they have: {subjects}")
+
+    def approval_link(self, subject: str = "Action required") -> str:
+        """The approval id from the link in this person's next e-mail whose subject contains `subject`."""
+        match = LINK.search(self.next_email(subject)["body"])
+        if match is None:
+            raise AssertionError("the e-mail has no approval link")
+        return match["id"]
+
+    def latest_code(self, after: int) -> str:
+        """The code in the newest SMS to this person among those sent after the first `after`."""
+        texts = [sms["text"] for sms in self.aws.sent_sms()[after:] if sms["to"] == self.phone]
+        match = CODE.search(texts[-1]) if texts else None
+        if match is None:
+            raise AssertionError(f"no SMS with a code reached {self.user_id}")
+        return match["code"]
+
+    def sign_with_code(self, approval_id: str) -> str:
+        """Asks for a one-time code and reads it from the SMS (R-ORD-4)."""
+        before = len(self.aws.sent_sms())
+        reply = self.post(f"/api/approvals/{approval_id}/code")
+        if reply.status != 202:
+            raise AssertionError(f"no code for {self.user_id}: {reply.body}")
+        return self.latest_code(before)
+
+    def attest(self, approval_id: str, decision: str = "approve", reason: str | None = None) -> Reply:
+        body: dict[str, Any] = {"decision": decision, "one_time_code": self.sign_with_code(approval_id)}
+        if reason:
+            body["reason"] = reason
+        return self.post(f"/api/approvals/{approval_id}/decision", body)
+
+
+# --- sample orders and reviews -------------------------------------------------------------------------
+
+
+def via_agent_order(**changes: Any) -> dict[str, Any]:
+    order: dict[str, Any] = {
+        "offering_id": "webcert-integrated-via-agent",
+        "care_units": {"count": 2, "names": ["Vårdcentral Norr", "Vårdcentral Syd"]},
+        "source_system": "CGM J4",
+        "agent_org_id": "agent-cgm",
+        "declarations": {"personal-data": True, "security-requirements": True},
+        "invoice": {"kind": "saved", "invoice_id": "inv-main"},
+        "attester_id": "adam.attester",
+        "terms_accepted": True,
+    }
+    order.update(changes)
+    return order
+
+
+def direct_order(**changes: Any) -> dict[str, Any]:
+    order: dict[str, Any] = {
+        "offering_id": "webcert-standalone",
+        "care_units": {"count": 1, "names": ["Vårdcentral Öst"]},
+        "declarations": {"personal-data": True},
+        "invoice": {"kind": "new", "address": "Region Norrby, Box 200, 901 00 Norrby", "reference": "RN-77"},
+        "attester_id": "adam.attester",
+        "terms_accepted": True,
+    }
+    order.update(changes)
+    return order
+
+
+def agent_review(attester_id: str = "alva.attester") -> dict[str, Any]:
+    return {
+        "declaration_accepted": True,
+        "invoice_address": "CGM, Box 5, 111 11 Stockholm",
+        "invoice_reference": "CGM-123",
+        "attester_id": attester_id,
+    }
