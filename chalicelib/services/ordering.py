@@ -81,19 +81,9 @@ class OrderService:
         if found is None:
             raise NotFound("No such order.")
         order, history = found
-        assignee_ids: set[str] = set()
-        if order.current_step is not None:
-            assignee_ids = {p["user_id"] for p in self._pending_of_order(order)}
-        if not may_read(order, user, assignee_ids):
+        if not may_read(order, user):
             raise NotFound("No such order.")  # not 403: do not confirm that the order exists
         return order, history
-
-    def _pending_of_order(self, order: Order) -> list[dict[str, Any]]:
-        if order.current_step is None:
-            return []
-        key = self._table.get_open_step(order.order_id, order.current_step)
-        approval = self._table.get_approval(key) if key else None
-        return [{"user_id": user_id} for user_id in (approval.assignees if approval else [])]
 
     def my_orders(self, user: User) -> list[Order]:
         return self._table.orders_of_orderer(user.user_id)
