@@ -1,6 +1,8 @@
-"""Powertools logging: JSON lines, the order id as correlation id, and nothing secret in them."""
+"""Powertools logging and metrics: JSON lines with the order id as correlation id, EMF metrics."""
 
 from __future__ import annotations
+
+import json
 
 from local.people import direct_order
 
@@ -30,3 +32,18 @@ def test_the_catalogue_loader_replaces_only_with_a_newer_version(aws):
         table.put_catalogue(Catalogue.model_validate({**current.model_dump(), "version": current.version - 1})) is False
     )
     assert table.get_catalogue() == current
+
+
+def test_a_submit_publishes_its_metric_in_embedded_metric_format(person, monkeypatch, capsys):
+    olivia = person("olivia.orderer")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    capsys.readouterr()
+    assert olivia.submit(direct_order()).status == 201
+
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    submitted = [r for r in records if "OrdersSubmitted" in r]
+    assert submitted, "no EMF record with OrdersSubmitted"
+    directive = submitted[0]["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "ServiceOrders"
+    assert {"Name": "OrdersSubmitted", "Unit": "Count"} in directive["Metrics"]
+    assert submitted[0]["service"] == "service-orders"
