@@ -26,10 +26,6 @@ class Claims(dict[str, Any]):
     def org_id(self) -> str:
         return str(self.get("custom:org_id", ""))
 
-    @property
-    def groups(self) -> list[str]:
-        return list(self.get("cognito:groups", []))
-
 
 class TokenVerifier:
     """Checks signature, issuer, audience, expiry and token use ourselves: chalice local checks none."""

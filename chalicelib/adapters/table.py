@@ -160,9 +160,6 @@ class Transaction:
                 raise ConcurrentChange(str(error)) from error
             raise
 
-    def __len__(self) -> int:
-        return len(self._writes)
-
 
 class Table:
     def __init__(self, client: DynamoDBClient, name: str) -> None:

@@ -39,10 +39,6 @@ class Step(StrEnum):
         # R-ORD-4: attestation is a signature; agent approval is a review, not a signature.
         return self is not Step.AGENT_APPROVAL
 
-    @property
-    def involves_agent(self) -> bool:
-        return self in (Step.AGENT_APPROVAL, Step.AGENT_ATTESTATION)
-
 
 # R-ORD-2: the chain of each flow, in order; nothing skipped, nothing repeated.
 CHAINS: dict[Flow, tuple[Step, ...]] = {
