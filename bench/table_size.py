@@ -17,7 +17,7 @@ from bench.stage import Stage
 from chalicelib.adapters.table import event_item, order_item
 from chalicelib.bootstrap import AWS_CONFIG
 from chalicelib.domain.model import HistoryEvent, Order
-from local.people import Person
+from local.people import Person, via_agent_order
 
 WARM_UP = 2
 BATCH = 25  # BatchWriteItem's limit
@@ -122,7 +122,10 @@ def _route(person: Person, path: str) -> Callable[[], Any]:
 
 def measure(stage: Stage, completed_order_id: str, template: Order, orders: int, samples: int) -> dict[str, Any]:
     olivia, hanna = stage.person("olivia.orderer"), stage.person("hanna.handler")
-    open_approval = hanna.approval_link("review order")  # one the handler has not acted on yet
+    waiting = olivia.submit(via_agent_order())  # an order whose approval stays open while the table grows
+    if waiting.status != 201:
+        raise RuntimeError(f"the submit was refused: {waiting.body}")
+    open_approval = hanna.approval_link("review order", waiting.body["number"])
     client = boto3.session.Session(region_name=stage.aws.environment["AWS_REGION"]).client(
         "dynamodb", config=AWS_CONFIG
     )

@@ -92,8 +92,11 @@ class Person:
 
     # --- the mailbox and the phone -----------------------------------------------------------------
 
-    def next_email(self, subject: str, timeout: float = 20.0) -> dict[str, Any]:
-        """Waits for the next unread e-mail to this person whose subject contains `subject`."""
+    def next_email(self, subject: str, number: str, timeout: float = 20.0) -> dict[str, Any]:
+        """Waits for the next unread e-mail to this person about order `number` whose subject contains `subject`.
+
+        The number is required: steps of other orders may still be mailing the same people, as in a real inbox.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for message in self.aws.sent_emails():
@@ -101,16 +104,17 @@ class Person:
                     self.email in message["to"]
                     and message["id"] not in self.seen_mail
                     and subject in message["subject"]
+                    and number in message["subject"]
                 ):
                     self.seen_mail.add(message["id"])
                     return message
             time.sleep(0.02)
         subjects = [m["subject"] for m in self.aws.sent_emails() if self.email in m["to"]]
-        raise AssertionError(f"no e-mail '{subject}' reached {self.user_id}; they have: {subjects}")
+        raise AssertionError(f"no e-mail '{subject}' about {number} reached {self.user_id}; they have: {subjects}")
 
-    def approval_link(self, subject: str = "Action required") -> str:
-        """The approval id from the link in this person's next e-mail whose subject contains `subject`."""
-        match = LINK.search(self.next_email(subject)["body"])
+    def approval_link(self, subject: str, number: str) -> str:
+        """The approval id from the link in this person's next e-mail about order `number`."""
+        match = LINK.search(self.next_email(subject, number)["body"])
         if match is None:
             raise AssertionError("the e-mail has no approval link")
         return match["id"]
@@ -136,6 +140,13 @@ class Person:
         if reason:
             body["reason"] = reason
         return self.post(f"/api/approvals/{approval_id}/decision", body)
+
+
+def placed(reply: Reply) -> tuple[str, str]:
+    """The id and the number of the order a submit created."""
+    if reply.status != 201:
+        raise AssertionError(f"the submit was refused: {reply.body}")
+    return str(reply.body["order_id"]), str(reply.body["number"])
 
 
 # --- sample orders and reviews -------------------------------------------------------------------------

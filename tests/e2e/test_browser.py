@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from local import demo
-from local.people import via_agent_order
+from local.people import placed, via_agent_order
 
 CHROMIUM = shutil.which("chromium")
 
@@ -223,8 +223,8 @@ def test_a_via_agent_order_passes_every_step_in_the_browser_and_its_history_show
 def test_an_approval_link_opened_by_someone_else_shows_no_decision(new_page, person):
     """R-ORD-5: only the people a step is addressed to may decide it, and opening a link changes nothing."""
     olivia, hanna = person("olivia.orderer"), person("hanna.handler")
-    assert olivia.submit(via_agent_order()).status == 201
-    approval_id = hanna.approval_link("review order")
+    _, number = placed(olivia.submit(via_agent_order()))
+    approval_id = hanna.approval_link("review order", number)
 
     adam = new_page()
     adam.goto(f"/approvals/{approval_id}")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.bootstrap import container
-from local.people import agent_review, direct_order, via_agent_order
+from local.people import agent_review, direct_order, placed, via_agent_order
 
 
 def crash_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> list[int]:
@@ -35,22 +35,19 @@ def test_a_crash_after_the_order_is_written_but_before_the_workflow_starts(perso
 
     crashed = olivia.submit(direct_order(), key)
     assert crashed.status == 500 and "nothing was lost" in crashed.body["message"]
-    retried = olivia.submit(direct_order(), key)  # the person presses submit again
-    assert retried.status == 201, retried.body
-
-    order_id = retried.body["order_id"]
+    order_id, number = placed(olivia.submit(direct_order(), key))  # the person presses submit again
     mine = [o["order_id"] for o in olivia.get("/api/orders?scope=mine").body["orders"]]
     assert mine.count(order_id) == 1 and len(calls) == 2
-    assert adam.attest(adam.approval_link("attest order")).status == 200
+    assert adam.attest(adam.approval_link("attest order", number)).status == 200
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
 
 
 def test_a_crash_after_a_step_is_stored_but_before_its_mail_is_retried_by_the_workflow(person, aws, monkeypatch):
     olivia, hanna = person("olivia.orderer"), person("hanna.handler")
     calls = crash_once(monkeypatch, container().decisions._mailer, "send")
-    order_id = olivia.submit(via_agent_order()).body["order_id"]
+    order_id, number = placed(olivia.submit(via_agent_order()))
 
-    approval_id = hanna.approval_link("review order")  # sent by the retried task
+    approval_id = hanna.approval_link("review order", number)  # sent by the retried task
     assert len(calls) >= 2
     assert (
         hanna.post(
@@ -65,13 +62,13 @@ def test_a_crash_after_a_step_is_stored_but_before_its_mail_is_retried_by_the_wo
 
 def test_a_superseded_link_from_a_retried_step_no_longer_decides(person, aws):
     olivia, hanna = person("olivia.orderer"), person("hanna.handler")
-    order_id = olivia.submit(via_agent_order()).body["order_id"]
-    first = hanna.approval_link("review order")
+    order_id, number = placed(olivia.submit(via_agent_order()))
+    first = hanna.approval_link("review order", number)
     # The workflow retries the task (as after a crash): the step is opened again with a new link.
     order, _ = container().table.get_order(order_id) or (None, 0)
     assert order is not None
     container().decisions.open(order_id, order.current_step, "a-new-task-token", 3600)  # type: ignore[arg-type]
-    second = hanna.approval_link("review order")
+    second = hanna.approval_link("review order", number)
 
     assert hanna.get(f"/api/approvals/{first}").body["state"] == "expired"
     stale = hanna.post(f"/api/approvals/{first}/decision", {"decision": "reject", "reason": "Old link"})
@@ -83,8 +80,8 @@ def test_a_superseded_link_from_a_retried_step_no_longer_decides(person, aws):
 
 def test_a_crash_after_a_decision_is_stored_but_before_the_workflow_hears_it(person, aws, monkeypatch):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
-    order_id = olivia.submit(direct_order()).body["order_id"]
-    approval_id = adam.approval_link("attest order")
+    order_id, number = placed(olivia.submit(direct_order()))
+    approval_id = adam.approval_link("attest order", number)
     calls = crash_once(monkeypatch, container().decisions._workflow, "deliver")
 
     crashed = adam.attest(approval_id)

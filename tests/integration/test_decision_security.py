@@ -8,23 +8,23 @@ import re
 
 import pytest
 
-from local.people import agent_review, direct_order, via_agent_order
+from local.people import agent_review, direct_order, placed, via_agent_order
 
 
 @pytest.fixture
 def agent_approval(person):
     """A via-agent order waiting for its agent approval: (order id, approval id, hanna)."""
     olivia, hanna = person("olivia.orderer"), person("hanna.handler")
-    order_id = olivia.submit(via_agent_order()).body["order_id"]
-    return order_id, hanna.approval_link("review order"), hanna
+    order_id, number = placed(olivia.submit(via_agent_order()))
+    return order_id, hanna.approval_link("review order", number), hanna
 
 
 @pytest.fixture
 def customer_attestation(person):
     """A direct order waiting for Adam's attestation: (order id, approval id, adam)."""
     olivia, adam = person("olivia.orderer"), person("adam.attester")
-    order_id = olivia.submit(direct_order()).body["order_id"]
-    return order_id, adam.approval_link("attest order"), adam
+    order_id, number = placed(olivia.submit(direct_order()))
+    return order_id, adam.approval_link("attest order", number), adam
 
 
 def history_actions(person, order_id):
@@ -59,7 +59,8 @@ def test_a_double_click_on_a_decision_decides_once(agent_approval, person, aws):
     assert second.status == 409
     assert "already been decided" in second.body["message"]
     assert history_actions(hanna, order_id).count("approved") == 1
-    alva.next_email("attest order")  # the next step opens exactly once
+    number = hanna.get(f"/api/orders/{order_id}").body["order"]["number"]
+    alva.next_email("attest order", number)  # the next step opens exactly once
     events = [e for e in hanna.get(f"/api/orders/{order_id}").body["history"] if e["action"] == "step_opened"]
     assert [e["step"] for e in events] == ["agent_approval", "agent_attestation"]
 
@@ -150,8 +151,8 @@ def test_agent_approval_needs_no_code_and_a_code_cannot_be_sent_for_it(agent_app
 def test_an_attester_who_is_also_the_orderer_must_still_sign(person, aws):
     """R-ORD-4, seed 002: being signed in as the orderer does not attest."""
     ada = person("ada.admin")
-    order_id = ada.submit(direct_order(attester_id="ada.admin")).body["order_id"]
-    approval_id = ada.approval_link("attest order")
+    order_id, number = placed(ada.submit(direct_order(attester_id="ada.admin")))
+    approval_id = ada.approval_link("attest order", number)
     assert ada.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve"}).status == 422
     assert ada.attest(approval_id).status == 200
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"

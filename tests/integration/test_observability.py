@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from local.people import direct_order
+from local.people import direct_order, placed
 
 
 def test_every_log_line_of_an_order_carries_its_id_as_correlation_id(person, aws, logs):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
-    order_id = olivia.submit(direct_order()).body["order_id"]
-    adam.attest(adam.approval_link("attest order"))
+    order_id, number = placed(olivia.submit(direct_order()))
+    adam.attest(adam.approval_link("attest order", number))
     aws.wait_for_execution(order_id)
 
     by_message = {line["message"]: line for line in logs.lines if line.get("correlation_id") == order_id}

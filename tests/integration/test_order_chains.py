@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.people import agent_review, direct_order, via_agent_order
+from local.people import agent_review, direct_order, placed, via_agent_order
 
 
 def history_of(person: Any, order_id: str) -> list[dict[str, Any]]:
@@ -18,14 +18,12 @@ def test_via_agent_order_passes_agent_approval_agent_attestation_customer_attest
     olivia, hanna, hugo, alva, adam = (
         person(u) for u in ("olivia.orderer", "hanna.handler", "hugo.handler", "alva.attester", "adam.attester")
     )
-    submitted = olivia.submit(via_agent_order())
-    assert submitted.status == 201, submitted.body
-    order_id = submitted.body["order_id"]
-    assert submitted.body["number"].startswith("RITM")  # R-ORD-8
+    order_id, number = placed(olivia.submit(via_agent_order()))
+    assert number.startswith("RITM")  # R-ORD-8
 
     # R-ORD-2 step 2: every case handler of the agent is asked; one decides.
-    approval_id = hanna.approval_link("review order")
-    hugo.next_email("review order")
+    approval_id = hanna.approval_link("review order", number)
+    hugo.next_email("review order", number)
     view = hanna.get(f"/api/approvals/{approval_id}")
     assert view.status == 200
     assert view.body["step"] == "agent_approval" and view.body["state"] == "open"
@@ -37,18 +35,18 @@ def test_via_agent_order_passes_agent_approval_agent_attestation_customer_attest
     assert decided.status == 200, decided.body
 
     # Step 3: the attester the handler chose signs with a one-time code (R-ORD-4, R-ORD-5).
-    approval_id = alva.approval_link("attest order")
+    approval_id = alva.approval_link("attest order", number)
     assert alva.get(f"/api/approvals/{approval_id}").body["order"]["agent_review"]["attester_id"] == "alva.attester"
     assert alva.attest(approval_id).status == 200
 
     # Step 4: the customer's attester.
-    approval_id = adam.approval_link("attest order")
+    approval_id = adam.approval_link("attest order", number)
     assert adam.attest(approval_id).status == 200
 
     # Step 5: the case, and the agent told to start the technical connection.
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
-    hanna.next_email("start the technical connection")
-    olivia.next_email("is approved")
+    hanna.next_email("start the technical connection", number)
+    olivia.next_email("is approved", number)
     order = olivia.get(f"/api/orders/{order_id}").body["order"]
     assert order["status"] == "completed"
     assert order["case_number"] == "CS" + order["number"].removeprefix("RITM")
@@ -77,9 +75,9 @@ def test_via_agent_order_passes_agent_approval_agent_attestation_customer_attest
 
 def test_direct_order_goes_straight_to_customer_attestation_and_customer_service_is_told(person, aws):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
-    order_id = olivia.submit(direct_order()).body["order_id"]
+    order_id, number = placed(olivia.submit(direct_order()))
 
-    approval_id = adam.approval_link("attest order")
+    approval_id = adam.approval_link("attest order", number)
     assert adam.get(f"/api/approvals/{approval_id}").body["step"] == "customer_attestation"
     assert adam.attest(approval_id).status == 200
 
@@ -101,7 +99,6 @@ def test_the_catalogue_not_the_customer_decides_the_flow(person, aws):
     assert refused.status == 422
     assert refused.body["errors"][0]["field"] == "agent_org_id"
 
-    accepted = olivia.submit(direct_order(offering_id="npo-consumer-via-agent", declarations={}))
-    assert accepted.status == 201, accepted.body
-    approval_id = adam.approval_link("attest order")
+    _, number = placed(olivia.submit(direct_order(offering_id="npo-consumer-via-agent", declarations={})))
+    approval_id = adam.approval_link("attest order", number)
     assert adam.get(f"/api/approvals/{approval_id}").body["step"] == "customer_attestation"

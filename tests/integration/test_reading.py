@@ -3,7 +3,7 @@ see an order at all."""
 
 from __future__ import annotations
 
-from local.people import agent_review, direct_order, via_agent_order
+from local.people import agent_review, direct_order, placed, via_agent_order
 
 
 def ids(orders):
@@ -28,15 +28,15 @@ def test_a_pending_step_is_in_the_assignees_notification_list_until_decided(pers
     olivia, hanna, hugo, alva = (
         person(u) for u in ("olivia.orderer", "hanna.handler", "hugo.handler", "alva.attester")
     )
-    order_id = olivia.submit(via_agent_order()).body["order_id"]
-    approval_id = hanna.approval_link("review order")
+    order_id, number = placed(olivia.submit(via_agent_order()))
+    approval_id = hanna.approval_link("review order", number)
     for handler in (hanna, hugo):
         pending = [p for p in handler.get("/api/pending").body["pending"] if p["order_id"] == order_id]
         assert [(p["step"], p["customer_name"]) for p in pending] == [("agent_approval", "Region Norrby")]
     assert order_id not in ids(olivia.get("/api/pending").body["pending"])
 
     hanna.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "agent_review": agent_review()})
-    alva.next_email("attest order")
+    alva.next_email("attest order", number)
     for handler in (hanna, hugo):
         assert order_id not in ids(handler.get("/api/pending").body["pending"])
     assert [p["step"] for p in alva.get("/api/pending").body["pending"] if p["order_id"] == order_id] == [
@@ -49,16 +49,16 @@ def test_the_agent_queue_holds_its_customers_orders_while_they_wait_for_the_agen
     olivia, hanna, alva, adam = (
         person(u) for u in ("olivia.orderer", "hanna.handler", "alva.attester", "adam.attester")
     )
-    order_id = olivia.submit(via_agent_order()).body["order_id"]
-    approval_id = hanna.approval_link("review order")
+    order_id, number = placed(olivia.submit(via_agent_order()))
+    approval_id = hanna.approval_link("review order", number)
     queue = hanna.get("/api/agent/queue").body["orders"]
     assert order_id in ids(queue)
     assert next(o for o in queue if o["order_id"] == order_id)["current_step"] == "agent_approval"
     assert order_id not in ids(person("erik.handler").get("/api/agent/queue").body["orders"])  # another agent
 
     hanna.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "agent_review": agent_review()})
-    alva.attest(alva.approval_link("attest order"))
-    adam.next_email("attest order")  # now it waits for the customer, not the agent
+    alva.attest(alva.approval_link("attest order", number))
+    adam.next_email("attest order", number)  # now it waits for the customer, not the agent
     assert order_id not in ids(hanna.get("/api/agent/queue").body["orders"])
 
 
