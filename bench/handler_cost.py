@@ -15,9 +15,9 @@ from boto3.dynamodb.types import TypeSerializer
 
 from bench.measure import AwsCall, counted, median_ms, ratio, spread
 from bench.stage import Stage
-from chalicelib.adapters.table import event_item, order_item
+from chalicelib.adapters.dynamo.ordering import event_item, order_item
 from chalicelib.bootstrap import AWS_CONFIG, container
-from chalicelib.domain.model import HistoryEvent, Order
+from chalicelib.ordering.model import HistoryAction, HistoryEvent, Order
 from local.people import via_agent_order
 
 REQUIRED = ("TransactWriteItems", "StartExecution")
@@ -37,7 +37,11 @@ def _twin(template: Order, n: int) -> tuple[Order, HistoryEvent]:
         update={"order_id": uuid.uuid4().hex, "number": f"RITM{9_000_000 + n}", "created_at": now, "updated_at": now}
     )
     submitted = HistoryEvent(
-        at=now, action="submitted", actor_id=order.orderer_id, actor_name=order.orderer_name, note=order.number
+        at=now,
+        action=HistoryAction.SUBMITTED,
+        actor_id=order.orderer_id,
+        actor_name=order.orderer_name,
+        note=order.number,
     )
     return order, submitted
 
@@ -66,7 +70,7 @@ def measure(stage: Stage, samples: int) -> dict[str, Any]:
     first_elapsed, first_calls, order_id = submit()
     for _ in range(WARM_UP):
         submit()
-    found = container().table.get_order(order_id)
+    found = container().adapters.orders.get(order_id)
     assert found is not None
     template = found[0]
 

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
             print(report.per_order(results["per_order"]), flush=True)
 
             progress(f"table size: {options.table_orders:,} unrelated orders to load")
-            found = container().table.get_order(results["per_order"]["last_order_id"])
+            found = container().adapters.orders.get(results["per_order"]["last_order_id"])
             assert found is not None
             results["table_size"] = table_size.measure(
                 bench_stage, found[0].order_id, found[0], options.table_orders, options.samples

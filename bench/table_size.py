@@ -14,9 +14,9 @@ from boto3.dynamodb.types import TypeSerializer
 
 from bench.measure import AwsCall, median_ms, ratio, spread
 from bench.stage import Stage
-from chalicelib.adapters.table import event_item, order_item
+from chalicelib.adapters.dynamo.ordering import event_item, order_item
 from chalicelib.bootstrap import AWS_CONFIG
-from chalicelib.domain.model import HistoryEvent, Order
+from chalicelib.ordering.model import HistoryAction, HistoryEvent, Order
 from local.people import Person, via_agent_order
 
 WARM_UP = 2
@@ -51,7 +51,9 @@ def unrelated_orders(template: Order, count: int) -> Iterator[dict[str, Any]]:
                 "updated_at": at,
             }
         )
-        submitted = HistoryEvent(at=at, action="submitted", actor_id=orderer, actor_name=orderer, note=order.number)
+        submitted = HistoryEvent(
+            at=at, action=HistoryAction.SUBMITTED, actor_id=orderer, actor_name=orderer, note=order.number
+        )
         yield order_item(order, 1)
         yield event_item(order.order_id, submitted)
 

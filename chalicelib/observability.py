@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-SERVICE = "service-orders"
-NAMESPACE = "ServiceOrders"
+from chalicelib.manifest import APP_NAME, METRICS_NAMESPACE
 
-logger = Logger(service=SERVICE)
-metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
-tracer = Tracer(service=SERVICE)
+logger = Logger(service=APP_NAME)
+metrics = Metrics(service=APP_NAME, namespace=METRICS_NAMESPACE)
+tracer = Tracer(service=APP_NAME)
 
 
 def publish_metrics() -> None:

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from aws_cdk import App
 
+# The stacks read the names, roles and table schema the application defines (chalicelib/).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from stacks.assembly import build_stack
 from stacks.environment import EnvironmentConfigError, load_environment, select_stage
 

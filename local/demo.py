@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.adapters.table import Table
-from chalicelib.domain.model import Catalogue, Organisation, OrganisationKind, Role, SavedInvoiceDetails, User
+from chalicelib.directory.ports import Directory, Organisation, OrganisationKind, SavedInvoiceDetails
+from chalicelib.ordering.model import Catalogue
+from chalicelib.ordering.ports import Catalogues
+from chalicelib.shared.identity import Person, Role
 
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "data" / "catalogue.json"
 PASSWORD = "Demo-pass-2026"
@@ -23,6 +25,16 @@ class DemoPerson:
     @property
     def email(self) -> str:
         return f"{self.user_id}@{self.org_id}.example"
+
+    def as_person(self) -> Person:
+        return Person(
+            user_id=self.user_id,
+            org_id=self.org_id,
+            name=self.name,
+            email=self.email,
+            phone=self.phone,
+            roles=list(self.roles),
+        )
 
 
 ORGANISATIONS = (
@@ -68,22 +80,27 @@ PEOPLE = (
 )
 
 
-def load_catalogue(table: Table, path: Path = CATALOGUE_FILE) -> Catalogue:
-    catalogue = Catalogue.model_validate_json(path.read_text())
-    table.put_catalogue(catalogue)
-    return catalogue
+def catalogue(path: Path = CATALOGUE_FILE) -> Catalogue:
+    return Catalogue.model_validate_json(path.read_text())
 
 
-def seed(table: Table, cognito: object, user_pool_id: str) -> None:
-    """Writes the directory and the catalogue, and creates every demo person in the user pool."""
-    load_catalogue(table)
+def seed_directory(directory: Directory, catalogues: Catalogues) -> None:
+    """The catalogue and every demo organisation and person, without their sign-in."""
+    catalogues.replace(catalogue())
     for organisation in ORGANISATIONS:
-        table.put_organisation(organisation)
+        directory.save_organisation(organisation)
     for person in PEOPLE:
-        add_person(table, cognito, user_pool_id, person)
+        directory.save_person(person.as_person())
 
 
-def add_person(table: Table, cognito: object, user_pool_id: str, person: DemoPerson) -> None:
+def seed(directory: Directory, catalogues: Catalogues, cognito: object, user_pool_id: str) -> None:
+    """Writes the directory and the catalogue, and creates every demo person in the user pool."""
+    seed_directory(directory, catalogues)
+    for person in PEOPLE:
+        add_sign_in(cognito, user_pool_id, person)
+
+
+def add_sign_in(cognito: object, user_pool_id: str, person: DemoPerson) -> None:
     client = cognito  # a boto3 cognito-idp client
     client.admin_create_user(  # type: ignore[attr-defined]
         UserPoolId=user_pool_id,
@@ -102,13 +119,3 @@ def add_person(table: Table, cognito: object, user_pool_id: str, person: DemoPer
         client.admin_add_user_to_group(  # type: ignore[attr-defined]
             UserPoolId=user_pool_id, Username=person.user_id, GroupName=role.value
         )
-    table.put_user(
-        User(
-            user_id=person.user_id,
-            org_id=person.org_id,
-            name=person.name,
-            email=person.email,
-            phone=person.phone,
-            roles=list(person.roles),
-        )
-    )

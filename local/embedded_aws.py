@@ -24,32 +24,28 @@ from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb.responses import DynamoHandler
 
+from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE
+from chalicelib.manifest import APP_NAME, ORDER_WORKFLOW_FILE, WORKFLOW_TASKS, Task
+from chalicelib.shared.identity import Role
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFINITION = ROOT / "statemachines" / "order_workflow.asl.json"
+DEFINITION = ROOT / ORDER_WORKFLOW_FILE
 JWKS_FILE = Path(moto.__file__).parent / "cognitoidp" / "resources" / "jwks-public.json.gz"
 REGION = "eu-north-1"
 STAGE = "dev"
-APP_NAME = "service-orders"
-TASK_FUNCTIONS = {
-    "RequestDecisionFunctionArn": "request_decision",
-    "CreateCaseFunctionArn": "create_case",
-    "CloseOrderFunctionArn": "close_order",
-    "NotifyOperationsFunctionArn": "notify_operations",
-}
 ACCOUNT_ID = "123456789012"  # moto's default account
-GROUPS = ("Administrator", "Orderer", "Attester", "AgentCaseHandler", "CustomerService")
 SENDER = "orders@provider.example"
 
 
-def function_arn(name: str) -> str:
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{APP_NAME}-{STAGE}-{name}"
+def function_arn(task: Task) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{task.function_name(STAGE)}"
 
 
 def definition() -> str:
     """The deployed file, with the same substitutions CDK makes."""
     text = DEFINITION.read_text()
-    for placeholder, name in TASK_FUNCTIONS.items():
-        text = text.replace("${" + placeholder + "}", function_arn(name))
+    for task in WORKFLOW_TASKS:
+        text = text.replace("${" + task.placeholder + "}", function_arn(task))
     return text
 
 
@@ -127,36 +123,14 @@ class EmbeddedAws:
 
 def _create_resources(environment: dict[str, str]) -> tuple[str, str]:
     dynamodb = boto3.client("dynamodb", region_name=REGION)
-    dynamodb.create_table(
-        TableName=environment["TABLE_NAME"],
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": f"gsi{n}",
-                "Projection": {"ProjectionType": "ALL"},
-                "KeySchema": [
-                    {"AttributeName": f"gsi{n}pk", "KeyType": "HASH"},
-                    {"AttributeName": f"gsi{n}sk", "KeyType": "RANGE"},
-                ],
-            }
-            for n in (1, 2, 3)
-        ],
-    )
-    dynamodb.update_time_to_live(
-        TableName=environment["TABLE_NAME"],
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at_epoch"},
-    )
-    dynamodb.create_table(
-        TableName=environment["IDEMPOTENCY_TABLE_NAME"],
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-    )
+    for schema, name in (
+        (APPLICATION_TABLE, environment["TABLE_NAME"]),
+        (IDEMPOTENCY_TABLE, environment["IDEMPOTENCY_TABLE_NAME"]),
+    ):
+        dynamodb.create_table(**schema.create_table_arguments(name))
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.ttl_attribute}
+        )
 
     cognito = boto3.client("cognito-idp", region_name=REGION)
     pool = cognito.create_user_pool(
@@ -169,8 +143,8 @@ def _create_resources(environment: dict[str, str]) -> tuple[str, str]:
         GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]
-    for group in GROUPS:
-        cognito.create_group(GroupName=group, UserPoolId=pool["Id"])
+    for role in Role:
+        cognito.create_group(GroupName=role.value, UserPoolId=pool["Id"])
 
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=environment["MAIL_SENDER"])
 
@@ -227,7 +201,7 @@ def embedded_aws(
     environment = local_environment(base_url, decision_timeout_seconds)
     saved = {name: os.environ.get(name) for name in (*environment, "COGNITO_USER_POOL_ID", "COGNITO_APP_CLIENT_ID")}
     os.environ.update(environment)
-    dispatcher = LambdaDispatcher(handlers={name: app.handler_map[name] for name in TASK_FUNCTIONS.values()})
+    dispatcher = LambdaDispatcher(handlers={task.name: app.handler_map[task.name] for task in WORKFLOW_TASKS})
 
     def patched_invoke(
         self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: dict[str, str]

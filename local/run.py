@@ -19,7 +19,8 @@ from local.outbox import outbox_blueprint
 
 def seed_demo(aws: EmbeddedAws) -> None:
     container.cache_clear()  # settings come from the environment the embedded AWS just set
-    demo.seed(container().table, aws.client("cognito-idp"), aws.user_pool_id)
+    adapters = container().adapters
+    demo.seed(adapters.directory, adapters.catalogues, aws.client("cognito-idp"), aws.user_pool_id)
 
 
 @contextmanager

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import boto3
 
-from chalicelib.adapters.table import Table
-from chalicelib.domain.model import Catalogue
+from chalicelib.adapters.dynamo.ordering import DynamoCatalogues
+from chalicelib.adapters.dynamo.table import DynamoTable
+from chalicelib.ordering.model import Catalogue
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "catalogue.json"
 
@@ -23,8 +24,8 @@ def main() -> None:
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE)
     arguments = parser.parse_args()
     catalogue = Catalogue.model_validate_json(arguments.file.read_text())
-    table = Table(boto3.client("dynamodb", region_name=arguments.region), arguments.table)
-    if table.put_catalogue(catalogue):
+    catalogues = DynamoCatalogues(DynamoTable(boto3.client("dynamodb", region_name=arguments.region), arguments.table))
+    if catalogues.replace(catalogue):
         print(f"Catalogue version {catalogue.version} loaded into {arguments.table}.")
     else:
         print(f"{arguments.table} already holds catalogue version {catalogue.version} or newer; nothing changed.")

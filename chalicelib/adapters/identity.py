@@ -1,4 +1,5 @@
-"""Amazon Cognito: sign-in with a password, and verification of the ID tokens it issues."""
+"""Amazon Cognito: sign-in with a password, and verification of the ID tokens it issues (the directory's
+`PasswordSignIn` and `TokenVerifier`)."""
 
 from __future__ import annotations
 
@@ -11,23 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from chalicelib.domain.errors import NotSignedIn
+from chalicelib.directory.ports import Claims, SignedIn
+from chalicelib.directory.reasons import NEW_PASSWORD_REQUIRED, NOT_AN_ID_TOKEN, TOKEN_NOT_VALID, WRONG_PASSWORD
+from chalicelib.shared.errors import NotSignedIn
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
 
-class Claims(dict[str, Any]):
-    @property
-    def user_id(self) -> str:
-        return str(self["cognito:username"])
-
-    @property
-    def org_id(self) -> str:
-        return str(self.get("custom:org_id", ""))
-
-
-class TokenVerifier:
+class JwksTokenVerifier:
     """Checks signature, issuer, audience, expiry and token use ourselves: chalice local checks none."""
 
     def __init__(self, issuer: str, audience: str, jwks_url: str, jwks_file: str | None = None) -> None:
@@ -63,13 +56,13 @@ class TokenVerifier:
                 options={"require": ["exp", "iss", "aud", "token_use"]},
             )
         except (jwt.PyJWTError, ValueError) as error:
-            raise NotSignedIn("Sign in again: the token is not valid.") from error
+            raise NotSignedIn(TOKEN_NOT_VALID) from error
         if claims.get("token_use") != "id":
-            raise NotSignedIn("Sign in with an ID token.")
-        return Claims(claims)
+            raise NotSignedIn(NOT_AN_ID_TOKEN)
+        return Claims(user_id=str(claims["cognito:username"]), org_id=str(claims.get("custom:org_id", "")))
 
 
-class SignInService:
+class CognitoSignIn:
     """Builds its client on first use: only the sign-in route needs Cognito."""
 
     def __init__(self, client: Callable[[], CognitoIdentityProviderClient], app_client_id: str) -> None:
@@ -80,7 +73,7 @@ class SignInService:
     def _client(self) -> CognitoIdentityProviderClient:
         return self._make_client()
 
-    def sign_in(self, username: str, password: str) -> dict[str, Any]:
+    def sign_in(self, username: str, password: str) -> SignedIn:
         try:
             response = self._client.initiate_auth(
                 ClientId=self._app_client_id,
@@ -88,8 +81,8 @@ class SignInService:
                 AuthParameters={"USERNAME": username, "PASSWORD": password},
             )
         except (self._client.exceptions.NotAuthorizedException, self._client.exceptions.UserNotFoundException) as error:
-            raise NotSignedIn("Wrong username or password.") from error
+            raise NotSignedIn(WRONG_PASSWORD) from error
         result = response.get("AuthenticationResult")
         if not result:
-            raise NotSignedIn("This account must set a new password before signing in.")
-        return {"id_token": result["IdToken"], "expires_in": result["ExpiresIn"]}
+            raise NotSignedIn(NEW_PASSWORD_REQUIRED)
+        return SignedIn(id_token=result["IdToken"], expires_in=result["ExpiresIn"])

@@ -1,4 +1,4 @@
-"""SMS through SNS, for one-time codes (R-ORD-4)."""
+"""SMS through SNS, for one-time codes (implements signing's `TextMessages`, R-ORD-4)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
 
 
-class SmsSender:
+class SnsTextMessages:
     """Builds its client on first use: only the API sends codes, and a client costs cold-start time."""
 
     def __init__(self, client: Callable[[], SNSClient]) -> None:

@@ -1,4 +1,5 @@
-"""The order workflow in Step Functions: start it, hand it a decision."""
+"""The order workflow in Step Functions: start it (ordering's `Workflow`), hand it a decision (approvals'
+`TaskAnswers`)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,22 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib.approvals.ports import TaskClosed
+
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 
-class TaskClosed(Exception):
-    """The workflow no longer waits for this task (it timed out or was already answered)."""
-
-
-class Workflow:
+class StepFunctionsWorkflow:
     def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
         self._client = client
         self._arn = state_machine_arn
 
-    def start(self, order_id: str, execution_input: dict[str, Any]) -> None:
-        """Starts the order's execution, named after the order, so a second start starts nothing."""
+    def start(self, name: str, execution_input: dict[str, Any]) -> None:
+        """Starts the execution named `name`, so a second start starts nothing."""
         try:
             self._client.start_execution(
-                stateMachineArn=self._arn, name=order_id, input=json.dumps(execution_input, sort_keys=True)
+                stateMachineArn=self._arn, name=name, input=json.dumps(execution_input, sort_keys=True)
             )
         except ClientError as error:
             if error.response["Error"]["Code"] != "ExecutionAlreadyExists":

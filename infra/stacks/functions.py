@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from cdk_nag import NagPackSuppression, NagSuppressions
+from chalicelib.manifest import APP_NAME, CLOSE_ORDER, CREATE_CASE, NOTIFY_OPERATIONS, REQUEST_DECISION, Task
 from constructs import Construct
 
-APP_NAME = "service-orders"
+__all__ = ["APP_NAME", "FUNCTIONS", "WORKFLOW_SUBSTITUTIONS", "FunctionProfile", "Grants", "build_role"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class FunctionProfile:
     logical_id: str  # the resource name in `chalice package` output, used with `Chalice.get_function`
     chalice_name: str
     description: str
+    task: Task | None = None  # the workflow task this function is, if it is one
     uses_tables: bool = True
     uses_idempotency: bool = False
     sends_mail: bool = False
@@ -46,27 +48,31 @@ AUTHORIZER = FunctionProfile(
     description="verifies the Cognito ID token against the pool's public JWKS",
     uses_tables=False,
 )
-REQUEST_DECISION = FunctionProfile(
+REQUEST_DECISION_FUNCTION = FunctionProfile(
     logical_id="RequestDecision",
-    chalice_name="request_decision",
+    chalice_name=REQUEST_DECISION.name,
+    task=REQUEST_DECISION,
     description="opens a decision step, mails and notifies the assignees",
     sends_mail=True,
 )
-CREATE_CASE = FunctionProfile(
+CREATE_CASE_FUNCTION = FunctionProfile(
     logical_id="CreateCase",
-    chalice_name="create_case",
+    chalice_name=CREATE_CASE.name,
+    task=CREATE_CASE,
     description="records the case, tells the agent or customer service",
     sends_mail=True,
 )
-CLOSE_ORDER = FunctionProfile(
+CLOSE_ORDER_FUNCTION = FunctionProfile(
     logical_id="CloseOrder",
-    chalice_name="close_order",
+    chalice_name=CLOSE_ORDER.name,
+    task=CLOSE_ORDER,
     description="ends a rejected, cancelled or timed-out order and tells why",
     sends_mail=True,
 )
-NOTIFY_OPERATIONS = FunctionProfile(
+NOTIFY_OPERATIONS_FUNCTION = FunctionProfile(
     logical_id="NotifyOperations",
-    chalice_name="notify_operations",
+    chalice_name=NOTIFY_OPERATIONS.name,
+    task=NOTIFY_OPERATIONS,
     description="marks the order as needing attention and mails operations",
     sends_mail=True,
 )
@@ -74,10 +80,10 @@ NOTIFY_OPERATIONS = FunctionProfile(
 FUNCTIONS: tuple[FunctionProfile, ...] = (
     API_HANDLER,
     AUTHORIZER,
-    REQUEST_DECISION,
-    CREATE_CASE,
-    CLOSE_ORDER,
-    NOTIFY_OPERATIONS,
+    REQUEST_DECISION_FUNCTION,
+    CREATE_CASE_FUNCTION,
+    CLOSE_ORDER_FUNCTION,
+    NOTIFY_OPERATIONS_FUNCTION,
 )
 # The authorizer appears in `chalice package` output only once app.py declares `@app.authorizer()`;
 # every other function is named by the state machine or serves the API and must exist.
@@ -85,13 +91,10 @@ OPTIONAL_FUNCTIONS = frozenset({AUTHORIZER.logical_id})
 
 # Each ASL substitution and the function whose ARN fills it.
 WORKFLOW_SUBSTITUTIONS: dict[str, FunctionProfile] = {
-    "RequestDecisionFunctionArn": REQUEST_DECISION,
-    "CreateCaseFunctionArn": CREATE_CASE,
-    "CloseOrderFunctionArn": CLOSE_ORDER,
-    "NotifyOperationsFunctionArn": NOTIFY_OPERATIONS,
+    profile.task.placeholder: profile for profile in FUNCTIONS if profile.task is not None
 }
 
-# chalicelib/adapters/table.py: get, query, put, update, and transactions (authorised per item action).
+# chalicelib/adapters/dynamo/: get, query, put, update, and transactions (authorised per item action).
 TABLE_ITEM_ACTIONS = [
     "dynamodb:GetItem",
     "dynamodb:Query",

@@ -25,6 +25,9 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import NagPackSuppression, NagSuppressions
 from chalice.cdk import Chalice
+from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE, TableSchema
+from chalicelib.manifest import METRICS_NAMESPACE, ORDER_WORKFLOW_FILE
+from chalicelib.shared.identity import ROLE_DESCRIPTIONS
 from constructs import Construct
 
 from .environment import EnvironmentConfig
@@ -42,17 +45,7 @@ from .functions import (
 from .operations import Operations
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ORDER_WORKFLOW_FILE = PROJECT_ROOT / "statemachines" / "order_workflow.asl.json"
-
-# Role groups of DOMAIN.md; the authorizer reads them from the ID token's cognito:groups claim.
-ROLE_GROUPS = {
-    "Administrator": "manages the organisation's users and roles",
-    "Orderer": "submits orders",
-    "Attester": "approves and attests orders",
-    "AgentCaseHandler": "handles cases at the agent",
-    "CustomerService": "customer service operators",
-}
-INDEX_NAMES = ("gsi1", "gsi2", "gsi3")
+ORDER_WORKFLOW = PROJECT_ROOT / ORDER_WORKFLOW_FILE
 
 # CDK names retention periods; environments.yaml gives days (the same set, checked by a test).
 RETENTION: dict[int, logs.RetentionDays] = {
@@ -81,6 +74,14 @@ RETENTION: dict[int, logs.RetentionDays] = {
 }
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+
+
+def _string(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+def _sort_key(schema: TableSchema) -> dynamodb.Attribute | None:
+    return _string(schema.sort_key) if schema.sort_key else None
 
 
 class ServiceOrdersStack(Stack):
@@ -157,13 +158,14 @@ class ServiceOrdersStack(Stack):
     # --- data -------------------------------------------------------------------------------------
 
     def _application_table(self) -> dynamodb.Table:
+        schema = APPLICATION_TABLE
         table = dynamodb.Table(
             self,
             "ApplicationTable",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            partition_key=_string(schema.partition_key),
+            sort_key=_sort_key(schema),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expires_at_epoch",
+            time_to_live_attribute=schema.ttl_attribute,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
@@ -171,11 +173,11 @@ class ServiceOrdersStack(Stack):
             deletion_protection=self.config.protect_data,
             removal_policy=self.data_removal,
         )
-        for index_name in INDEX_NAMES:
+        for index in schema.indexes:
             table.add_global_secondary_index(
-                index_name=index_name,
-                partition_key=dynamodb.Attribute(name=f"{index_name}pk", type=dynamodb.AttributeType.STRING),
-                sort_key=dynamodb.Attribute(name=f"{index_name}sk", type=dynamodb.AttributeType.STRING),
+                index_name=index.name,
+                partition_key=_string(index.partition_key),
+                sort_key=_string(index.sort_key),
                 projection_type=dynamodb.ProjectionType.ALL,
             )
         return table
@@ -185,9 +187,10 @@ class ServiceOrdersStack(Stack):
         return dynamodb.Table(
             self,
             "IdempotencyTable",
-            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            partition_key=_string(IDEMPOTENCY_TABLE.partition_key),
+            sort_key=_sort_key(IDEMPOTENCY_TABLE),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expiration",
+            time_to_live_attribute=IDEMPOTENCY_TABLE.ttl_attribute,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
@@ -270,9 +273,11 @@ class ServiceOrdersStack(Stack):
             ),
         )
 
-        for group_name, description in ROLE_GROUPS.items():
+        # Groups mirror the directory's roles for people browsing the pool; the API reads roles from the
+        # directory, never from the token.
+        for role, description in ROLE_DESCRIPTIONS.items():
             cognito.UserPoolGroup(
-                self, f"Group{group_name}", user_pool=pool, group_name=group_name, description=description
+                self, f"Group{role.value}", user_pool=pool, group_name=role.value, description=description
             )
 
         client = pool.add_client(
@@ -348,7 +353,7 @@ class ServiceOrdersStack(Stack):
 
         return Grants(
             table_arn=self.table.table_arn,
-            index_arns=[f"{self.table.table_arn}/index/{name}" for name in INDEX_NAMES],
+            index_arns=[f"{self.table.table_arn}/index/{index.name}" for index in APPLICATION_TABLE.indexes],
             idempotency_table_arn=self.idempotency_table.table_arn,
             state_machine_arn=self.state_machine_arn,
             mail_identity_arns=[
@@ -363,7 +368,7 @@ class ServiceOrdersStack(Stack):
         config = self.config
         return {
             "POWERTOOLS_SERVICE_NAME": APP_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": "ServiceOrders",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": config.log_level,
             "TABLE_NAME": self.table.table_name,
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
@@ -467,11 +472,11 @@ class ServiceOrdersStack(Stack):
     # --- order workflow ---------------------------------------------------------------------------
 
     def _order_workflow(self) -> sfn.StateMachine:
-        definition = ORDER_WORKFLOW_FILE.read_text(encoding="utf-8")
+        definition = ORDER_WORKFLOW.read_text(encoding="utf-8")
         placeholders = set(_PLACEHOLDER.findall(definition))
         if unfilled := placeholders - WORKFLOW_SUBSTITUTIONS.keys():
             raise ValueError(
-                f"{ORDER_WORKFLOW_FILE.name} uses substitutions {sorted(unfilled)} that no function fills"
+                f"{ORDER_WORKFLOW.name} uses substitutions {sorted(unfilled)} that no function fills"
             )
 
         function_arns = {

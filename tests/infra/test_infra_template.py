@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE
+from chalicelib.shared.identity import Role
 from infra.stacks.environment import LOG_RETENTION_DAYS
 from infra.stacks.functions import FUNCTIONS, WORKFLOW_SUBSTITUTIONS
-from infra.stacks.service_orders_stack import RETENTION, ROLE_GROUPS
+from infra.stacks.service_orders_stack import RETENTION
 
 from .conftest import Synthesized
 
@@ -149,6 +151,22 @@ def test_application_table_has_the_keys_indexes_and_expiry_of_the_data_model(sta
     assert properties["SSESpecification"]["SSEEnabled"] is True
 
 
+def test_the_deployed_table_is_the_one_the_local_product_creates(stage: Synthesized) -> None:
+    """One schema (chalicelib/adapters/dynamo/schema.py) for infra, the local product and the adapters."""
+    _, table = application_table(stage)
+    properties = table["Properties"]
+    created = APPLICATION_TABLE.create_table_arguments("any")
+    assert properties["KeySchema"] == created["KeySchema"]
+    assert sorted(properties["AttributeDefinitions"], key=str) == sorted(
+        created["AttributeDefinitions"], key=str
+    )
+    assert [
+        {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"], "Projection": index["Projection"]}
+        for index in properties["GlobalSecondaryIndexes"]
+    ] == created["GlobalSecondaryIndexes"]
+    assert properties["TimeToLiveSpecification"]["AttributeName"] == APPLICATION_TABLE.ttl_attribute
+
+
 def test_prod_keeps_its_data_when_the_stack_goes(prod: Synthesized) -> None:
     _, table = application_table(prod)
 
@@ -194,7 +212,7 @@ def test_user_pool_has_the_role_groups_and_the_organisation_attribute(stage: Syn
         group["Properties"]["GroupName"] for group in stage.resources("AWS::Cognito::UserPoolGroup").values()
     }
     assert groups == {"Administrator", "Orderer", "Attester", "AgentCaseHandler", "CustomerService"}
-    assert groups == set(ROLE_GROUPS)
+    assert groups == {role.value for role in Role}
 
 
 def test_app_client_signs_in_with_password_and_refresh_and_has_no_secret(stage: Synthesized) -> None:

@@ -4,33 +4,16 @@ finishes the job."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from typing import Any
-
-import pytest
 
 from chalicelib.bootstrap import container
+from chalicelib.ordering.steps import order_step
 from local.people import agent_review, direct_order, placed, via_agent_order
-
-
-def crash_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> list[int]:
-    """Makes `target.name` raise on its first call only; returns the list its calls are counted in."""
-    calls: list[int] = []
-    original: Callable[..., Any] = getattr(target, name)
-
-    def crashing(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 1:
-            raise ConnectionError("the process died here")
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(target, name, crashing)
-    return calls
+from tests.faults import crash_once
 
 
 def test_a_crash_after_the_order_is_written_but_before_the_workflow_starts(person, aws, monkeypatch):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
-    calls = crash_once(monkeypatch, container().orders._workflow, "start")
+    calls = crash_once(monkeypatch, container().adapters.workflow, "start")
     key = uuid.uuid4().hex
 
     crashed = olivia.submit(direct_order(), key)
@@ -44,7 +27,7 @@ def test_a_crash_after_the_order_is_written_but_before_the_workflow_starts(perso
 
 def test_a_crash_after_a_step_is_stored_but_before_its_mail_is_retried_by_the_workflow(person, aws, monkeypatch):
     olivia, hanna = person("olivia.orderer"), person("hanna.handler")
-    calls = crash_once(monkeypatch, container().decisions._mailer, "send")
+    calls = crash_once(monkeypatch, container().adapters.mail, "send")
     order_id, number = placed(olivia.submit(via_agent_order()))
 
     approval_id = hanna.approval_link("review order", number)  # sent by the retried task
@@ -65,9 +48,9 @@ def test_a_superseded_link_from_a_retried_step_no_longer_decides(person, aws):
     order_id, number = placed(olivia.submit(via_agent_order()))
     first = hanna.approval_link("review order", number)
     # The workflow retries the task (as after a crash): the step is opened again with a new link.
-    order, _ = container().table.get_order(order_id) or (None, 0)
-    assert order is not None
-    container().decisions.open(order_id, order.current_step, "a-new-task-token", 3600)  # type: ignore[arg-type]
+    order, _ = container().adapters.orders.get(order_id) or (None, 0)
+    assert order is not None and order.current_step is not None
+    container().decisions.open(order_step(order_id, order.current_step), "a-new-task-token", 3600)
     second = hanna.approval_link("review order", number)
 
     assert hanna.get(f"/api/approvals/{first}").body["state"] == "expired"
@@ -82,7 +65,7 @@ def test_a_crash_after_a_decision_is_stored_but_before_the_workflow_hears_it(per
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
     approval_id = adam.approval_link("attest order", number)
-    calls = crash_once(monkeypatch, container().decisions._workflow, "deliver")
+    calls = crash_once(monkeypatch, container().adapters.workflow, "deliver")
 
     crashed = adam.attest(approval_id)
     assert crashed.status == 500

@@ -22,16 +22,16 @@ def test_every_log_line_of_an_order_carries_its_id_as_correlation_id(person, aws
 
 def test_the_catalogue_loader_replaces_only_with_a_newer_version(aws):
     from chalicelib.bootstrap import container
-    from chalicelib.domain.model import Catalogue
+    from chalicelib.ordering.model import Catalogue
 
-    table = container().table
-    current = table.get_catalogue()
+    catalogues = container().adapters.catalogues
+    current = catalogues.current()
     assert current is not None
-    assert table.put_catalogue(current) is False
+    assert catalogues.replace(current) is False
     assert (
-        table.put_catalogue(Catalogue.model_validate({**current.model_dump(), "version": current.version - 1})) is False
+        catalogues.replace(Catalogue.model_validate({**current.model_dump(), "version": current.version - 1})) is False
     )
-    assert table.get_catalogue() == current
+    assert catalogues.current() == current
 
 
 def test_a_submit_publishes_its_metric_in_embedded_metric_format(person, monkeypatch, capsys):

@@ -5,20 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.domain.commands import PlaceOrder
-from chalicelib.domain.model import (
-    Agent,
-    Catalogue,
-    DeclarationQuestion,
-    Flow,
-    Offering,
-    Order,
-    Organisation,
-    OrganisationKind,
-    Role,
-    User,
-)
-from chalicelib.domain.ordering import place_order
+from chalicelib.directory.model import Organisation, OrganisationKind
+from chalicelib.ordering.commands import PlaceOrder
+from chalicelib.ordering.model import Agent, Catalogue, DeclarationQuestion, Flow, Offering, Order
+from chalicelib.ordering.rules import place_order
+from chalicelib.shared.identity import Person, Role
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -50,10 +41,10 @@ CATALOGUE = Catalogue(
 )
 CUSTOMER = Organisation(org_id="customer", name="Region", kind=OrganisationKind.CUSTOMER, signed_agreement_version=2)
 AGENT = Organisation(org_id="agent", name="CGM", kind=OrganisationKind.AGENT, serves_customers=["customer"])
-ORDERER = User(user_id="orderer", org_id="customer", name="Olivia", email="o@x", roles=[Role.ORDERER])
-ATTESTER = User(user_id="attester", org_id="customer", name="Adam", email="a@x", roles=[Role.ATTESTER])
-HANDLER = User(user_id="handler", org_id="agent", name="Hanna", email="h@x", roles=[Role.AGENT_CASE_HANDLER])
-AGENT_ATTESTER = User(user_id="agent-attester", org_id="agent", name="Alva", email="al@x", roles=[Role.ATTESTER])
+ORDERER = Person(user_id="orderer", org_id="customer", name="Olivia", email="o@x", roles=[Role.ORDERER])
+ATTESTER = Person(user_id="attester", org_id="customer", name="Adam", email="a@x", roles=[Role.ATTESTER])
+HANDLER = Person(user_id="handler", org_id="agent", name="Hanna", email="h@x", roles=[Role.AGENT_CASE_HANDLER])
+AGENT_ATTESTER = Person(user_id="agent-attester", org_id="agent", name="Alva", email="al@x", roles=[Role.ATTESTER])
 
 
 def command(**changes: Any) -> PlaceOrder:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.errors import AlreadyDone, NotAllowed, StepOutOfOrder
-from chalicelib.domain.model import AgentReview, InvoiceDetails, Order, OrderStatus, SigningMethod, Step
-from chalicelib.domain.ordering import assignees
+from chalicelib.ordering.model import AgentReview, InvoiceDetails, Order, OrderStatus, Step
+from chalicelib.ordering.rules import assignees
+from chalicelib.shared.errors import AlreadyDone, NotAllowed, StepOutOfOrder
+from chalicelib.signing.ports import SigningMethod
 
 from .fixtures import AGENT_ATTESTER, ATTESTER, HANDLER, NOW, ORDERER, command, placed
 

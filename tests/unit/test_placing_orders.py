@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain.errors import InvalidRequest, NotAllowed
-from chalicelib.domain.model import Flow
+from chalicelib.ordering.model import Flow
+from chalicelib.shared.errors import InvalidRequest, NotAllowed
 
 from .fixtures import AGENT, ATTESTER, CUSTOMER, HANDLER, ORDERER, command, placed
 

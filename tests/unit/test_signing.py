@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.domain.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
-from chalicelib.domain.model import Step
-from chalicelib.domain.signing import Approval, ApprovalStatus, CodeChallenge, approval_key, new_approval_id
+from chalicelib.approvals.model import Approval, ApprovalStatus, SubjectRef, approval_key, new_approval_id
+from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
+from chalicelib.signing.model import CodeChallenge
 
 from .fixtures import NOW
 
@@ -22,7 +22,7 @@ def test_approval_ids_are_random_long_and_stored_only_as_a_hash():
 
 
 def test_a_code_is_six_digits_stored_salted_and_checked_in_constant_time():
-    challenge, code = CodeChallenge.issue(NOW, timedelta(minutes=5))
+    challenge, code = CodeChallenge.issue("step", "adam", NOW, timedelta(minutes=5), None)
     assert len(code) == 6 and code.isdigit()
     assert code not in challenge.model_dump_json()
     assert challenge.check(code, NOW, max_attempts=5)
@@ -30,7 +30,7 @@ def test_a_code_is_six_digits_stored_salted_and_checked_in_constant_time():
 
 
 def test_a_code_expires_and_attempts_run_out():
-    challenge, code = CodeChallenge.issue(NOW, timedelta(minutes=5))
+    challenge, code = CodeChallenge.issue("step", "adam", NOW, timedelta(minutes=5), None)
     with pytest.raises(Expired):
         challenge.check(code, NOW + timedelta(minutes=5), max_attempts=5)
     challenge.attempts = 5
@@ -41,9 +41,9 @@ def test_a_code_expires_and_attempts_run_out():
 def test_an_approval_is_for_its_assignees_and_only_while_open():
     approval = Approval(
         key="k",
-        order_id="o",
-        step=Step.CUSTOMER_ATTESTATION,
+        subject=SubjectRef(kind="order", subject_id="o", step="customer_attestation"),
         assignees=["adam"],
+        needs_signature=True,
         created_at=NOW,
         expires_at=NOW + timedelta(days=7),
     )

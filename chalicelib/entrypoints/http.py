@@ -1,28 +1,27 @@
-"""Requests in, responses out: body parsing and the one mapping from error types to HTTP statuses."""
+"""Requests in, responses out: body parsing and the one mapping from refusals to HTTP statuses."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from chalice.app import Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.domain import errors
+from chalicelib.observability import logger
+from chalicelib.shared import errors
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-STATUS: dict[type[Exception], int] = {
+STATUS: dict[type[errors.DomainError], int] = {
     errors.InvalidRequest: 422,
     errors.NotSignedIn: 401,
     errors.NotAllowed: 403,
     errors.NotFound: 404,
     errors.AlreadyDone: 409,
     errors.StepOutOfOrder: 409,
+    errors.InProgress: 409,
     errors.Expired: 410,
     errors.TooManyAttempts: 429,
 }
@@ -31,6 +30,8 @@ JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 
 class BadRequest(Exception):
+    """The request itself is malformed: no JSON, wrong fields, a bad header or parameter."""
+
     def __init__(self, message: str, problems: list[dict[str, str]]) -> None:
         super().__init__(message)
         self.message = message
@@ -63,21 +64,35 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 def error_response(error: Exception) -> Response | None:
     """The JSON error for a known failure, or None for an unexpected one."""
     if isinstance(error, BadRequest):
-        return json_response({"message": error.message, "errors": error.problems}, 400)
+        return json_response({"message": error.message, "code": "request.malformed", "errors": error.problems}, 400)
     if isinstance(error, errors.DomainError):
         status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
         problems = [{"field": error.field, "reason": error.message}] if error.field else []
-        return json_response({"message": error.message, "errors": problems}, status)
-    if isinstance(error, IdempotencyValidationError):
-        return json_response(
-            {
-                "message": "This Idempotency-Key was already used for a different order.",
-                "errors": [{"field": "Idempotency-Key", "reason": "reused with another body"}],
-            },
-            422,
-        )
-    if isinstance(error, IdempotencyAlreadyInProgressError):
-        return json_response(
-            {"message": "The same order is being submitted right now; try again shortly.", "errors": []}, 409
-        )
+        return json_response({"message": error.message, "code": error.code, "errors": problems}, status)
     return None
+
+
+def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Every known failure becomes its own 4xx; anything else a 500 that says nothing was lost."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - every known failure becomes its own 4xx
+            response = error_response(error)
+            if response is None:
+                logger.exception("Request failed")
+                return json_response(
+                    {
+                        "message": "Something went wrong on our side; nothing was lost. Try again.",
+                        "code": "internal",
+                        "errors": [],
+                    },
+                    500,
+                )
+            logger.info("Request refused", extra={"status": response.status_code, "error": type(error).__name__})
+            return response
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped

@@ -1,4 +1,4 @@
-"""Catalogue, directory and order: the nouns of DOMAIN.md Flow 2 and the rules that bind them."""
+"""The catalogue and the order: the nouns of DOMAIN.md Flow 2 and the order's lifecycle (R-ORD-2, R-ORD-3)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,19 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import AlreadyDone, InvalidRequest, NotAllowed, StepOutOfOrder
-
-
-class Role(StrEnum):
-    ADMINISTRATOR = "Administrator"
-    ORDERER = "Orderer"
-    ATTESTER = "Attester"
-    AGENT_CASE_HANDLER = "AgentCaseHandler"
-    CUSTOMER_SERVICE = "CustomerService"
-
-
-class OrganisationKind(StrEnum):
-    CUSTOMER = "customer"
-    AGENT = "agent"
-    PROVIDER = "provider"
+from chalicelib.ordering.reasons import (
+    AGENT_REVIEW_MISSING,
+    ATTESTATION_NEEDS_SIGNATURE,
+    CASE_BEFORE_CHAIN_DONE,
+    NO_SUCH_AGENT,
+    NO_SUCH_OFFERING,
+    ORDER_ENDED,
+    STEP_ALREADY_DECIDED,
+    STEP_CANNOT_START,
+)
+from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, StepOutOfOrder
+from chalicelib.shared.identity import Person
+from chalicelib.signing.ports import SigningMethod
 
 
 class Flow(StrEnum):
@@ -60,8 +58,25 @@ class OrderStatus(StrEnum):
         return self is not OrderStatus.IN_PROGRESS
 
 
-class SigningMethod(StrEnum):
-    SMS_ONE_TIME_CODE = "sms_one_time_code"
+class Ending(StrEnum):
+    """How the workflow ends an order that got no case (the CloseOrder task's input)."""
+
+    DECLINED = "declined"
+    TIMED_OUT = "timed_out"
+
+
+class HistoryAction(StrEnum):
+    SUBMITTED = "submitted"
+    STEP_OPENED = "step_opened"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    CASE_CREATED = "case_created"
+    NEEDS_ATTENTION = "needs_attention"
+
+
+DECLINES = (HistoryAction.REJECTED, HistoryAction.CANCELLED, HistoryAction.TIMED_OUT)
 
 
 class Model(BaseModel):
@@ -105,59 +120,21 @@ class Catalogue(Model):
         for offering in self.offerings:
             if offering.offering_id == offering_id:
                 return offering
-        raise InvalidRequest("No such offering in the catalogue.", field="offering_id")
+        raise InvalidRequest(NO_SUCH_OFFERING, field="offering_id")
 
     def agent(self, org_id: str) -> Agent:
         for agent in self.agents:
             if agent.org_id == org_id:
                 return agent
-        raise InvalidRequest("No such agent in the catalogue.", field="agent_org_id")
+        raise InvalidRequest(NO_SUCH_AGENT, field="agent_org_id")
 
 
-# --- directory -----------------------------------------------------------------------------------
+# --- orders --------------------------------------------------------------------------------------
 
 
 class InvoiceDetails(Model):
     address: str
     reference: str
-
-
-class SavedInvoiceDetails(InvoiceDetails):
-    invoice_id: str
-
-
-class Organisation(Model):
-    org_id: str
-    name: str
-    kind: OrganisationKind
-    signed_agreement_version: int | None = None
-    serves_customers: list[str] = Field(default_factory=list, description="agents only: customer org ids")
-    invoice_details: list[SavedInvoiceDetails] = Field(default_factory=list)
-
-    def has_signed(self, current_version: int) -> bool:
-        # R-ONB-1: an agreement under an older model does not count.
-        return self.signed_agreement_version == current_version
-
-    def saved_invoice(self, invoice_id: str) -> SavedInvoiceDetails:
-        for saved in self.invoice_details:
-            if saved.invoice_id == invoice_id:
-                return saved
-        raise InvalidRequest("No such saved invoice address for this organisation.", field="invoice.invoice_id")
-
-
-class User(Model):
-    user_id: str
-    org_id: str
-    name: str
-    email: str
-    phone: str | None = None
-    roles: list[Role] = Field(default_factory=list)
-
-    def has_role(self, role: Role) -> bool:
-        return role in self.roles
-
-
-# --- orders --------------------------------------------------------------------------------------
 
 
 class Price(Model):
@@ -182,7 +159,7 @@ class HistoryEvent(Model):
     """One line of an order's history (R-ORD-8): who did what, when, with which signing method."""
 
     at: datetime
-    action: str
+    action: HistoryAction
     actor_id: str
     actor_name: str
     step: Step | None = None
@@ -202,6 +179,10 @@ class AgentReview(Model):
 
 
 SYSTEM = ("system", "Order workflow")
+
+
+def _by_system(at: datetime, action: HistoryAction, step: Step | None = None, note: str | None = None) -> HistoryEvent:
+    return HistoryEvent(at=at, action=action, step=step, actor_id=SYSTEM[0], actor_name=SYSTEM[1], note=note)
 
 
 class Order(Model):
@@ -234,13 +215,22 @@ class Order(Model):
     def chain(self) -> tuple[Step, ...]:
         return CHAINS[self.flow]
 
+    @property
+    def agent_took_part(self) -> bool:
+        return self.flow is Flow.VIA_AGENT
+
+    @property
+    def waits_for_agent(self) -> bool:
+        """R-ORD-7: the order is in the agent's queue while one of the agent's steps is open."""
+        return self.agent_org_id is not None and self.current_step in (Step.AGENT_APPROVAL, Step.AGENT_ATTESTATION)
+
     def next_step(self) -> Step | None:
         remaining = [step for step in self.chain if step not in self.completed_steps]
         return remaining[0] if remaining else None
 
     def _require_in_progress(self) -> None:
         if self.status.is_final:
-            raise AlreadyDone(f"The order has already ended ({self.status.value}).")
+            raise AlreadyDone(ORDER_ENDED, status=self.status.value)
 
     def open_step(self, step: Step, now: datetime) -> HistoryEvent | None:
         """Opens `step` for a decision. Re-opening the step already open (a retried task) is allowed."""
@@ -249,16 +239,16 @@ class Order(Model):
             return None
         # R-ORD-2: only the next step of this order's chain may open.
         if step is not self.next_step() or self.current_step is not None:
-            raise StepOutOfOrder(f"{step.value} cannot start now; the order waits for {self.next_step()}.")
+            raise StepOutOfOrder(STEP_CANNOT_START, step=step.value, waits_for=self.next_step())
         self.current_step = step
         self.updated_at = now
-        return HistoryEvent(at=now, action="step_opened", step=step, actor_id=SYSTEM[0], actor_name=SYSTEM[1])
+        return _by_system(now, HistoryAction.STEP_OPENED, step)
 
     def decide(
         self,
         step: Step,
         *,
-        actor: User,
+        actor: Person,
         approve: bool,
         reason: str | None,
         now: datetime,
@@ -267,23 +257,23 @@ class Order(Model):
     ) -> HistoryEvent:
         self._require_in_progress()
         if self.current_step is not step:
-            raise AlreadyDone("This step has already been decided.")
+            raise AlreadyDone(STEP_ALREADY_DECIDED)
         if step.is_attestation and signing_method is None:
-            raise NotAllowed("Attestation needs a signature with a one-time code.", field="one_time_code")
+            raise NotAllowed(ATTESTATION_NEEDS_SIGNATURE, field="one_time_code")  # R-ORD-4
         self.current_step = None
         self.updated_at = now
         if approve:
             self.completed_steps.append(step)
             if step is Step.AGENT_APPROVAL:
                 if agent_review is None:
-                    raise InvalidRequest("Agent approval needs the agent's review.", field="agent_review")
+                    raise InvalidRequest(AGENT_REVIEW_MISSING, field="agent_review")
                 self.agent_review = agent_review
-            action = "approved"
+            action = HistoryAction.APPROVED
         else:
             # R-ORD-3: a rejection or cancellation at any step ends the order.
             self.status = OrderStatus.CANCELLED if step.is_attestation else OrderStatus.REJECTED
             self.outcome_reason = reason
-            action = "cancelled" if step.is_attestation else "rejected"
+            action = HistoryAction.CANCELLED if step.is_attestation else HistoryAction.REJECTED
         return HistoryEvent(
             at=now,
             action=action,
@@ -303,14 +293,7 @@ class Order(Model):
         self.current_step = None
         self.updated_at = now
         self.outcome_reason = f"No decision on {step.value if step else 'the order'} within the time limit."
-        return HistoryEvent(
-            at=now,
-            action="timed_out",
-            step=step,
-            actor_id=SYSTEM[0],
-            actor_name=SYSTEM[1],
-            note=self.outcome_reason,
-        )
+        return _by_system(now, HistoryAction.TIMED_OUT, step, self.outcome_reason)
 
     def complete(self, case_number: str, now: datetime) -> HistoryEvent | None:
         """Case creation after the whole chain. None when the case already exists (a retried task)."""
@@ -318,22 +301,46 @@ class Order(Model):
             return None
         self._require_in_progress()
         if self.next_step() is not None or self.current_step is not None:
-            raise StepOutOfOrder("A case can only be created once every step of the chain is approved.")
+            raise StepOutOfOrder(CASE_BEFORE_CHAIN_DONE)
         self.status = OrderStatus.COMPLETED
         self.case_number = case_number
         self.updated_at = now
-        return HistoryEvent(at=now, action="case_created", actor_id=SYSTEM[0], actor_name=SYSTEM[1], note=case_number)
+        return _by_system(now, HistoryAction.CASE_CREATED, note=case_number)
 
     def needs_attention(self, error: str, now: datetime) -> HistoryEvent | None:
-        if self.status is OrderStatus.NEEDS_ATTENTION:
-            return None
+        """The workflow gave up; None when the order had already ended (or was already marked)."""
         if self.status.is_final:
             return None
         self.status = OrderStatus.NEEDS_ATTENTION
         self.current_step = None
         self.updated_at = now
-        return HistoryEvent(at=now, action="needs_attention", actor_id=SYSTEM[0], actor_name=SYSTEM[1], note=error)
+        return _by_system(now, HistoryAction.NEEDS_ATTENTION, note=error)
 
-    @property
-    def agent_took_part(self) -> bool:
-        return self.flow is Flow.VIA_AGENT
+    def case_number_for(self) -> str:
+        """The case number follows from the order number, so a retried task makes the same case once."""
+        return f"CS{self.number.removeprefix('RITM')}"
+
+
+class Case(Model):
+    """What customer service works on once the chain is done (Flow 2 step 5)."""
+
+    case_number: str
+    order_id: str
+    order_number: str
+    customer_name: str
+    offering_name: str
+    flow: Flow
+    created_at: datetime
+
+    @classmethod
+    def of(cls, order: Order, at: datetime) -> Case:
+        assert order.case_number is not None
+        return cls(
+            case_number=order.case_number,
+            order_id=order.order_id,
+            order_number=order.number,
+            customer_name=order.customer_name,
+            offering_name=order.offering.name,
+            flow=order.flow,
+            created_at=at,
+        )

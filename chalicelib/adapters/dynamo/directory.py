@@ -1,0 +1,52 @@
+"""The directory's items: organisations and people (docs/data-model.md)."""
+
+from __future__ import annotations
+
+from chalicelib.adapters.dynamo.schema import GSI1
+from chalicelib.adapters.dynamo.table import DynamoTable, without_bookkeeping
+from chalicelib.directory.ports import Organisation
+from chalicelib.shared.identity import Person, Role
+
+
+def person_key(user_id: str) -> dict[str, str]:
+    return {"pk": f"USER#{user_id}", "sk": "PROFILE"}
+
+
+def organisation_key(org_id: str) -> dict[str, str]:
+    return {"pk": f"ORG#{org_id}", "sk": "PROFILE"}
+
+
+class DynamoDirectory:
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def person(self, user_id: str) -> Person | None:
+        item = self._table.get(person_key(user_id))
+        return Person.model_validate(without_bookkeeping(item)) if item else None
+
+    def organisation(self, org_id: str) -> Organisation | None:
+        item = self._table.get(organisation_key(org_id))
+        return Organisation.model_validate(without_bookkeeping(item)) if item else None
+
+    def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
+        if not org_id:
+            return []
+        items = self._table.query(f"ORG#{org_id}#USERS", index=GSI1, limit=1000)
+        people = [Person.model_validate(without_bookkeeping(item)) for item in items]
+        return [person for person in people if role is None or person.has_role(role)]
+
+    def save_person(self, person: Person) -> None:
+        self._table.put(
+            {
+                **person_key(person.user_id),
+                "entity": "user",
+                GSI1.partition_key: f"ORG#{person.org_id}#USERS",
+                GSI1.sort_key: f"USER#{person.user_id}",
+                **person.model_dump(mode="json"),
+            }
+        )
+
+    def save_organisation(self, organisation: Organisation) -> None:
+        self._table.put(
+            {**organisation_key(organisation.org_id), "entity": "organisation", **organisation.model_dump(mode="json")}
+        )

@@ -1,0 +1,139 @@
+"""Ordering's items: the catalogue, orders with their history and case, and the order number counter."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from chalicelib.adapters.dynamo.schema import GSI1, GSI2, GSI3
+from chalicelib.adapters.dynamo.table import DynamoTable, Item, staged, without_bookkeeping
+from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.shared.transactions import Transaction
+
+CATALOGUE_KEY = {"pk": "CATALOGUE", "sk": "CURRENT"}
+COUNTER_KEY = {"pk": "COUNTER", "sk": "ORDER_NUMBER"}
+CASES = "CASES"
+
+
+def order_key(order_id: str) -> Item:
+    return {"pk": f"ORDER#{order_id}", "sk": "ORDER"}
+
+
+def order_item(order: Order, version: int) -> Item:
+    item: Item = {
+        **order_key(order.order_id),
+        "entity": "order",
+        "version": version,
+        GSI1.partition_key: f"ORDERER#{order.orderer_id}",
+        GSI1.sort_key: f"{order.created_at.isoformat()}#{order.order_id}",
+        GSI2.partition_key: f"ORG#{order.customer_org_id}#ORDERS",
+        GSI2.sort_key: f"{order.created_at.isoformat()}#{order.order_id}",
+        **order.model_dump(mode="json"),
+    }
+    if order.waits_for_agent:
+        # R-ORD-7: sparse index; an order sits in the agent's queue only while it waits for the agent.
+        item[GSI3.partition_key] = f"AGENT#{order.agent_org_id}#QUEUE"
+        item[GSI3.sort_key] = f"{order.updated_at.isoformat()}#{order.order_id}"
+    return item
+
+
+def event_item(order_id: str, event: HistoryEvent) -> Item:
+    return {
+        "pk": f"ORDER#{order_id}",
+        "sk": f"EVENT#{event.at.isoformat()}#{secrets.token_hex(4)}",
+        "entity": "event",
+        **event.model_dump(mode="json"),
+    }
+
+
+def case_item(case: Case) -> Item:
+    return {
+        "pk": f"ORDER#{case.order_id}",
+        "sk": "CASE",
+        "entity": "case",
+        GSI2.partition_key: CASES,
+        GSI2.sort_key: f"{case.created_at.isoformat()}#{case.order_id}",
+        **case.model_dump(mode="json"),
+    }
+
+
+def _order(item: Item) -> Order:
+    return Order.model_validate(without_bookkeeping(item, "version"))
+
+
+class DynamoOrders:
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def get(self, order_id: str) -> tuple[Order, int] | None:
+        item = self._table.get(order_key(order_id))
+        return (_order(item), int(item["version"])) if item else None
+
+    def with_history(self, order_id: str) -> tuple[Order, list[HistoryEvent]] | None:
+        items = self._table.query(f"ORDER#{order_id}", limit=1000)
+        order = next((item for item in items if item["sk"] == "ORDER"), None)
+        if order is None:
+            return None
+        events = [HistoryEvent.model_validate(without_bookkeeping(i)) for i in items if i["sk"].startswith("EVENT#")]
+        return _order(order), sorted(events, key=lambda event: event.at)
+
+    def _add_events(self, transaction: Transaction, order_id: str, events: list[HistoryEvent | None]) -> None:
+        for event in events:
+            if event is not None:
+                staged(transaction).put(event_item(order_id, event), "attribute_not_exists(pk)")
+
+    def add(self, transaction: Transaction, order: Order, events: list[HistoryEvent]) -> None:
+        staged(transaction).put(order_item(order, 1), "attribute_not_exists(pk)")
+        self._add_events(transaction, order.order_id, list(events))
+
+    def save(self, transaction: Transaction, order: Order, version: int, events: list[HistoryEvent | None]) -> None:
+        # Optimistic lock: the write fails if anyone saved the order since it was read.
+        staged(transaction).put(order_item(order, version + 1), "version = :expected", {":expected": version})
+        self._add_events(transaction, order.order_id, events)
+
+    def add_case(self, transaction: Transaction, case: Case) -> None:
+        staged(transaction).put(case_item(case), "attribute_not_exists(pk)")
+
+    def _orders(self, partition: str, index: Any) -> list[Order]:
+        return [_order(item) for item in self._table.query(partition, index=index, newest_first=True)]
+
+    def of_orderer(self, user_id: str) -> list[Order]:
+        return self._orders(f"ORDERER#{user_id}", GSI1)
+
+    def of_organisation(self, org_id: str) -> list[Order]:
+        return self._orders(f"ORG#{org_id}#ORDERS", GSI2)
+
+    def waiting_for_agent(self, agent_org_id: str) -> list[Order]:
+        return self._orders(f"AGENT#{agent_org_id}#QUEUE", GSI3)
+
+    def cases(self) -> list[Case]:
+        items = self._table.query(CASES, index=GSI2, newest_first=True)
+        return [Case.model_validate(without_bookkeeping(item)) for item in items]
+
+
+class DynamoCatalogues:
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def current(self) -> Catalogue | None:
+        item = self._table.get(CATALOGUE_KEY)
+        return Catalogue.model_validate(without_bookkeeping(item)) if item else None
+
+    def replace(self, catalogue: Catalogue) -> bool:
+        return self._table.put(
+            {**CATALOGUE_KEY, **catalogue.model_dump(mode="json")},
+            "attribute_not_exists(pk) OR version < :version",
+            {":version": catalogue.version},
+        )
+
+
+class DynamoOrderNumbers:
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def next(self) -> int:
+        counter = self._table.update(
+            COUNTER_KEY, "ADD #n :one", {":one": 1}, names={"#n": "n"}, returning="UPDATED_NEW"
+        )
+        assert counter is not None  # unconditional
+        return int(counter["n"])

@@ -1,0 +1,181 @@
+"""The DynamoDB client under every repository: typing items in and out, reads, and transactions.
+AWS error codes are read here and nowhere above."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, Index
+from chalicelib.shared.transactions import ConcurrentChange, Transaction
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# Keys and bookkeeping: what an item holds beyond the domain model it stores.
+BOOKKEEPING = frozenset({*APPLICATION_TABLE.key_attributes, APPLICATION_TABLE.ttl_attribute, "entity"})
+
+
+def to_dynamo(item: Item) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in item.items() if value is not None}
+
+
+def from_dynamo(item: dict[str, Any]) -> Item:
+    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def without_bookkeeping(item: Item, *also: str) -> Item:
+    """The item without its keys and bookkeeping (and the attributes `also` names): what the model holds."""
+    return {k: v for k, v in item.items() if k not in BOOKKEEPING and k not in also}
+
+
+def expires_a_day_after(moment: Any) -> int:
+    """TTL epoch: DynamoDB removes the item a day after `moment`; expiry itself is checked on read."""
+    return int(moment.timestamp()) + 86_400
+
+
+class DynamoTransaction:
+    """Writes that succeed or fail together (one TransactWriteItems, at most 100 items)."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+        self._writes: list[dict[str, Any]] = []
+
+    def put(
+        self, item: Item, condition: str | None = None, values: Item | None = None, names: dict[str, str] | None = None
+    ) -> DynamoTransaction:
+        put: dict[str, Any] = {"TableName": self._table.name, "Item": to_dynamo(item)}
+        if condition:
+            put["ConditionExpression"] = condition
+        if values:
+            put["ExpressionAttributeValues"] = to_dynamo(values)
+        if names:
+            put["ExpressionAttributeNames"] = names
+        self._writes.append({"Put": put})
+        return self
+
+    def delete(self, key: Item) -> DynamoTransaction:
+        self._writes.append({"Delete": {"TableName": self._table.name, "Key": to_dynamo(key)}})
+        return self
+
+    def commit(self) -> None:
+        if not self._writes:
+            return
+        try:
+            self._table.client.transact_write_items(TransactItems=self._writes)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                raise ConcurrentChange(error.response["Error"].get("Message", "")) from error
+            raise
+
+
+def staged(transaction: Transaction) -> DynamoTransaction:
+    """The DynamoDB transaction a repository stages into; a store's repositories share its transactions."""
+    if not isinstance(transaction, DynamoTransaction):
+        raise TypeError(f"a DynamoDB repository cannot write into {type(transaction).__name__}")
+    return transaction
+
+
+class DynamoTable:
+    """Implements `Transactions` for every repository on the table."""
+
+    def __init__(self, client: DynamoDBClient, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def begin(self) -> DynamoTransaction:
+        return DynamoTransaction(self)
+
+    def get(self, key: Item) -> Item | None:
+        response = self.client.get_item(TableName=self.name, Key=to_dynamo(key), ConsistentRead=True)
+        return from_dynamo(response["Item"]) if "Item" in response else None
+
+    def query(
+        self,
+        partition: str,
+        *,
+        index: Index | None = None,
+        sort_prefix: str | None = None,
+        newest_first: bool = False,
+        limit: int = 100,
+    ) -> list[Item]:
+        pk_name = index.partition_key if index else APPLICATION_TABLE.partition_key
+        sk_name = index.sort_key if index else APPLICATION_TABLE.sort_key
+        condition = f"{pk_name} = :pk"
+        values: Item = {":pk": partition}
+        if sort_prefix:
+            condition += f" AND begins_with({sk_name}, :prefix)"
+            values[":prefix"] = sort_prefix
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": to_dynamo(values),
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if index:
+            kwargs["IndexName"] = index.name
+        return [from_dynamo(item) for item in self.client.query(**kwargs)["Items"]]
+
+    def put(self, item: Item, condition: str | None = None, values: Item | None = None) -> bool:
+        """A single put; False when `condition` did not hold."""
+        kwargs: dict[str, Any] = {"TableName": self.name, "Item": to_dynamo(item)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if values:
+            kwargs["ExpressionAttributeValues"] = to_dynamo(values)
+        try:
+            self.client.put_item(**kwargs)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def update(
+        self,
+        key: Item,
+        expression: str,
+        values: Item,
+        *,
+        names: dict[str, str] | None = None,
+        condition: str | None = None,
+        returning: str = "NONE",
+    ) -> Item | None:
+        """An UpdateItem; None when `condition` did not hold (nothing changed)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": to_dynamo(key),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": to_dynamo(values),
+            "ReturnValues": returning,
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        try:
+            response = self.client.update_item(**kwargs)
+        except ClientError as error:
+            if condition and error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return from_dynamo(response.get("Attributes", {}))

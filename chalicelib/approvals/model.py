@@ -1,0 +1,96 @@
+"""A decision step behind one opaque link (R-ORD-5, R-ORD-6): who may decide it, and whether it still can be."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.approvals.reasons import ALREADY_DECIDED, LINK_EXPIRED, SOMEONE_ELSE, SUPERSEDED
+from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed
+
+
+class ApprovalStatus(StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+    SUPERSEDED = "superseded"
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class SubjectRef(BaseModel):
+    """What is decided: a step of a subject of some kind (an order's `agent_approval`, say)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    subject_id: str
+    step: str
+
+
+def new_approval_id() -> str:
+    """192 random bits: the only secret in an approval link. Only its hash is stored."""
+    return secrets.token_urlsafe(24)
+
+
+def approval_key(approval_id: str) -> str:
+    return hashlib.sha256(approval_id.encode()).hexdigest()
+
+
+class Approval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    subject: SubjectRef
+    assignees: list[str]
+    needs_signature: bool
+    signing_description: str = ""  # what signing means, to end "…your code to …"
+    status: ApprovalStatus = ApprovalStatus.OPEN
+    created_at: datetime
+    expires_at: datetime
+    decided_by: str | None = None
+    outcome: Outcome | None = None
+    delivered: bool = False
+
+    def require_assignee(self, user_id: str) -> None:
+        if user_id not in self.assignees:  # R-ORD-5
+            raise NotAllowed(SOMEONE_ELSE)
+
+    def require_open(self, now: datetime) -> None:
+        if self.status is ApprovalStatus.SUPERSEDED:
+            raise Expired(SUPERSEDED)
+        if self.status is ApprovalStatus.DECIDED:
+            raise AlreadyDone(ALREADY_DECIDED)
+        if now >= self.expires_at:
+            raise Expired(LINK_EXPIRED)
+
+    def state(self, now: datetime, subject_closed: bool) -> str:
+        """What the assignee is shown: open, decided, or expired (replaced, out of time, or the subject ended)."""
+        if self.status is ApprovalStatus.DECIDED:
+            return "decided"
+        if self.status is ApprovalStatus.SUPERSEDED or now >= self.expires_at or subject_closed:
+            return "expired"
+        return "open"
+
+    def decide(self, user_id: str, outcome: Outcome) -> None:
+        self.status = ApprovalStatus.DECIDED
+        self.decided_by = user_id
+        self.outcome = outcome
+
+
+class PendingStep(BaseModel):
+    """One line of an assignee's list of steps waiting for them (R-ORD-6). `summary` is what the subject
+    shows of itself there (an order's number, customer and offering)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str
+    subject: SubjectRef
+    since: datetime
+    summary: dict[str, str]

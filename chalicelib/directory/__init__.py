@@ -1,0 +1,1 @@
+"""Organisations, people and roles (DOMAIN.md Flow 1, R-ONB-*)."""

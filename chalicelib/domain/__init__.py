@@ -1,1 +1,0 @@
-"""The business rules of DOMAIN.md: plain Python and pydantic, no AWS."""

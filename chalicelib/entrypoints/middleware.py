@@ -1,0 +1,22 @@
+"""What runs around every HTTP request: the route in each log line, a trace segment, metrics flushed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chalice.app import Request, Response
+
+from chalicelib.observability import logger, publish_metrics, tracer
+
+
+def http_observability(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    # The route pattern, never the path: an approval link's id is a secret.
+    route = event.context.get("resourcePath", "?")
+    logger.append_keys(route=route, method=event.method)
+    try:
+        with tracer.provider.in_subsegment(f"## {event.method} {route}"):
+            response = get_response(event)
+    finally:
+        publish_metrics()
+        logger.remove_keys(["route", "method", "correlation_id"])
+    return response

@@ -1,0 +1,28 @@
+"""Names the code, the deployment (infra/) and the local product (local/) must agree on, written once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+APP_NAME = "service-orders"
+METRICS_NAMESPACE = "ServiceOrders"
+ORDER_WORKFLOW_FILE = "statemachines/order_workflow.asl.json"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A Lambda function the order workflow calls."""
+
+    name: str  # its name in the app; deployed as <APP_NAME>-<stage>-<name>
+    placeholder: str  # the ${...} substitution in the state machine definition its ARN fills
+
+    def function_name(self, stage: str) -> str:
+        return f"{APP_NAME}-{stage}-{self.name}"
+
+
+REQUEST_DECISION = Task("request_decision", "RequestDecisionFunctionArn")
+CREATE_CASE = Task("create_case", "CreateCaseFunctionArn")
+CLOSE_ORDER = Task("close_order", "CloseOrderFunctionArn")
+NOTIFY_OPERATIONS = Task("notify_operations", "NotifyOperationsFunctionArn")
+
+WORKFLOW_TASKS = (REQUEST_DECISION, CREATE_CASE, CLOSE_ORDER, NOTIFY_OPERATIONS)

@@ -1,0 +1,49 @@
+"""What ordering needs: a store for orders, their history and cases, the catalogue, order numbers, and the
+workflow that carries an order through its chain."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.shared.transactions import Transaction
+
+
+class Orders(Protocol):
+    def get(self, order_id: str) -> tuple[Order, int] | None:
+        """The order and its version, for a change written back only if nobody changed it meanwhile."""
+
+    def with_history(self, order_id: str) -> tuple[Order, list[HistoryEvent]] | None: ...
+
+    def add(self, transaction: Transaction, order: Order, events: list[HistoryEvent]) -> None:
+        """Stages a new order (refused at commit if it exists) with its first history."""
+
+    def save(self, transaction: Transaction, order: Order, version: int, events: list[HistoryEvent | None]) -> None:
+        """Stages the changed order, if it is still at `version`, and the events that say what changed."""
+
+    def add_case(self, transaction: Transaction, case: Case) -> None:
+        """Stages a case, refused at commit if the order already has one."""
+
+    def of_orderer(self, user_id: str) -> list[Order]: ...
+
+    def of_organisation(self, org_id: str) -> list[Order]: ...
+
+    def waiting_for_agent(self, agent_org_id: str) -> list[Order]: ...
+
+    def cases(self) -> list[Case]: ...
+
+
+class Catalogues(Protocol):
+    def current(self) -> Catalogue | None: ...
+
+    def replace(self, catalogue: Catalogue) -> bool:
+        """Stores `catalogue` unless the same or a newer version is there; True if it was stored."""
+
+
+class OrderNumbers(Protocol):
+    def next(self) -> int: ...
+
+
+class Workflow(Protocol):
+    def start(self, name: str, execution_input: dict[str, Any]) -> None:
+        """Starts the execution named `name`; starting the same name again starts nothing."""

@@ -1,0 +1,1 @@
+"""What every context speaks: refusals with codes, who acts, time, transactions and command fields."""
