@@ -27,8 +27,10 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "Could not install chromium; the browser test will be skipped"; }
 
-## test: every test: domain, embedded AWS end to end, browser, infrastructure
+## test: the dependency rule (import-linter), then every test: models, services over fakes, embedded AWS end
+## to end, browser, infrastructure
 test: $(VENV)/.installed browser
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest
 
 ## lint: ruff and mypy

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chalicelib.approvals.model import Approval, ApprovalStatus
+from chalicelib.approvals.ports import PendingStep, SubjectRef
+from chalicelib.shared.transactions import Transaction
+
+from .store import MemoryStore, staged
+
+PendingKey = tuple[str, str, str, str]
+
+
+def _pending_key(user_id: str, subject: SubjectRef) -> PendingKey:
+    return (user_id, subject.kind, subject.subject_id, subject.step)
+
+
+@dataclass
+class MemoryApprovals:
+    store: MemoryStore
+    approvals: dict[str, Approval] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    pointers: dict[SubjectRef, str] = field(default_factory=dict)
+    pending: dict[PendingKey, PendingStep] = field(default_factory=dict)
+
+    def get(self, key: str) -> Approval | None:
+        found = self.approvals.get(key)
+        return found.model_copy(deep=True) if found else None
+
+    def current(self, subject: SubjectRef) -> Approval | None:
+        key = self.pointers.get(subject)
+        return self.get(key) if key else None
+
+    def add(self, transaction: Transaction, approval: Approval, task_token: str, summary: dict[str, str]) -> None:
+        approval = approval.model_copy(deep=True)
+
+        def write() -> None:
+            self.approvals[approval.key] = approval
+            self.tokens[approval.key] = task_token
+            self.pointers[approval.subject] = approval.key
+            for user_id in approval.assignees:
+                self.pending[_pending_key(user_id, approval.subject)] = PendingStep(
+                    user_id=user_id, subject=approval.subject, since=approval.created_at, summary=dict(summary)
+                )
+
+        staged(transaction).stage(write, check=lambda: approval.key not in self.approvals)
+
+    def _still_open(self, key: str) -> bool:
+        stored = self.approvals.get(key)
+        return stored is not None and stored.status is ApprovalStatus.OPEN
+
+    def supersede(self, transaction: Transaction, approval: Approval) -> None:
+        replaced = approval.model_copy(update={"status": ApprovalStatus.SUPERSEDED}, deep=True)
+        staged(transaction).stage(
+            lambda: self.approvals.__setitem__(replaced.key, replaced), check=lambda: self._still_open(replaced.key)
+        )
+
+    def decide(self, transaction: Transaction, approval: Approval) -> None:
+        decided = approval.model_copy(deep=True)
+
+        def write() -> None:
+            self.approvals[decided.key] = decided
+            for user_id in decided.assignees:
+                self.pending.pop(_pending_key(user_id, decided.subject), None)
+
+        staged(transaction).stage(write, check=lambda: self._still_open(decided.key))
+
+    def task_token(self, key: str) -> str:
+        if key not in self.tokens:
+            raise LookupError("no task token stored for this approval")
+        return self.tokens[key]
+
+    def mark_delivered(self, key: str) -> None:
+        self.approvals[key] = self.approvals[key].model_copy(update={"delivered": True})
+
+    def pending_for(self, user_id: str) -> list[PendingStep]:
+        return [line.model_copy(deep=True) for key, line in sorted(self.pending.items()) if key[0] == user_id]

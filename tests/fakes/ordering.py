@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.shared.transactions import Transaction
+
+from .store import MemoryStore, staged
+
+
+@dataclass
+class MemoryOrders:
+    store: MemoryStore
+    orders: dict[str, tuple[Order, int]] = field(default_factory=dict)
+    history: dict[str, list[HistoryEvent]] = field(default_factory=dict)
+    cases_by_order: dict[str, Case] = field(default_factory=dict)
+
+    def get(self, order_id: str) -> tuple[Order, int] | None:
+        found = self.orders.get(order_id)
+        return (found[0].model_copy(deep=True), found[1]) if found else None
+
+    def with_history(self, order_id: str) -> tuple[Order, list[HistoryEvent]] | None:
+        found = self.get(order_id)
+        if found is None:
+            return None
+        events = sorted(self.history.get(order_id, []), key=lambda event: event.at)
+        return found[0], [event.model_copy(deep=True) for event in events]
+
+    def _write(self, order: Order, version: int, events: list[HistoryEvent | None]) -> None:
+        self.orders[order.order_id] = (order.model_copy(deep=True), version)
+        self.history.setdefault(order.order_id, []).extend(event for event in events if event is not None)
+
+    def add(self, transaction: Transaction, order: Order, events: list[HistoryEvent]) -> None:
+        order, events = order.model_copy(deep=True), list(events)
+        staged(transaction).stage(
+            lambda: self._write(order, 1, list(events)), check=lambda: order.order_id not in self.orders
+        )
+
+    def save(self, transaction: Transaction, order: Order, version: int, events: list[HistoryEvent | None]) -> None:
+        order, events = order.model_copy(deep=True), list(events)
+
+        def unchanged() -> bool:
+            stored = self.orders.get(order.order_id)
+            return stored is not None and stored[1] == version
+
+        staged(transaction).stage(lambda: self._write(order, version + 1, events), check=unchanged)
+
+    def add_case(self, transaction: Transaction, case: Case) -> None:
+        case = case.model_copy(deep=True)
+        staged(transaction).stage(
+            lambda: self.cases_by_order.__setitem__(case.order_id, case),
+            check=lambda: case.order_id not in self.cases_by_order,
+        )
+
+    def _newest_first(self, keep: list[Order]) -> list[Order]:
+        return sorted(keep, key=lambda order: (order.created_at, order.order_id), reverse=True)
+
+    def _all(self) -> list[Order]:
+        return [order.model_copy(deep=True) for order, _ in self.orders.values()]
+
+    def of_orderer(self, user_id: str) -> list[Order]:
+        return self._newest_first([order for order in self._all() if order.orderer_id == user_id])
+
+    def of_organisation(self, org_id: str) -> list[Order]:
+        return self._newest_first([order for order in self._all() if order.customer_org_id == org_id])
+
+    def waiting_for_agent(self, agent_org_id: str) -> list[Order]:
+        waiting = [order for order in self._all() if order.waits_for_agent and order.agent_org_id == agent_org_id]
+        return sorted(waiting, key=lambda order: (order.updated_at, order.order_id), reverse=True)
+
+    def cases(self) -> list[Case]:
+        return sorted(self.cases_by_order.values(), key=lambda case: (case.created_at, case.order_id), reverse=True)
+
+
+@dataclass
+class MemoryCatalogues:
+    stored: Catalogue | None = None
+
+    def current(self) -> Catalogue | None:
+        return self.stored.model_copy(deep=True) if self.stored else None
+
+    def replace(self, catalogue: Catalogue) -> bool:
+        if self.stored is not None and self.stored.version >= catalogue.version:
+            return False
+        self.stored = catalogue.model_copy(deep=True)
+        return True
+
+
+@dataclass
+class MemoryOrderNumbers:
+    last: int = 0
+
+    def next(self) -> int:
+        self.last += 1
+        return self.last

@@ -1,0 +1,144 @@
+"""The whole application over in-memory fakes: `bootstrap` with every adapter replaced, the demo directory
+and catalogue, and a clock the test sets."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.bootstrap import Container, bootstrap
+from chalicelib.entrypoints.approvals import DecisionBody
+from chalicelib.ordering.commands import PlaceOrder
+from chalicelib.ordering.model import Order, Step
+from chalicelib.ordering.steps import order_step
+from chalicelib.settings import Settings
+from chalicelib.shared.identity import Actor
+from local import demo
+from local.people import CODE
+
+from .approvals import MemoryApprovals
+from .directory import FakeSignIn, FakeTokens, MemoryDirectory
+from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
+from .outside import FakeWorkflow, MemoryIdempotency, RecordingMail, SentMail
+from .signing import MemoryChallenges, RecordingTexts
+from .store import MemoryStore
+
+BASE_URL = "https://orders.example.org"
+LINK = re.compile(r"/approvals/(?P<id>[A-Za-z0-9_-]{20,64})")
+OPERATIONS = "operations@provider.example"
+CUSTOMER_SERVICE = "customer.service@provider.example"
+
+
+def settings(**changes: Any) -> Settings:
+    values: dict[str, Any] = {
+        "table_name": "unused",
+        "idempotency_table_name": "unused",
+        "state_machine_arn": "arn:aws:states:eu-north-1:123456789012:stateMachine:unused",
+        "mail_sender": "orders@provider.example",
+        "public_base_url": BASE_URL,
+        "operations_email": OPERATIONS,
+        "customer_service_email": CUSTOMER_SERVICE,
+        "cognito_user_pool_id": "unused",
+        "cognito_app_client_id": "unused",
+        "decision_timeout_seconds": 7 * 24 * 3600,
+        "one_time_code_ttl_seconds": 300,
+        "one_time_code_max_attempts": 5,
+        **changes,
+    }
+    return Settings(**values)
+
+
+@dataclass
+class Clock:
+    now: datetime = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class World:
+    clock: Clock = field(default_factory=Clock)
+    store: MemoryStore = field(default_factory=MemoryStore)
+    directory: MemoryDirectory = field(default_factory=MemoryDirectory)
+    catalogues: MemoryCatalogues = field(default_factory=MemoryCatalogues)
+    numbers: MemoryOrderNumbers = field(default_factory=MemoryOrderNumbers)
+    workflow: FakeWorkflow = field(default_factory=FakeWorkflow)
+    mail: RecordingMail = field(default_factory=RecordingMail)
+    texts: RecordingTexts = field(default_factory=RecordingTexts)
+    tokens: FakeTokens = field(default_factory=FakeTokens)
+    idempotency: MemoryIdempotency = field(default_factory=MemoryIdempotency)
+
+    def __post_init__(self) -> None:
+        self.orders = MemoryOrders(self.store)
+        self.approvals = MemoryApprovals(self.store)
+        self.challenges = MemoryChallenges(self.store)
+        self.sign_in = FakeSignIn(self.tokens, self.directory)
+        demo.seed_directory(self.directory, self.catalogues)
+        self.app = self.build()
+
+    def build(self, **changed_settings: Any) -> Container:
+        return self.build_with(settings(**changed_settings))
+
+    def build_with(self, configured: Settings | None = None, **overrides: Any) -> Container:
+        return bootstrap(
+            configured or settings(),
+            clock=self.clock,
+            transactions=self.store,
+            directory=self.directory,
+            orders=self.orders,
+            catalogues=self.catalogues,
+            order_numbers=self.numbers,
+            approvals=self.approvals,
+            challenges=self.challenges,
+            workflow=self.workflow,
+            mail=self.mail,
+            texts=self.texts,
+            verifier=self.tokens,
+            sign_in=self.sign_in,
+            idempotency=self.idempotency,
+            **overrides,
+        )
+
+    def actor(self, user_id: str) -> Actor:
+        person = self.directory.person(user_id)
+        assert person is not None, user_id
+        return Actor(signed_in=person)
+
+    # --- driving an order as the workflow and the people would ------------------------------------
+
+    def submit(self, user_id: str, order: dict[str, Any], key: str | None = None) -> Order:
+        command = PlaceOrder.model_validate(order)
+        return self.app.orders.submit(self.actor(user_id), command, key or f"key-{len(self.orders.orders)}")
+
+    def open_step(self, order_id: str, step: Step, token: str | None = None) -> str:
+        """What the workflow's request_decision task does; returns the link id from the assignees' mail."""
+        before = len(self.mail.sent)
+        self.app.decisions.open(order_step(order_id, step), token or f"token-{order_id}-{step}", 3600)
+        return self.link_in(self.mail.sent[before])
+
+    @staticmethod
+    def link_in(mail: SentMail) -> str:
+        match = LINK.search(mail.text)
+        assert match is not None, mail.text
+        return match["id"]
+
+    def code_for(self, user_id: str, approval_id: str) -> str:
+        self.app.decisions.send_code(approval_id, self.actor(user_id))
+        _, text = self.texts.sent[-1]
+        match = CODE.search(text)
+        assert match is not None
+        return match["code"]
+
+    def decide(self, user_id: str, approval_id: str, decision: str = "approve", **fields: Any) -> dict[str, Any]:
+        body = DecisionBody.model_validate({"decision": decision, **fields})
+        return self.app.decisions.decide(approval_id, self.actor(user_id), body, body.agent_review)
+
+    def attest(self, user_id: str, approval_id: str, decision: str = "approve", reason: str | None = None) -> None:
+        code = self.code_for(user_id, approval_id)
+        self.decide(user_id, approval_id, decision, one_time_code=code, **({"reason": reason} if reason else {}))

@@ -1,0 +1,180 @@
+"""The same expectations of the DynamoDB adapters (on the embedded AWS) and of the in-memory fakes the
+service tests use: if a fake drifts from its adapter, these fail for one of the two."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.approvals.model import Approval, ApprovalStatus, Outcome, SubjectRef
+from chalicelib.bootstrap import container
+from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, Step
+from chalicelib.shared.transactions import ConcurrentChange
+from chalicelib.signing.model import CodeChallenge
+from tests.fakes.world import World
+from tests.unit.fixtures import placed
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Store:
+    transactions: Any
+    orders: Any
+    approvals: Any
+    challenges: Any
+    catalogues: Any
+
+
+@pytest.fixture(params=["memory", "dynamo"])
+def store(request: pytest.FixtureRequest) -> Store:
+    if request.param == "memory":
+        world = World()
+        return Store(world.store, world.orders, world.approvals, world.challenges, world.catalogues)
+    request.getfixturevalue("aws")
+    adapters = container().adapters
+    return Store(adapters.transactions, adapters.orders, adapters.approvals, adapters.challenges, adapters.catalogues)
+
+
+def new_order(**changes: Any) -> Order:
+    order = placed(order_id=uuid.uuid4().hex)
+    return order.model_copy(update=changes)
+
+
+def event(action: HistoryAction, minutes: int = 0) -> HistoryEvent:
+    return HistoryEvent(at=NOW + timedelta(minutes=minutes), action=action, actor_id="system", actor_name="System")
+
+
+def commit(store: Store, *stage: Any) -> None:
+    transaction = store.transactions.begin()
+    for write in stage:
+        write(transaction)
+    transaction.commit()
+
+
+def test_an_order_is_added_once_and_saved_only_at_the_version_it_was_read(store: Store):
+    order = new_order()
+    commit(store, lambda t: store.orders.add(t, order, [event(HistoryAction.SUBMITTED)]))
+    with pytest.raises(ConcurrentChange):
+        commit(store, lambda t: store.orders.add(t, order, [event(HistoryAction.SUBMITTED)]))
+    stored, version = store.orders.get(order.order_id)
+    assert stored == order and version == 1
+
+    stored.current_step = Step.AGENT_APPROVAL
+    commit(store, lambda t: store.orders.save(t, stored, 1, [event(HistoryAction.STEP_OPENED, 1)]))
+    with pytest.raises(ConcurrentChange):  # a second writer who also read version 1
+        commit(store, lambda t: store.orders.save(t, stored, 1, [event(HistoryAction.APPROVED, 2)]))
+    found, history = store.orders.with_history(order.order_id)
+    assert found.current_step is Step.AGENT_APPROVAL
+    assert [e.action for e in history] == [HistoryAction.SUBMITTED, HistoryAction.STEP_OPENED]
+    assert store.orders.get(order.order_id)[1] == 2
+
+
+def test_an_order_waits_in_its_agents_queue_only_while_an_agent_step_is_open(store: Store):
+    agent = f"agent-{uuid.uuid4().hex[:8]}"
+    waiting = new_order(agent_org_id=agent, current_step=Step.AGENT_ATTESTATION)
+    not_yet = new_order(agent_org_id=agent, current_step=None)
+    customer_step = new_order(agent_org_id=agent, current_step=Step.CUSTOMER_ATTESTATION)
+    for order in (waiting, not_yet, customer_step):
+        commit(store, lambda t, order=order: store.orders.add(t, order, []))
+    assert [order.order_id for order in store.orders.waiting_for_agent(agent)] == [waiting.order_id]
+
+
+def test_an_orderers_orders_come_newest_first(store: Store):
+    orderer = f"orderer-{uuid.uuid4().hex[:8]}"
+    older = new_order(orderer_id=orderer, created_at=NOW)
+    newer = new_order(orderer_id=orderer, created_at=NOW + timedelta(hours=1))
+    for order in (older, newer):
+        commit(store, lambda t, order=order: store.orders.add(t, order, []))
+    assert [order.order_id for order in store.orders.of_orderer(orderer)] == [newer.order_id, older.order_id]
+
+
+def test_an_order_gets_one_case(store: Store):
+    order = new_order(case_number="CS1")
+    case = Case.of(order, NOW)
+    commit(store, lambda t: store.orders.add_case(t, case))
+    with pytest.raises(ConcurrentChange):
+        commit(store, lambda t: store.orders.add_case(t, case))
+    assert case in store.orders.cases()
+
+
+def approval(assignees: list[str]) -> Approval:
+    return Approval(
+        key=uuid.uuid4().hex,
+        subject=SubjectRef(kind="order", subject_id=uuid.uuid4().hex, step="customer_attestation"),
+        assignees=assignees,
+        needs_signature=True,
+        created_at=NOW,
+        expires_at=NOW + timedelta(days=7),
+    )
+
+
+def test_an_approval_is_decided_once_and_leaves_its_assignees_lists(store: Store):
+    user = f"user-{uuid.uuid4().hex[:8]}"
+    opened = approval([user])
+    commit(store, lambda t: store.approvals.add(t, opened, "task-token", {"number": "RITM1"}))
+    assert store.approvals.get(opened.key) == opened
+    assert store.approvals.current(opened.subject) == opened
+    assert store.approvals.task_token(opened.key) == "task-token"
+    [line] = store.approvals.pending_for(user)
+    assert (line.subject, line.summary) == (opened.subject, {"number": "RITM1"})
+
+    decided = opened.model_copy(deep=True)
+    decided.decide(user, Outcome.APPROVED)
+    commit(store, lambda t: store.approvals.decide(t, decided))
+    with pytest.raises(ConcurrentChange):
+        commit(store, lambda t: store.approvals.decide(t, decided))
+    assert store.approvals.get(opened.key).status is ApprovalStatus.DECIDED
+    assert store.approvals.pending_for(user) == []
+    store.approvals.mark_delivered(opened.key)
+    assert store.approvals.get(opened.key).delivered is True
+
+
+def test_a_superseded_approval_can_no_longer_be_decided(store: Store):
+    first = approval(["someone"])
+    commit(store, lambda t: store.approvals.add(t, first, "token-1", {}))
+    second = first.model_copy(update={"key": uuid.uuid4().hex})
+    commit(
+        store, lambda t: store.approvals.supersede(t, first), lambda t: store.approvals.add(t, second, "token-2", {})
+    )
+    assert store.approvals.get(first.key).status is ApprovalStatus.SUPERSEDED
+    assert store.approvals.current(first.subject).key == second.key
+    with pytest.raises(ConcurrentChange):
+        commit(store, lambda t: store.approvals.decide(t, first))
+
+
+def test_a_transaction_across_contexts_writes_all_or_nothing(store: Store):
+    order = new_order()
+    commit(store, lambda t: store.orders.add(t, order, []))
+    opened = approval(["someone"])
+    with pytest.raises(ConcurrentChange):  # the order's version is stale, so the approval is not written either
+        commit(
+            store, lambda t: store.approvals.add(t, opened, "token", {}), lambda t: store.orders.save(t, order, 7, [])
+        )
+    assert store.approvals.get(opened.key) is None
+
+
+def test_a_challenge_counts_wrong_attempts_and_is_used_up(store: Store):
+    challenge, _ = CodeChallenge.issue(uuid.uuid4().hex, "adam", NOW, timedelta(minutes=5), None)
+    store.challenges.put(challenge)
+    store.challenges.count_wrong_attempt(challenge.purpose)
+    store.challenges.count_wrong_attempt(challenge.purpose)
+    assert store.challenges.get(challenge.purpose).attempts == 2
+    commit(store, lambda t: store.challenges.consume(t, challenge.purpose))
+    assert store.challenges.get(challenge.purpose) is None
+    store.challenges.count_wrong_attempt(challenge.purpose)  # nothing left to count, and no error
+    assert store.challenges.get(challenge.purpose) is None
+
+
+def test_the_catalogue_is_replaced_only_by_a_newer_version(store: Store):
+    base = store.catalogues.current() or World().catalogues.current()
+    assert base is not None
+    newer = base.model_copy(update={"version": base.version + 100})
+    assert store.catalogues.replace(newer) is True
+    assert store.catalogues.replace(newer) is False
+    assert store.catalogues.replace(base) is False
+    assert store.catalogues.current() == newer

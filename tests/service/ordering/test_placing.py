@@ -1,0 +1,108 @@
+"""Placing and reading orders through ordering's ports (R-ONB-1, R-ONB-2, R-ORD-1, R-ORD-7…9)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.ordering.model import HistoryAction, Step
+from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound
+from local.people import direct_order, via_agent_order
+from tests.fakes.world import World
+from tests.faults import crash_once
+
+
+def test_a_submit_stores_the_order_and_its_first_event_together_and_starts_its_workflow(world: World):
+    """R-ORD-8: a number and a history from the first moment."""
+    order = world.submit("olivia.orderer", via_agent_order())
+    stored, history = world.orders.with_history(order.order_id) or (None, [])
+    assert stored == order and order.number == "RITM0000001"
+    assert [(event.action, event.actor_id) for event in history] == [(HistoryAction.SUBMITTED, "olivia.orderer")]
+    assert world.store.commits == 1
+    assert world.workflow.started[order.order_id] == {
+        "order_id": order.order_id,
+        "flow": "via_agent",
+        "decision_timeout_seconds": 7 * 24 * 3600,
+    }
+
+
+def test_the_same_key_from_the_same_orderer_is_one_order(world: World):
+    first = world.submit("olivia.orderer", direct_order(), key="same-key-1")
+    again = world.submit("olivia.orderer", direct_order(), key="same-key-1")
+    other = world.submit("ada.admin", direct_order(), key="same-key-1")
+    assert first.order_id == again.order_id != other.order_id
+    assert len(world.orders.orders) == 2 and len(world.workflow.started) == 2
+
+
+def test_a_crash_before_the_workflow_starts_is_repaired_by_the_retry(world: World, monkeypatch):
+    crash_once(monkeypatch, world.workflow, "start")
+    with pytest.raises(ConnectionError):
+        world.submit("olivia.orderer", direct_order(), key="retried-key")
+    order = world.submit("olivia.orderer", direct_order(), key="retried-key")
+    assert list(world.orders.orders) == [order.order_id]
+    assert list(world.workflow.started) == [order.order_id]
+    assert world.numbers.last == 1  # the retry found the order and drew no second number
+
+
+def test_an_organisation_on_an_older_agreement_cannot_order(world: World):
+    """R-ONB-1."""
+    with pytest.raises(NotAllowed, match="current customer agreement"):
+        world.submit("oskar.orderer", direct_order(attester_id="otto.attester"))
+    assert world.orders.orders == {}
+
+
+@pytest.mark.parametrize("user_id", ["adam.attester", "hanna.handler", "kim.service"])
+def test_only_an_orderer_orders(world: World, user_id: str):
+    """R-ONB-2."""
+    with pytest.raises(NotAllowed):
+        world.submit(user_id, direct_order())
+
+
+def test_a_refused_order_uses_no_number(world: World):
+    """R-ORD-8: numbers are drawn only once every rule holds."""
+    world.submit("olivia.orderer", direct_order())
+    with pytest.raises(InvalidRequest) as refused:
+        world.submit("olivia.orderer", direct_order(attester_id="alva.attester"))
+    assert refused.value.field == "attester_id" and refused.value.code == "ordering.attester_not_of_organisation"
+    assert world.submit("olivia.orderer", direct_order()).number == "RITM0000002"
+
+
+def test_the_price_is_the_start_up_fee_and_a_price_per_care_unit(world: World):
+    """R-ORD-1."""
+    order = world.submit("olivia.orderer", via_agent_order())
+    assert order.price.total == order.price.start_up_fee + 2 * order.price.price_per_care_unit
+
+
+def test_an_order_is_read_by_its_customer_its_agent_and_customer_service_only(world: World):
+    order = world.submit("olivia.orderer", via_agent_order())
+    for reader in ("olivia.orderer", "adam.attester", "hanna.handler", "kim.service"):
+        assert world.app.orders.read(world.actor(reader), order.order_id)[0].order_id == order.order_id
+    for outsider in ("oskar.orderer", "erik.handler"):
+        with pytest.raises(NotFound):
+            world.app.orders.read(world.actor(outsider), order.order_id)
+
+
+def test_lists_of_mine_and_my_organisations_orders_newest_first(world: World):
+    mine = world.submit("olivia.orderer", direct_order())
+    world.clock.advance(minutes=1)
+    colleagues = world.submit("ada.admin", direct_order())
+    olivia = world.actor("olivia.orderer")
+    assert [o.order_id for o in world.app.orders.my_orders(olivia)] == [mine.order_id]
+    assert [o.order_id for o in world.app.orders.organisation_orders(olivia)] == [colleagues.order_id, mine.order_id]
+
+
+def test_the_agent_queue_holds_orders_only_while_they_wait_for_the_agent(world: World):
+    """R-ORD-7."""
+    order = world.submit("olivia.orderer", via_agent_order())
+    hanna = world.actor("hanna.handler")
+    assert world.app.orders.agent_queue(hanna) == []  # submitted, no step open yet
+    world.open_step(order.order_id, Step.AGENT_APPROVAL)
+    assert [o.order_id for o in world.app.orders.agent_queue(hanna)] == [order.order_id]
+    assert world.app.orders.agent_queue(world.actor("erik.handler")) == []
+    with pytest.raises(NotAllowed):
+        world.app.orders.agent_queue(world.actor("olivia.orderer"))
+
+
+def test_only_customer_service_sees_cases(world: World):
+    assert world.app.orders.cases(world.actor("kim.service")) == []
+    with pytest.raises(NotAllowed):
+        world.app.orders.cases(world.actor("hanna.handler"))
