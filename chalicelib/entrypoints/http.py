@@ -28,22 +28,59 @@ STATUS: dict[type[errors.DomainError], int] = {
 
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
+# The largest order (1,000 care units of 200 characters) is about 210 KB; nothing sent here nests deeper
+# than 4 levels. Python's JSON parser recurses, so depth is checked before it runs.
+MAX_BODY_BYTES = 256 * 1024
+MAX_NESTING = 16
+
 
 class BadRequest(Exception):
     """The request itself is malformed: no JSON, wrong fields, a bad header or parameter."""
 
-    def __init__(self, message: str, problems: list[dict[str, str]]) -> None:
+    def __init__(self, message: str, problems: list[dict[str, str]], status: int = 400) -> None:
         super().__init__(message)
         self.message = message
         self.problems = problems
+        self.status = status
+
+
+def nesting(raw: bytes) -> int:
+    """How deep the JSON text's objects and arrays nest (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
 
 
 def parse(model: type[ModelT], raw_body: bytes | str | None) -> ModelT:
     """Validates a JSON body against `model`; every problem is reported with its field and reason."""
     if not raw_body:
         raise BadRequest("The request needs a JSON body.", [{"field": "body", "reason": "missing"}])
+    raw = raw_body.encode() if isinstance(raw_body, str) else raw_body
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest(
+            "The body is too large.", [{"field": "body", "reason": f"larger than {MAX_BODY_BYTES} bytes"}], 413
+        )
+    if nesting(raw) > MAX_NESTING:
+        raise BadRequest(
+            "The body nests too deeply.", [{"field": "body", "reason": f"nested deeper than {MAX_NESTING} levels"}]
+        )
     try:
-        document = json.loads(raw_body)
+        document = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The body is not valid JSON.", [{"field": "body", "reason": "not JSON"}]) from None
     try:
@@ -64,7 +101,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 def error_response(error: Exception) -> Response | None:
     """The JSON error for a known failure, or None for an unexpected one."""
     if isinstance(error, BadRequest):
-        return json_response({"message": error.message, "code": "request.malformed", "errors": error.problems}, 400)
+        return json_response(
+            {"message": error.message, "code": "request.malformed", "errors": error.problems}, error.status
+        )
     if isinstance(error, errors.DomainError):
         status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
         problems = [{"field": error.field, "reason": error.message}] if error.field else []

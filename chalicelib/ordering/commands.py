@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from chalicelib.shared.commands import Command, Identifier, LongText, Text
+from chalicelib.shared.commands import Command, Identifier, LongText, Text, Ticked
 
 
 class NewInvoice(Command):
@@ -40,16 +40,16 @@ class PlaceOrder(Command):
     care_units: CareUnits
     source_system: Text | None = None
     agent_org_id: Identifier | None = None
-    declarations: dict[Identifier, bool] = Field(default_factory=dict, max_length=50)
+    declarations: dict[Identifier, bool] = Field(default_factory=dict, max_length=50)  # strict: true or false
     invoice: NewInvoice | SavedInvoice = Field(discriminator="kind")
     attester_id: Identifier
-    terms_accepted: Literal[True] = Field(description="the orderer must accept the terms")
+    terms_accepted: Ticked = Field(description="the orderer must accept the terms")
 
 
 class AgentReviewInput(Command):
     """What the agent's case handler adds to an approval (seed 002 step 2)."""
 
-    declaration_accepted: Literal[True] = Field(description="'Jag intygar…' must be ticked")
+    declaration_accepted: Ticked = Field(description="'Jag intygar…' must be ticked")
     invoice_address: LongText
     invoice_reference: Text
     attester_id: Identifier

@@ -152,3 +152,87 @@ def test_odd_paths_and_parameters_get_a_4xx(person):
     assert olivia.get(f"/api/orders/{ORDER}").status == 404
     assert olivia.get("/api/approvals/%3Cscript%3E").status == 422
     assert olivia.get("/assets/../../app.py").status in (403, 404)
+
+
+@pytest.mark.parametrize("path", WRITE_ENDPOINTS)
+def test_deep_nesting_is_refused_naming_the_limit_without_a_traceback(person, path, logs):
+    """Python's JSON parser recurses: 1,000 levels in a 2 KB body used to end in a 500."""
+    olivia = person("olivia.orderer")
+    response = olivia.request(
+        "POST", path, raw=b"[" * 1000 + b"]" * 1000, headers={"Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert response.status == 400, response.body
+    assert response.body["errors"] == [{"field": "body", "reason": "nested deeper than 16 levels"}]
+    assert "Request refused" in logs.text and "Traceback" not in logs.text
+
+
+def test_a_body_over_the_size_limit_is_refused_naming_the_limit(person):
+    response = person("olivia.orderer").request(
+        "POST", "/api/orders", raw=b'{"x": "' + b"a" * 300_000 + b'"}', headers={"Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert response.status == 413
+    assert response.body["errors"] == [{"field": "body", "reason": "larger than 262144 bytes"}]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"terms_accepted": 1}, "terms_accepted"),
+        ({"care_units": {"count": "1", "names": ["A"]}}, "care_units.count"),
+        ({"care_units": {"count": 1.0, "names": ["A"]}}, "care_units.count"),
+        ({"declarations": {"personal-data": 1}}, "declarations.personal-data"),
+    ],
+)
+def test_no_type_is_guessed_at(person, changes, field):
+    """A tick is true, a count is a number: 1 and "1" are refused, naming the field."""
+    response = person("olivia.orderer").submit(direct_order(**changes))
+    assert response.status == 400, response.body
+    assert field in [error["field"] for error in response.body["errors"]]
+
+
+@pytest.mark.parametrize(
+    "text", ["Vård\x00central", "Vård\u202ecentral", "Vård\u200bcentral", "Vård\u2028central", "Vård\ufeff"]
+)
+def test_control_and_invisible_characters_are_refused_naming_the_field(person, text):
+    olivia, hanna = person("olivia.orderer"), person("hanna.handler")
+    named = olivia.submit(direct_order(care_units={"count": 1, "names": [text]}))
+    assert named.status == 400
+    [error] = named.body["errors"]
+    assert error["field"] == "care_units.names.0" and "invisible formatting" in error["reason"]
+    reason = hanna.post(f"/api/approvals/{APPROVAL}/decision", {"decision": "reject", "reason": text})
+    assert reason.status == 400 and reason.body["errors"][0]["field"] == "reason"
+
+
+def test_free_text_is_stored_normalised(person):
+    decomposed = "Vårdcentral Lo\u0308v"  # "ö" as o + combining diaeresis
+    olivia = person("olivia.orderer")
+    order_id = olivia.submit(
+        direct_order(
+            care_units={"count": 1, "names": [decomposed]},
+            invoice={"kind": "new", "address": "Box 1\r\n901 00 Norrby", "reference": "R1"},
+        )
+    ).body["order_id"]
+    order = olivia.get(f"/api/orders/{order_id}").body["order"]
+    assert order["care_units"] == ["Vårdcentral Löv"]
+    assert order["invoice"]["address"] == "Box 1\n901 00 Norrby"
+
+
+def test_the_catalogue_refuses_a_valid_token_of_someone_not_in_the_directory(aws, http):
+    """Every other endpoint refused such a token; the catalogue read it."""
+    cognito = aws.client("cognito-idp")
+    cognito.admin_create_user(
+        UserPoolId=aws.user_pool_id,
+        Username="stranger",
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": "s@x.example"}, {"Name": "custom:org_id", "Value": "region-norrby"}],
+    )
+    cognito.admin_set_user_password(
+        UserPoolId=aws.user_pool_id, Username="stranger", Password="Demo-pass-2026", Permanent=True
+    )
+    token = cognito.initiate_auth(
+        ClientId=aws.app_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": "stranger", "PASSWORD": "Demo-pass-2026"},
+    )["AuthenticationResult"]["IdToken"]
+    for path in ("/api/catalogue", "/api/me"):
+        assert http.request("GET", path, headers={"Authorization": f"Bearer {token}"}).status_code == 401, path
