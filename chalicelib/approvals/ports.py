@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from chalicelib.approvals.model import Approval, Outcome, PendingStep, SubjectRef
 from chalicelib.shared.identity import Actor, Person
+from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 from chalicelib.signing.ports import Signature
 
@@ -99,7 +100,8 @@ class Approvals(Protocol):
 
     def mark_delivered(self, key: str) -> None: ...
 
-    def pending_for(self, user_id: str) -> list[PendingStep]: ...
+    def pending_for(self, user_id: str, page: PageRequest) -> Page[PendingStep]:
+        """The newest opened first."""
 
 
 class TaskClosed(Exception):

@@ -16,6 +16,7 @@ from chalicelib.approvals.reasons import ALREADY_DECIDED, LINK_NOT_VALID, NEEDS_
 from chalicelib.notifications.ports import Notification, Notifier, Recipient
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotFound
 from chalicelib.shared.identity import Actor
+from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import ConcurrentChange, Transactions
 from chalicelib.signing.ports import Signer, SigningRequest
@@ -167,15 +168,14 @@ class DecisionService:
             f"{ref.kind}_id": ref.subject_id,  # e.g. order_id, as the subject's own API names it
         }
 
-    def pending(self, actor: Actor) -> list[dict[str, Any]]:
-        """R-ORD-6: every step waiting for this person."""
-        return [
-            {
+    def pending(self, actor: Actor, page: PageRequest) -> Page[dict[str, Any]]:
+        """R-ORD-6: every step waiting for this person, the newest first."""
+        return self._approvals.pending_for(actor.person.user_id, page).map(
+            lambda line: {
                 **line.summary,
                 "kind": line.subject.kind,
                 "step": line.subject.step,
                 "user_id": line.user_id,
                 "since": line.since.isoformat(),
             }
-            for line in self._approvals.pending_for(actor.person.user_id)
-        ]
+        )

@@ -12,7 +12,7 @@ from chalicelib.approvals.commands import Decide
 from chalicelib.approvals.reasons import LINK_NOT_VALID
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.auth import actor_of, authorizer
-from chalicelib.entrypoints.http import handles_errors, json_response, parse
+from chalicelib.entrypoints.http import handles_errors, json_response, page_request, page_response, parse
 from chalicelib.observability import logger, metrics
 from chalicelib.ordering.commands import AgentReviewInput
 from chalicelib.shared.errors import InvalidRequest
@@ -35,7 +35,8 @@ def checked(approval_id: str) -> str:
 @approvals.route("/api/pending", authorizer=authorizer)
 @handles_errors
 def pending_actions() -> Response:
-    return json_response({"pending": container().decisions.pending(actor_of(approvals.current_request))})
+    request = approvals.current_request
+    return page_response("pending", container().decisions.pending(actor_of(request), page_request(request)), dict)
 
 
 @approvals.route("/api/approvals/{approval_id}", authorizer=authorizer)

@@ -6,11 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chalice.app import Response
-from pydantic import BaseModel, ValidationError
+from chalice.app import Request, Response
+from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib.observability import logger
 from chalicelib.shared import errors
+from chalicelib.shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -86,11 +87,35 @@ def parse(model: type[ModelT], raw_body: bytes | str | None) -> ModelT:
     try:
         return model.model_validate(document)
     except ValidationError as error:
-        problems = [
-            {"field": ".".join(str(part) for part in problem["loc"]) or "body", "reason": problem["msg"]}
-            for problem in error.errors(include_url=False, include_input=False)
-        ]
-        raise BadRequest("Some fields are missing or wrong.", problems) from None
+        raise BadRequest("Some fields are missing or wrong.", problems(error, "body")) from None
+
+
+def problems(error: ValidationError, whole: str) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(part) for part in problem["loc"]) or whole, "reason": problem["msg"]}
+        for problem in error.errors(include_url=False, include_input=False)
+    ]
+
+
+class ListQuery(BaseModel):
+    """Paging parameters every list takes from its query string."""
+
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    cursor: str | None = Field(default=None, min_length=1, max_length=2000, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+def page_request(request: Request) -> PageRequest:
+    given: dict[str, str] = dict(request.query_params or {})
+    try:
+        query = ListQuery.model_validate({name: given[name] for name in ("limit", "cursor") if name in given})
+    except ValidationError as error:
+        raise BadRequest("The paging parameters are wrong.", problems(error, "query")) from None
+    return PageRequest(limit=query.limit, cursor=query.cursor)
+
+
+def page_response(name: str, page: Page[Any], convert: Callable[[Any], Any]) -> Response:
+    """A page of a list under `name`, and `next`: the cursor of the following page, or null on the last."""
+    return json_response({name: [convert(item) for item in page.items], "next": page.next})
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -10,7 +10,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.auth import actor_of, authorizer
-from chalicelib.entrypoints.http import BadRequest, handles_errors, json_response, parse
+from chalicelib.entrypoints.http import BadRequest, handles_errors, json_response, page_request, page_response, parse
 from chalicelib.observability import logger, metrics
 from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Order
@@ -73,13 +73,14 @@ def list_orders() -> Response:
     request = orders.current_request
     actor = actor_of(request)
     scope = request.query_params.get("scope", "mine") if request.query_params else "mine"
+    page = page_request(request)
     if scope == "mine":
-        found = container().orders.my_orders(actor)
+        found = container().orders.my_orders(actor, page)
     elif scope == "organisation":
-        found = container().orders.organisation_orders(actor)
+        found = container().orders.organisation_orders(actor, page)
     else:
         raise BadRequest("Unknown scope.", [{"field": "scope", "reason": "must be 'mine' or 'organisation'"}])
-    return json_response({"orders": [order_summary(order) for order in found]})
+    return page_response("orders", found, order_summary)
 
 
 @orders.route("/api/orders/{order_id}", authorizer=authorizer)
@@ -97,12 +98,14 @@ def read_order(order_id: str) -> Response:
 @orders.route("/api/agent/queue", authorizer=authorizer)
 @handles_errors
 def agent_queue() -> Response:
-    waiting = container().orders.agent_queue(actor_of(orders.current_request))
-    return json_response({"orders": [order_summary(order) for order in waiting]})
+    request = orders.current_request
+    waiting = container().orders.agent_queue(actor_of(request), page_request(request))
+    return page_response("orders", waiting, order_summary)
 
 
 @orders.route("/api/cases", authorizer=authorizer)
 @handles_errors
 def cases() -> Response:
-    found = container().orders.cases(actor_of(orders.current_request))
-    return json_response({"cases": [case.model_dump(mode="json") for case in found]})
+    request = orders.current_request
+    found = container().orders.cases(actor_of(request), page_request(request))
+    return page_response("cases", found, lambda case: case.model_dump(mode="json"))

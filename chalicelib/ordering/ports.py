@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
 
@@ -24,13 +25,15 @@ class Orders(Protocol):
     def add_case(self, transaction: Transaction, case: Case) -> None:
         """Stages a case, refused at commit if the order already has one."""
 
-    def of_orderer(self, user_id: str) -> list[Order]: ...
+    def of_orderer(self, user_id: str, page: PageRequest) -> Page[Order]:
+        """Newest first, as every list below."""
 
-    def of_organisation(self, org_id: str) -> list[Order]: ...
+    def of_organisation(self, org_id: str, page: PageRequest) -> Page[Order]: ...
 
-    def waiting_for_agent(self, agent_org_id: str) -> list[Order]: ...
+    def waiting_for_agent(self, agent_org_id: str, page: PageRequest) -> Page[Order]:
+        """Most recently changed first."""
 
-    def cases(self) -> list[Case]: ...
+    def cases(self, page: PageRequest) -> Page[Case]: ...
 
 
 class Catalogues(Protocol):

@@ -18,6 +18,7 @@ from chalicelib.ordering.reasons import (
 from chalicelib.ordering.rules import may_read, place_order
 from chalicelib.shared.errors import NotAllowed, NotFound
 from chalicelib.shared.identity import Actor, Role
+from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import ConcurrentChange, Transactions
 
@@ -104,19 +105,19 @@ class OrderService:
             raise NotFound(NO_SUCH_ORDER)  # not 403: do not confirm that the order exists
         return found
 
-    def my_orders(self, actor: Actor) -> list[Order]:
-        return self._orders.of_orderer(actor.person.user_id)
+    def my_orders(self, actor: Actor, page: PageRequest) -> Page[Order]:
+        return self._orders.of_orderer(actor.person.user_id, page)
 
-    def organisation_orders(self, actor: Actor) -> list[Order]:
-        return self._orders.of_organisation(actor.person.org_id)
+    def organisation_orders(self, actor: Actor, page: PageRequest) -> Page[Order]:
+        return self._orders.of_organisation(actor.person.org_id, page)
 
-    def agent_queue(self, actor: Actor) -> list[Order]:
+    def agent_queue(self, actor: Actor, page: PageRequest) -> Page[Order]:
         """R-ORD-7: the agent's customers' orders that wait for the agent."""
         if not actor.person.has_role(Role.AGENT_CASE_HANDLER):
             raise NotAllowed(ONLY_AGENT_HANDLERS_SEE_QUEUE)
-        return self._orders.waiting_for_agent(actor.person.org_id)
+        return self._orders.waiting_for_agent(actor.person.org_id, page)
 
-    def cases(self, actor: Actor) -> list[Case]:
+    def cases(self, actor: Actor, page: PageRequest) -> Page[Case]:
         if not actor.person.has_role(Role.CUSTOMER_SERVICE):
             raise NotAllowed(ONLY_CUSTOMER_SERVICE_SEES_CASES)
-        return self._orders.cases()
+        return self._orders.cases(page)

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from local import demo
-from local.people import placed, via_agent_order
+from local.people import direct_order, placed, via_agent_order
 
 CHROMIUM = shutil.which("chromium")
 
@@ -235,3 +235,27 @@ def test_an_approval_link_opened_by_someone_else_shows_no_decision(new_page, per
     expect(adam.locator("#order-details")).to_be_empty()
 
     assert hanna.get(f"/api/approvals/{approval_id}").body["state"] == "open"
+
+
+def test_a_long_list_shows_more_on_request(new_page: NewPage, person) -> None:
+    """R-ORD-6: lists come a page at a time; every pending step can be reached from the portal."""
+    olivia, adam = person("olivia.orderer"), person("adam.attester")
+    numbers = []
+    for _ in range(26):  # one more than a page
+        _, number = placed(olivia.submit(direct_order()))
+        numbers.append(number)
+    adam.next_email("attest order", numbers[-1])
+
+    page = new_page()
+    page.goto("/")
+    sign_in(page, "adam.attester")
+    rows = page.locator("#pending-list tbody tr")
+    expect(rows.first).to_contain_text(numbers[-1])  # the newest first
+    shown = rows.count()
+    assert shown == 25
+    expect(page.locator("#pending-count")).to_have_text("(25+)")
+    page.locator("#pending-list").get_by_role("button", name="Show more").click()
+    expect(rows).not_to_have_count(shown)
+    assert rows.count() > shown
+    texts = rows.all_inner_texts()
+    assert len(texts) == len(set(texts))  # nothing shown twice

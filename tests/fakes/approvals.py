@@ -4,9 +4,10 @@ from dataclasses import dataclass, field
 
 from chalicelib.approvals.model import Approval, ApprovalStatus
 from chalicelib.approvals.ports import PendingStep, SubjectRef
+from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
-from .store import MemoryStore, staged
+from .store import MemoryStore, paged, staged
 
 PendingKey = tuple[str, str, str, str]
 
@@ -73,5 +74,6 @@ class MemoryApprovals:
     def mark_delivered(self, key: str) -> None:
         self.approvals[key] = self.approvals[key].model_copy(update={"delivered": True})
 
-    def pending_for(self, user_id: str) -> list[PendingStep]:
-        return [line.model_copy(deep=True) for key, line in sorted(self.pending.items()) if key[0] == user_id]
+    def pending_for(self, user_id: str, page: PageRequest) -> Page[PendingStep]:
+        mine = [line.model_copy(deep=True) for key, line in self.pending.items() if key[0] == user_id]
+        return paged(mine, lambda line: f"{line.since.isoformat()}#{line.subject.kind}#{line.subject.subject_id}", page)

@@ -3,9 +3,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
-from .store import MemoryStore, staged
+from .store import MemoryStore, paged, staged
+
+
+def _created(order: Order) -> str:
+    return f"{order.created_at.isoformat()}#{order.order_id}"
 
 
 @dataclass
@@ -52,24 +57,21 @@ class MemoryOrders:
             check=lambda: case.order_id not in self.cases_by_order,
         )
 
-    def _newest_first(self, keep: list[Order]) -> list[Order]:
-        return sorted(keep, key=lambda order: (order.created_at, order.order_id), reverse=True)
-
     def _all(self) -> list[Order]:
         return [order.model_copy(deep=True) for order, _ in self.orders.values()]
 
-    def of_orderer(self, user_id: str) -> list[Order]:
-        return self._newest_first([order for order in self._all() if order.orderer_id == user_id])
+    def of_orderer(self, user_id: str, page: PageRequest) -> Page[Order]:
+        return paged([o for o in self._all() if o.orderer_id == user_id], _created, page)
 
-    def of_organisation(self, org_id: str) -> list[Order]:
-        return self._newest_first([order for order in self._all() if order.customer_org_id == org_id])
+    def of_organisation(self, org_id: str, page: PageRequest) -> Page[Order]:
+        return paged([o for o in self._all() if o.customer_org_id == org_id], _created, page)
 
-    def waiting_for_agent(self, agent_org_id: str) -> list[Order]:
-        waiting = [order for order in self._all() if order.waits_for_agent and order.agent_org_id == agent_org_id]
-        return sorted(waiting, key=lambda order: (order.updated_at, order.order_id), reverse=True)
+    def waiting_for_agent(self, agent_org_id: str, page: PageRequest) -> Page[Order]:
+        waiting = [o for o in self._all() if o.waits_for_agent and o.agent_org_id == agent_org_id]
+        return paged(waiting, lambda order: f"{order.updated_at.isoformat()}#{order.order_id}", page)
 
-    def cases(self) -> list[Case]:
-        return sorted(self.cases_by_order.values(), key=lambda case: (case.created_at, case.order_id), reverse=True)
+    def cases(self, page: PageRequest) -> Page[Case]:
+        return paged(list(self.cases_by_order.values()), lambda c: f"{c.created_at.isoformat()}#{c.order_id}", page)
 
 
 @dataclass

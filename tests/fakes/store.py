@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from chalicelib.shared.pagination import Page, PageRequest, bad_cursor
 from chalicelib.shared.transactions import ConcurrentChange, Transaction
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,3 +51,21 @@ def staged(transaction: Transaction) -> MemoryTransaction:
     if not isinstance(transaction, MemoryTransaction):
         raise TypeError(f"an in-memory repository cannot write into {type(transaction).__name__}")
     return transaction
+
+
+def paged(items: list[T], position: Callable[[T], str], page: PageRequest) -> Page[T]:
+    """A page of `items`, newest (greatest `position`) first, as the DynamoDB adapter pages a query."""
+    ordered = sorted(items, key=position, reverse=True)
+    if page.cursor:
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(page.cursor + "=" * (-len(page.cursor) % 4)))
+        except (binascii.Error, ValueError):
+            raise bad_cursor() from None
+        if not isinstance(decoded, dict) or set(decoded) != {"after"} or not isinstance(decoded["after"], str):
+            raise bad_cursor()
+        ordered = [item for item in ordered if position(item) < decoded["after"]]
+    chunk = ordered[: page.limit]
+    if len(ordered) <= page.limit:
+        return Page(chunk)
+    cursor = json.dumps({"after": position(chunk[-1])}).encode()
+    return Page(chunk, base64.urlsafe_b64encode(cursor).decode().rstrip("="))

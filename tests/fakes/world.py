@@ -15,6 +15,7 @@ from chalicelib.ordering.model import Order, Step
 from chalicelib.ordering.steps import order_step
 from chalicelib.settings import Settings
 from chalicelib.shared.identity import Actor
+from chalicelib.shared.pagination import PageRequest
 from local import demo
 from local.people import CODE
 
@@ -25,6 +26,7 @@ from .outside import FakeWorkflow, MemoryIdempotency, RecordingMail, SentMail
 from .signing import MemoryChallenges, RecordingTexts
 from .store import MemoryStore
 
+FIRST = PageRequest()
 BASE_URL = "https://orders.example.org"
 LINK = re.compile(r"/approvals/(?P<id>[A-Za-z0-9_-]{20,64})")
 OPERATIONS = "operations@provider.example"

@@ -13,9 +13,11 @@ import pytest
 from chalicelib.approvals.model import Approval, ApprovalStatus, Outcome, SubjectRef
 from chalicelib.bootstrap import container
 from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, Step
+from chalicelib.shared.errors import InvalidRequest
+from chalicelib.shared.pagination import PageRequest
 from chalicelib.shared.transactions import ConcurrentChange
 from chalicelib.signing.model import CodeChallenge
-from tests.fakes.world import World
+from tests.fakes.world import FIRST, World
 from tests.unit.fixtures import placed
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -81,7 +83,7 @@ def test_an_order_waits_in_its_agents_queue_only_while_an_agent_step_is_open(sto
     customer_step = new_order(agent_org_id=agent, current_step=Step.CUSTOMER_ATTESTATION)
     for order in (waiting, not_yet, customer_step):
         commit(store, lambda t, order=order: store.orders.add(t, order, []))
-    assert [order.order_id for order in store.orders.waiting_for_agent(agent)] == [waiting.order_id]
+    assert [order.order_id for order in store.orders.waiting_for_agent(agent, FIRST).items] == [waiting.order_id]
 
 
 def test_an_orderers_orders_come_newest_first(store: Store):
@@ -90,7 +92,38 @@ def test_an_orderers_orders_come_newest_first(store: Store):
     newer = new_order(orderer_id=orderer, created_at=NOW + timedelta(hours=1))
     for order in (older, newer):
         commit(store, lambda t, order=order: store.orders.add(t, order, []))
-    assert [order.order_id for order in store.orders.of_orderer(orderer)] == [newer.order_id, older.order_id]
+    assert [order.order_id for order in store.orders.of_orderer(orderer, FIRST).items] == [
+        newer.order_id,
+        older.order_id,
+    ]
+
+
+def test_pages_follow_each_other_newest_first_losing_and_repeating_nothing(store: Store):
+    orderer = f"orderer-{uuid.uuid4().hex[:8]}"
+    placed_orders = [new_order(orderer_id=orderer, created_at=NOW + timedelta(minutes=n)) for n in range(7)]
+    for order in placed_orders:
+        commit(store, lambda t, order=order: store.orders.add(t, order, []))
+    seen: list[str] = []
+    page = PageRequest(limit=3)
+    sizes = []
+    while True:
+        found = store.orders.of_orderer(orderer, page)
+        sizes.append(len(found.items))
+        seen += [order.order_id for order in found.items]
+        if found.next is None:
+            break
+        page = PageRequest(limit=3, cursor=found.next)
+    assert seen == [order.order_id for order in reversed(placed_orders)]
+    assert sizes == [3, 3, 1]  # the last page says it is the last: no empty page follows
+    exact = store.orders.of_orderer(orderer, PageRequest(limit=7))
+    assert len(exact.items) == 7 and exact.next is None
+
+
+@pytest.mark.parametrize("cursor", ["not-base64!", "bm90IGpzb24", "W10", "eyJwayI6MX0", "eyJ4eXoiOiJhIn0"])
+def test_a_cursor_that_is_not_ours_is_refused_naming_the_cursor(store: Store, cursor: str):
+    with pytest.raises(InvalidRequest) as refused:
+        store.orders.of_orderer("anyone", PageRequest(limit=3, cursor=cursor))
+    assert refused.value.field == "cursor"
 
 
 def test_an_order_gets_one_case(store: Store):
@@ -99,7 +132,7 @@ def test_an_order_gets_one_case(store: Store):
     commit(store, lambda t: store.orders.add_case(t, case))
     with pytest.raises(ConcurrentChange):
         commit(store, lambda t: store.orders.add_case(t, case))
-    assert case in store.orders.cases()
+    assert case in store.orders.cases(PageRequest(limit=100)).items
 
 
 def approval(assignees: list[str]) -> Approval:
@@ -120,7 +153,7 @@ def test_an_approval_is_decided_once_and_leaves_its_assignees_lists(store: Store
     assert store.approvals.get(opened.key) == opened
     assert store.approvals.current(opened.subject) == opened
     assert store.approvals.task_token(opened.key) == "task-token"
-    [line] = store.approvals.pending_for(user)
+    [line] = store.approvals.pending_for(user, FIRST).items
     assert (line.subject, line.summary) == (opened.subject, {"number": "RITM1"})
 
     decided = opened.model_copy(deep=True)
@@ -129,7 +162,7 @@ def test_an_approval_is_decided_once_and_leaves_its_assignees_lists(store: Store
     with pytest.raises(ConcurrentChange):
         commit(store, lambda t: store.approvals.decide(t, decided))
     assert store.approvals.get(opened.key).status is ApprovalStatus.DECIDED
-    assert store.approvals.pending_for(user) == []
+    assert store.approvals.pending_for(user, FIRST).items == []
     store.approvals.mark_delivered(opened.key)
     assert store.approvals.get(opened.key).delivered is True
 

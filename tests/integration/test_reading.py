@@ -3,6 +3,8 @@ see an order at all."""
 
 from __future__ import annotations
 
+import pytest
+
 from local.people import agent_review, direct_order, placed, via_agent_order
 
 
@@ -96,3 +98,64 @@ def test_the_catalogue_says_each_offerings_flow_and_prices(person):
     assert {"CGM J4", "CGM TakeCare"} == set(
         next(a for a in catalogue["agents"] if a["org_id"] == "agent-cgm")["source_systems"]
     )
+
+
+def all_pages(person, path: str, name: str, limit: int) -> list[list[dict]]:
+    pages, cursor = [], None
+    while True:
+        separator = "&" if "?" in path else "?"
+        reply = person.get(f"{path}{separator}limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
+        assert reply.status == 200, reply.body
+        pages.append(reply.body[name])
+        cursor = reply.body["next"]
+        if cursor is None:
+            return pages
+
+
+def test_every_list_comes_in_pages_newest_first_and_nothing_is_cut(person):
+    olivia = person("olivia.orderer")
+    mine = [olivia.submit(direct_order()).body["order_id"] for _ in range(3)]
+    first = olivia.get("/api/orders?scope=mine&limit=2").body
+    assert ids(first["orders"]) == mine[::-1][:2] and first["next"]
+    everything = [order for page in all_pages(olivia, "/api/orders?scope=mine", "orders", 4) for order in page]
+    assert ids(everything)[:3] == mine[::-1]
+    assert len(ids(everything)) == len(set(ids(everything)))
+    for path, name, user in (
+        ("/api/orders?scope=organisation", "orders", "olivia.orderer"),
+        ("/api/pending", "pending", "adam.attester"),
+        ("/api/agent/queue", "orders", "hanna.handler"),
+        ("/api/cases", "cases", "kim.service"),
+    ):
+        reply = person(user).get(f"{path}{'&' if '?' in path else '?'}limit=1")
+        assert reply.status == 200 and len(reply.body[name]) <= 1 and "next" in reply.body, path
+
+
+def test_a_newly_opened_step_is_first_in_the_assignees_list(person):
+    """R-ORD-6: ten steps mailed to one attester are all listed, the newest first (the list was sorted by
+    order id, and capped, so new steps could vanish from it)."""
+    olivia, adam = person("olivia.orderer"), person("adam.attester")
+    numbers = []
+    for _ in range(10):
+        _, number = placed(olivia.submit(direct_order()))
+        adam.next_email("attest order", number)
+        numbers.append(number)
+    pending = [line for page in all_pages(adam, "/api/pending", "pending", 3) for line in page]
+    listed = [line["number"] for line in pending]
+    assert set(numbers) <= set(listed)
+    assert listed[: len(numbers)] == numbers[::-1]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("limit=0", "limit"), ("limit=101", "limit"), ("limit=many", "limit"), ("cursor=%20", "cursor")],
+)
+def test_wrong_paging_parameters_are_named(person, query, field):
+    reply = person("olivia.orderer").get(f"/api/orders?scope=mine&{query}")
+    assert reply.status == 400 and reply.body["errors"][0]["field"] == field
+
+
+def test_a_cursor_that_is_not_ours_is_refused(person):
+    for path in ("/api/orders?scope=mine&", "/api/pending?", "/api/cases?"):
+        user = "kim.service" if "cases" in path else "olivia.orderer"
+        reply = person(user).get(f"{path}cursor=eyJwayI6IlVTRVIjYWRhLmFkbWluIn0")  # {"pk": "USER#ada.admin"}
+        assert reply.status == 422 and reply.body["errors"][0]["field"] == "cursor", path

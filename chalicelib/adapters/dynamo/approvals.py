@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, expires_a_day_after, staged, without_bookkeeping
 from chalicelib.approvals.model import Approval, ApprovalStatus, PendingStep, SubjectRef
+from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
 
@@ -21,8 +22,11 @@ def step_key(subject: SubjectRef) -> Item:
     return {"pk": f"{subject.kind.upper()}#{subject.subject_id}", "sk": f"STEP#{subject.step}"}
 
 
-def pending_key(user_id: str, subject: SubjectRef) -> Item:
-    return {"pk": f"USER#{user_id}", "sk": f"PENDING#{subject.kind}#{subject.subject_id}#{subject.step}"}
+def pending_key(user_id: str, approval: Approval) -> Item:
+    """Sorted by when the step opened, so a person's newest pending steps come first (R-ORD-6)."""
+    subject = approval.subject
+    since = approval.created_at.isoformat()
+    return {"pk": f"USER#{user_id}", "sk": f"PENDING#{since}#{subject.kind}#{subject.subject_id}#{subject.step}"}
 
 
 def approval_item(approval: Approval) -> Item:
@@ -60,9 +64,7 @@ class DynamoApprovals:
         writes.put({**step_key(approval.subject), "approval_key": approval.key})
         for user_id in approval.assignees:
             pending = PendingStep(user_id=user_id, subject=approval.subject, since=approval.created_at, summary=summary)
-            writes.put(
-                {**pending_key(user_id, approval.subject), "entity": "pending", **pending.model_dump(mode="json")}
-            )
+            writes.put({**pending_key(user_id, approval), "entity": "pending", **pending.model_dump(mode="json")})
 
     def _save_if_open(self, transaction: Transaction, approval: Approval) -> None:
         staged(transaction).put(
@@ -75,7 +77,7 @@ class DynamoApprovals:
     def decide(self, transaction: Transaction, approval: Approval) -> None:
         self._save_if_open(transaction, approval)
         for user_id in approval.assignees:
-            staged(transaction).delete(pending_key(user_id, approval.subject))
+            staged(transaction).delete(pending_key(user_id, approval))
 
     def task_token(self, key: str) -> str:
         item = self._table.get(token_key(key))
@@ -86,6 +88,6 @@ class DynamoApprovals:
     def mark_delivered(self, key: str) -> None:
         self._table.update(approval_item_key(key), "SET delivered = :true", {":true": True})
 
-    def pending_for(self, user_id: str) -> list[PendingStep]:
-        items = self._table.query(f"USER#{user_id}", sort_prefix="PENDING#")
-        return [PendingStep.model_validate(without_bookkeeping(item)) for item in items]
+    def pending_for(self, user_id: str, page: PageRequest) -> Page[PendingStep]:
+        found = self._table.query(f"USER#{user_id}", sort_prefix="PENDING#", newest_first=True, page=page)
+        return found.map(lambda item: PendingStep.model_validate(without_bookkeeping(item)))

@@ -31,7 +31,7 @@ class DynamoDirectory:
     def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
         if not org_id:
             return []
-        items = self._table.query(f"ORG#{org_id}#USERS", index=GSI1, limit=1000)
+        items = self._table.query_all(f"ORG#{org_id}#USERS", index=GSI1)
         people = [Person.model_validate(without_bookkeeping(item)) for item in items]
         return [person for person in people if role is None or person.has_role(role)]
 

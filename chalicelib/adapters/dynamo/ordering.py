@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
-from chalicelib.adapters.dynamo.schema import GSI1, GSI2, GSI3
+from chalicelib.adapters.dynamo.schema import GSI1, GSI2, GSI3, Index
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, staged, without_bookkeeping
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
 CATALOGUE_KEY = {"pk": "CATALOGUE", "sk": "CURRENT"}
@@ -70,7 +70,7 @@ class DynamoOrders:
         return (_order(item), int(item["version"])) if item else None
 
     def with_history(self, order_id: str) -> tuple[Order, list[HistoryEvent]] | None:
-        items = self._table.query(f"ORDER#{order_id}", limit=1000)
+        items = self._table.query_all(f"ORDER#{order_id}")
         order = next((item for item in items if item["sk"] == "ORDER"), None)
         if order is None:
             return None
@@ -94,21 +94,21 @@ class DynamoOrders:
     def add_case(self, transaction: Transaction, case: Case) -> None:
         staged(transaction).put(case_item(case), "attribute_not_exists(pk)")
 
-    def _orders(self, partition: str, index: Any) -> list[Order]:
-        return [_order(item) for item in self._table.query(partition, index=index, newest_first=True)]
+    def _orders(self, partition: str, index: Index, page: PageRequest) -> Page[Order]:
+        return self._table.query(partition, index=index, newest_first=True, page=page).map(_order)
 
-    def of_orderer(self, user_id: str) -> list[Order]:
-        return self._orders(f"ORDERER#{user_id}", GSI1)
+    def of_orderer(self, user_id: str, page: PageRequest) -> Page[Order]:
+        return self._orders(f"ORDERER#{user_id}", GSI1, page)
 
-    def of_organisation(self, org_id: str) -> list[Order]:
-        return self._orders(f"ORG#{org_id}#ORDERS", GSI2)
+    def of_organisation(self, org_id: str, page: PageRequest) -> Page[Order]:
+        return self._orders(f"ORG#{org_id}#ORDERS", GSI2, page)
 
-    def waiting_for_agent(self, agent_org_id: str) -> list[Order]:
-        return self._orders(f"AGENT#{agent_org_id}#QUEUE", GSI3)
+    def waiting_for_agent(self, agent_org_id: str, page: PageRequest) -> Page[Order]:
+        return self._orders(f"AGENT#{agent_org_id}#QUEUE", GSI3, page)
 
-    def cases(self) -> list[Case]:
-        items = self._table.query(CASES, index=GSI2, newest_first=True)
-        return [Case.model_validate(without_bookkeeping(item)) for item in items]
+    def cases(self, page: PageRequest) -> Page[Case]:
+        found = self._table.query(CASES, index=GSI2, newest_first=True, page=page)
+        return found.map(lambda item: Case.model_validate(without_bookkeeping(item)))
 
 
 class DynamoCatalogues:

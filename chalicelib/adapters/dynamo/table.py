@@ -3,6 +3,9 @@ AWS error codes are read here and nowhere above."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +13,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, Index
+from chalicelib.shared.pagination import Page, PageRequest, bad_cursor
 from chalicelib.shared.transactions import ConcurrentChange, Transaction
 
 if TYPE_CHECKING:
@@ -50,6 +54,31 @@ def without_bookkeeping(item: Item, *also: str) -> Item:
 def expires_a_day_after(moment: Any) -> int:
     """TTL epoch: DynamoDB removes the item a day after `moment`; expiry itself is checked on read."""
     return int(moment.timestamp()) + 86_400
+
+
+def _cursor(last_key: Item, partition_key: str) -> str:
+    """The position after the last item, without the partition (the query knows it)."""
+    position = {name: value for name, value in last_key.items() if name != partition_key}
+    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _position(cursor: str, index: Index | None) -> Item:
+    """A cursor back into a position; anything but one of ours (exactly the keys a page of this query ends
+    on, less the partition) is refused naming the cursor."""
+    expected = {APPLICATION_TABLE.sort_key}
+    if index:
+        expected |= {APPLICATION_TABLE.partition_key, index.sort_key}
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise bad_cursor() from None
+    if (
+        not isinstance(position, dict)
+        or set(position) != expected
+        or not all(isinstance(value, str) and 0 < len(value) <= 400 for value in position.values())
+    ):
+        raise bad_cursor()
+    return position
 
 
 class DynamoTransaction:
@@ -115,8 +144,9 @@ class DynamoTable:
         index: Index | None = None,
         sort_prefix: str | None = None,
         newest_first: bool = False,
-        limit: int = 100,
-    ) -> list[Item]:
+        page: PageRequest,
+    ) -> Page[Item]:
+        """One page of a partition's items in sort-key order; `next` carries on where it stopped."""
         pk_name = index.partition_key if index else APPLICATION_TABLE.partition_key
         sk_name = index.sort_key if index else APPLICATION_TABLE.sort_key
         condition = f"{pk_name} = :pk"
@@ -129,11 +159,37 @@ class DynamoTable:
             "KeyConditionExpression": condition,
             "ExpressionAttributeValues": to_dynamo(values),
             "ScanIndexForward": not newest_first,
-            "Limit": limit,
+            # One more than asked for: a next page is offered only when there is something on it.
+            "Limit": page.limit + 1,
         }
         if index:
             kwargs["IndexName"] = index.name
-        return [from_dynamo(item) for item in self.client.query(**kwargs)["Items"]]
+        if page.cursor:
+            kwargs["ExclusiveStartKey"] = to_dynamo({**_position(page.cursor, index), pk_name: partition})
+        try:
+            response = self.client.query(**kwargs)
+        except ClientError as error:
+            if page.cursor and error.response["Error"]["Code"] == "ValidationException":
+                raise bad_cursor() from error
+            raise
+        items = [from_dynamo(item) for item in response["Items"]]
+        if len(items) > page.limit:
+            items = items[: page.limit]
+            keys = {APPLICATION_TABLE.partition_key, APPLICATION_TABLE.sort_key, pk_name, sk_name}
+            return Page(items, _cursor({name: items[-1][name] for name in keys if name}, pk_name))
+        last = response.get("LastEvaluatedKey")  # a page cut short by DynamoDB's 1 MB limit
+        return Page(items, _cursor(from_dynamo(last), pk_name) if last else None)
+
+    def query_all(self, partition: str, *, index: Index | None = None, sort_prefix: str | None = None) -> list[Item]:
+        """Every item of a partition, page by page (a person's organisation, an order's history)."""
+        items: list[Item] = []
+        page = PageRequest(limit=1000)
+        while True:
+            found = self.query(partition, index=index, sort_prefix=sort_prefix, page=page)
+            items += found.items
+            if found.next is None:
+                return items
+            page = PageRequest(limit=1000, cursor=found.next)
 
     def put(self, item: Item, condition: str | None = None, values: Item | None = None) -> bool:
         """A single put; False when `condition` did not hold."""

@@ -278,8 +278,9 @@
     // R-ORD-6: every pending step shows in the portal, not only in the e-mail.
     const answer = await api("GET", "/api/pending");
     const count = answer.status === 200 ? answer.body.pending.length : 0;
-    $("#pending-count").textContent = count ? "(" + count + ")" : "";
-    return answer.status === 200 ? answer.body.pending : null;
+    const more = answer.status === 200 && answer.body.next ? "+" : "";
+    $("#pending-count").textContent = count ? "(" + count + more + ")" : "";
+    return answer.status === 200 ? answer.body : null;
   }
 
   function renderPage() {
@@ -598,6 +599,34 @@
     return el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), body));
   }
 
+  function appendRows(wrap, rows) {
+    const body = wrap.querySelector("tbody");
+    for (const cells of rows) {
+      const row = el("tr", {});
+      for (const cell of cells) row.append(el("td", {}, cell));
+      body.append(row);
+    }
+  }
+
+  // Lists come a page at a time, newest first; "Show more" asks for the next page and adds its rows.
+  function pagedList(container, first, path, name, headings, toRows, emptyText) {
+    const wrap = table(headings, toRows(first[name]), emptyText);
+    const more = el("button", { type: "button", class: "secondary" }, "Show more");
+    let cursor = first.next;
+    more.addEventListener("click", () =>
+      run(async () => {
+        const separator = path.includes("?") ? "&" : "?";
+        const answer = await apiOk("GET", path + separator + "cursor=" + encodeURIComponent(cursor));
+        if (!answer) return;
+        appendRows(wrap, toRows(answer[name]));
+        cursor = answer.next;
+        show(more, Boolean(cursor));
+      })
+    );
+    show(more, Boolean(cursor));
+    container.replaceChildren(wrap, more);
+  }
+
   function orderRows(orders) {
     return orders.map((order) => [
       orderLink(order),
@@ -612,35 +641,34 @@
   const ORDER_HEADINGS = ["Order", "Customer", "Offering", "Status", "Waiting for", "Submitted"];
 
   async function loadMyOrders() {
-    const answer = await apiOk("GET", "/api/orders?scope=mine");
+    const path = "/api/orders?scope=mine";
+    const answer = await apiOk("GET", path);
     if (!answer) return;
-    $("#my-orders-list").replaceChildren(
-      table(ORDER_HEADINGS, orderRows(answer.orders), "You have not submitted any orders.")
-    );
+    pagedList($("#my-orders-list"), answer, path, "orders", ORDER_HEADINGS, orderRows, "You have not submitted any orders.");
   }
 
   async function loadPending() {
-    const pending = await refreshPendingCount();
-    if (!pending) return;
-    const rows = pending.map((item) => [
-      orderLink(item),
-      STEP_NAMES[item.step] || item.step,
-      item.customer_name,
-      item.offering_name,
-      formatTime(item.since),
-    ]);
-    $("#pending-list").replaceChildren(
-      table(["Order", "Step", "Customer", "Offering", "Waiting since"], rows, "Nothing waits for you.")
-    );
+    const first = await refreshPendingCount();
+    if (!first) return;
+    const rows = (pending) =>
+      pending.map((item) => [
+        orderLink(item),
+        STEP_NAMES[item.step] || item.step,
+        item.customer_name,
+        item.offering_name,
+        formatTime(item.since),
+      ]);
+    const headings = ["Order", "Step", "Customer", "Offering", "Waiting since"];
+    pagedList($("#pending-list"), first, "/api/pending", "pending", headings, rows, "Nothing waits for you.");
   }
 
   async function loadAgentQueue() {
     // R-ORD-7: the agent's case handlers see every customer order that needs the agent.
-    const answer = await apiOk("GET", "/api/agent/queue");
+    const path = "/api/agent/queue";
+    const answer = await apiOk("GET", path);
     if (!answer) return;
-    $("#agent-queue-list").replaceChildren(
-      table(ORDER_HEADINGS, orderRows(answer.orders), "No customer order waits for your organisation.")
-    );
+    const empty = "No customer order waits for your organisation.";
+    pagedList($("#agent-queue-list"), answer, path, "orders", ORDER_HEADINGS, orderRows, empty);
   }
 
   async function renderHome() {

@@ -8,7 +8,7 @@ from chalicelib.approvals.model import SubjectRef
 from chalicelib.ordering.model import HistoryAction, Step
 from chalicelib.shared.errors import AlreadyDone, Expired, InvalidRequest, NotAllowed, NotFound, StepOutOfOrder
 from local.people import agent_review, direct_order, via_agent_order
-from tests.fakes.world import World
+from tests.fakes.world import FIRST, World
 from tests.faults import crash_once
 
 
@@ -27,7 +27,7 @@ def test_opening_a_step_mails_each_assignee_a_link_and_lists_it_for_them(world: 
     ]
     assert all(approval_id in mail.text and "the-task-token" not in mail.text for mail in world.mail.sent)
     for handler in ("hanna.handler", "hugo.handler"):
-        pending = world.app.decisions.pending(world.actor(handler))
+        pending = world.app.decisions.pending(world.actor(handler), FIRST).items
         assert [(line["order_id"], line["step"], line["customer_name"]) for line in pending] == [
             (order_id, "agent_approval", "Region Norrby")
         ]
@@ -63,7 +63,7 @@ def test_a_decision_is_single_use_and_reaches_the_workflow_once(world: World, ag
     assert world.workflow.answers == {"the-task-token": {"outcome": "approved", "step": "agent_approval"}}
     with pytest.raises(AlreadyDone):
         world.decide("hugo.handler", approval_id, "reject", reason="Too late")
-    assert world.app.decisions.pending(world.actor("hugo.handler")) == []
+    assert world.app.decisions.pending(world.actor("hugo.handler"), FIRST).items == []
     history = (world.orders.with_history(order_id) or (None, []))[1]
     assert [event.action for event in history].count(HistoryAction.APPROVED) == 1
 
@@ -84,7 +84,7 @@ def test_a_retried_opening_replaces_the_link_and_opens_the_step_once(world: Worl
     with pytest.raises(Expired, match="newer one"):
         world.decide("hanna.handler", first, "reject", reason="Old link")
     assert world.app.decisions.view(second, world.actor("hanna.handler"))["state"] == "open"
-    assert len(world.app.decisions.pending(world.actor("hanna.handler"))) == 1
+    assert len(world.app.decisions.pending(world.actor("hanna.handler"), FIRST).items) == 1
     history = (world.orders.with_history(order_id) or (None, []))[1]
     assert [event.action for event in history].count(HistoryAction.STEP_OPENED) == 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalicelib.ordering.model import Ending, HistoryAction, OrderStatus, Step
 from local.people import agent_review, direct_order, via_agent_order
-from tests.fakes.world import CUSTOMER_SERVICE, OPERATIONS, World
+from tests.fakes.world import CUSTOMER_SERVICE, FIRST, OPERATIONS, World
 
 
 def approved_via_agent(world: World) -> str:
@@ -24,7 +24,7 @@ def test_a_case_is_created_once_and_the_agent_and_the_orderer_are_told(world: Wo
     assert order is not None and order.status is OrderStatus.COMPLETED
     assert result == {"case_number": "CS" + order.number.removeprefix("RITM")}
     assert [event.action for event in history].count(HistoryAction.CASE_CREATED) == 1
-    assert [case.order_id for case in world.orders.cases()] == [order_id]
+    assert [case.order_id for case in world.orders.cases(FIRST).items] == [order_id]
     # Seed 002 step 5: both of the agent's case handlers hear it, once.
     started = [mail for mail in world.mail.sent if "start the technical connection" in mail.subject]
     assert len(started) == 1 and started[0].to == ["hanna.handler@agent-cgm.example", "hugo.handler@agent-cgm.example"]

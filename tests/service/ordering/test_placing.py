@@ -7,7 +7,7 @@ import pytest
 from chalicelib.ordering.model import HistoryAction, Step
 from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound
 from local.people import direct_order, via_agent_order
-from tests.fakes.world import World
+from tests.fakes.world import FIRST, World
 from tests.faults import crash_once
 
 
@@ -86,23 +86,26 @@ def test_lists_of_mine_and_my_organisations_orders_newest_first(world: World):
     world.clock.advance(minutes=1)
     colleagues = world.submit("ada.admin", direct_order())
     olivia = world.actor("olivia.orderer")
-    assert [o.order_id for o in world.app.orders.my_orders(olivia)] == [mine.order_id]
-    assert [o.order_id for o in world.app.orders.organisation_orders(olivia)] == [colleagues.order_id, mine.order_id]
+    assert [o.order_id for o in world.app.orders.my_orders(olivia, FIRST).items] == [mine.order_id]
+    assert [o.order_id for o in world.app.orders.organisation_orders(olivia, FIRST).items] == [
+        colleagues.order_id,
+        mine.order_id,
+    ]
 
 
 def test_the_agent_queue_holds_orders_only_while_they_wait_for_the_agent(world: World):
     """R-ORD-7."""
     order = world.submit("olivia.orderer", via_agent_order())
     hanna = world.actor("hanna.handler")
-    assert world.app.orders.agent_queue(hanna) == []  # submitted, no step open yet
+    assert world.app.orders.agent_queue(hanna, FIRST).items == []  # submitted, no step open yet
     world.open_step(order.order_id, Step.AGENT_APPROVAL)
-    assert [o.order_id for o in world.app.orders.agent_queue(hanna)] == [order.order_id]
-    assert world.app.orders.agent_queue(world.actor("erik.handler")) == []
+    assert [o.order_id for o in world.app.orders.agent_queue(hanna, FIRST).items] == [order.order_id]
+    assert world.app.orders.agent_queue(world.actor("erik.handler"), FIRST).items == []
     with pytest.raises(NotAllowed):
-        world.app.orders.agent_queue(world.actor("olivia.orderer"))
+        world.app.orders.agent_queue(world.actor("olivia.orderer"), FIRST)
 
 
 def test_only_customer_service_sees_cases(world: World):
-    assert world.app.orders.cases(world.actor("kim.service")) == []
+    assert world.app.orders.cases(world.actor("kim.service"), FIRST).items == []
     with pytest.raises(NotAllowed):
-        world.app.orders.cases(world.actor("hanna.handler"))
+        world.app.orders.cases(world.actor("hanna.handler"), FIRST)
