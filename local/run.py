@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from chalice.config import Config
-from chalice.local import LocalDevServer, create_local_server
+from chalice.local import LocalDevServer
 
 from app import app
 from chalicelib.bootstrap import container
 from local import demo
 from local.embedded_aws import EmbeddedAws, embedded_aws
+from local.http_server import create_server
 from local.outbox import outbox_blueprint
 
 
@@ -25,10 +26,11 @@ def seed_demo(aws: EmbeddedAws) -> None:
 
 @contextmanager
 def serving(aws: EmbeddedAws, host: str, port: int) -> Iterator[LocalDevServer]:
-    """Serves the app and the outbox over HTTP in a background thread until the context ends."""
+    """Serves the app and the outbox over HTTP in a background thread until the context ends: many clients at
+    once, each request logged by its route, never by a path that holds a link's id."""
     if "/outbox" not in app.routes:
         app.register_blueprint(outbox_blueprint(aws))
-    server = create_local_server(app, Config.create(chalice_stage="dev", app_name=app.app_name), host, port)
+    server = create_server(app, Config.create(chalice_stage="dev", app_name=app.app_name), host, port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
