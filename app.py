@@ -9,6 +9,7 @@ from chalicelib.entrypoints.auth import auth
 from chalicelib.entrypoints.directory import directory
 from chalicelib.entrypoints.middleware import http_observability
 from chalicelib.entrypoints.orders import orders
+from chalicelib.entrypoints.outbox import outbox
 from chalicelib.entrypoints.pages import pages
 from chalicelib.entrypoints.tasks import tasks
 from chalicelib.manifest import APP_NAME
@@ -18,5 +19,5 @@ app = Chalice(app_name=APP_NAME, configure_logs=False)
 app.register_middleware(http_observability, "http")
 
 # The authorizer first: the routes of the other blueprints refer to it.
-for blueprint in (auth, directory, orders, approvals, pages, tasks):
+for blueprint in (auth, directory, orders, approvals, pages, tasks, outbox):
     app.register_blueprint(blueprint)

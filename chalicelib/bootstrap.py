@@ -19,23 +19,27 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chalicelib.adapters.dynamo.approvals import DynamoApprovals
 from chalicelib.adapters.dynamo.directory import DynamoDirectory
+from chalicelib.adapters.dynamo.notifications import DynamoOutbox
 from chalicelib.adapters.dynamo.ordering import DynamoCatalogues, DynamoOrderNumbers, DynamoOrders
 from chalicelib.adapters.dynamo.signing import DynamoChallenges
 from chalicelib.adapters.dynamo.table import DynamoTable
 from chalicelib.adapters.idempotency import PowertoolsIdempotency
 from chalicelib.adapters.identity import CognitoSignIn, JwksTokenVerifier
 from chalicelib.adapters.mail import SesMailSender
+from chalicelib.adapters.outbox_feed import StreamAndQueueFeed
+from chalicelib.adapters.secrets import SecretsManagerLinkSecret
 from chalicelib.adapters.sms import SnsTextMessages
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
-from chalicelib.approvals.ports import Approvals, TaskAnswers
-from chalicelib.approvals.services import DecisionService
+from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
+from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
 from chalicelib.directory.ports import Directory, PasswordSignIn, TokenVerifier
 from chalicelib.directory.services import DirectoryService
-from chalicelib.notifications.ports import MailSender
-from chalicelib.notifications.services import MailNotifier
+from chalicelib.notifications.ports import MailSender, Outbox, OutboxFeed
+from chalicelib.notifications.services import MAIL, MailDelivery, OutboxNotifier, OutboxRelay
 from chalicelib.ordering.endings import EndingService
+from chalicelib.ordering.notices import OrderNotices
 from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
-from chalicelib.ordering.services import OrderService
+from chalicelib.ordering.services import START_WORKFLOW, OrderService
 from chalicelib.ordering.steps import OrderSteps
 from chalicelib.settings import Settings
 from chalicelib.shared.idempotency import Idempotency
@@ -65,6 +69,9 @@ class Adapters:
     order_numbers: OrderNumbers
     approvals: Approvals
     challenges: Challenges
+    outbox: Outbox
+    outbox_feed: OutboxFeed
+    link_secret: LinkSecret
     workflow: WorkflowEngine
     mail: MailSender
     texts: TextMessages
@@ -78,7 +85,8 @@ class Container:
     settings: Settings
     adapters: Adapters
     templates: Environment
-    notifier: MailNotifier
+    mail: MailDelivery
+    relay: OutboxRelay
     directory: DirectoryService
     orders: OrderService
     endings: EndingService
@@ -113,6 +121,15 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "order_numbers": lambda: DynamoOrderNumbers(table()),
         "approvals": lambda: DynamoApprovals(table()),
         "challenges": lambda: DynamoChallenges(table()),
+        "outbox": lambda: DynamoOutbox(table()),
+        "outbox_feed": lambda: StreamAndQueueFeed(
+            lambda: client("sqs"),
+            settings.outbox_retry_queue_url,
+            settings.outbox_dead_letter_queue_url,
+            settings.outbox_first_retry_seconds,
+            settings.outbox_max_attempts,
+        ),
+        "link_secret": lambda: SecretsManagerLinkSecret(lambda: client("secretsmanager"), settings.link_secret_id),
         "workflow": lambda: StepFunctionsWorkflow(client("stepfunctions"), settings.state_machine_arn),
         "mail": lambda: SesMailSender(client("ses"), settings.mail_sender, settings.ses_configuration_set),
         "texts": lambda: SnsTextMessages(lambda: client("sns")),
@@ -132,8 +149,15 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
     adapters = Adapters(**{name: overrides[name] if name in overrides else build[name]() for name in build})
 
     environment = templates()
-    notifier = MailNotifier(environment, adapters.mail)
-    order_steps = OrderSteps(adapters.orders, adapters.directory)
+    mail = MailDelivery(environment, adapters.mail)
+    notices = OrderNotices(
+        adapters.directory,
+        OutboxNotifier(adapters.outbox),
+        settings.base_url,
+        settings.customer_service_email,
+        settings.operations_email,
+    )
+    order_steps = OrderSteps(adapters.orders, adapters.directory, notices)
     signer = SmsCodeSigner(
         adapters.challenges,
         adapters.texts,
@@ -141,42 +165,48 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         timedelta(seconds=settings.one_time_code_ttl_seconds),
         settings.one_time_code_max_attempts,
     )
+    orders = OrderService(
+        adapters.orders,
+        adapters.catalogues,
+        adapters.order_numbers,
+        adapters.directory,
+        adapters.outbox,
+        adapters.workflow,
+        adapters.transactions,
+        clock,
+        settings.decision_timeout_seconds,
+    )
+    decisions = DecisionService(
+        adapters.approvals,
+        {order_steps.kind: order_steps},
+        signer,
+        adapters.workflow,
+        adapters.outbox,
+        mail,
+        adapters.link_secret,
+        adapters.transactions,
+        clock,
+        settings.base_url,
+    )
+    relay = OutboxRelay(
+        adapters.outbox_feed,
+        {
+            MAIL: mail.deliver,
+            REQUEST_DECISION: decisions.deliver_request,
+            ANSWER_TASK: decisions.deliver_answer,
+            START_WORKFLOW: orders.start_workflow,
+        },
+    )
     return Container(
         settings=settings,
         adapters=adapters,
         templates=environment,
-        notifier=notifier,
+        mail=mail,
+        relay=relay,
         directory=DirectoryService(adapters.directory, adapters.sign_in),
-        orders=OrderService(
-            adapters.orders,
-            adapters.catalogues,
-            adapters.order_numbers,
-            adapters.directory,
-            adapters.workflow,
-            adapters.transactions,
-            clock,
-            settings.decision_timeout_seconds,
-        ),
-        endings=EndingService(
-            adapters.orders,
-            adapters.directory,
-            notifier,
-            adapters.transactions,
-            clock,
-            settings.base_url,
-            settings.customer_service_email,
-            settings.operations_email,
-        ),
-        decisions=DecisionService(
-            adapters.approvals,
-            {order_steps.kind: order_steps},
-            signer,
-            adapters.workflow,
-            notifier,
-            adapters.transactions,
-            clock,
-            settings.base_url,
-        ),
+        orders=orders,
+        endings=EndingService(adapters.orders, notices, adapters.transactions, clock),
+        decisions=decisions,
     )
 
 

@@ -10,14 +10,20 @@ ORDER_WORKFLOW_FILE = "statemachines/order_workflow.asl.json"
 
 
 @dataclass(frozen=True)
-class Task:
-    """A Lambda function the order workflow calls."""
+class Function:
+    """A Lambda function of the app besides the API."""
 
     name: str  # its name in the app; deployed as <APP_NAME>-<stage>-<name>
-    placeholder: str  # the ${...} substitution in the state machine definition its ARN fills
 
     def function_name(self, stage: str) -> str:
         return f"{APP_NAME}-{stage}-{self.name}"
+
+
+@dataclass(frozen=True)
+class Task(Function):
+    """A Lambda function the order workflow calls."""
+
+    placeholder: str  # the ${...} substitution in the state machine definition its ARN fills
 
 
 REQUEST_DECISION = Task("request_decision", "RequestDecisionFunctionArn")
@@ -26,3 +32,6 @@ CLOSE_ORDER = Task("close_order", "CloseOrderFunctionArn")
 NOTIFY_OPERATIONS = Task("notify_operations", "NotifyOperationsFunctionArn")
 
 WORKFLOW_TASKS = (REQUEST_DECISION, CREATE_CASE, CLOSE_ORDER, NOTIFY_OPERATIONS)
+
+# Fed by the table's stream and the outbox's retry queue (their event source mappings are in infra/).
+DELIVER_OUTBOX = Function("deliver_outbox")

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,12 @@ from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.dynamodb.responses import DynamoHandler
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE
-from chalicelib.manifest import APP_NAME, ORDER_WORKFLOW_FILE, WORKFLOW_TASKS, Task
+from chalicelib.manifest import APP_NAME, DELIVER_OUTBOX, ORDER_WORKFLOW_FILE, WORKFLOW_TASKS, Task
 from chalicelib.shared.identity import Role
+from local.event_sources import EventSources
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITION = ROOT / ORDER_WORKFLOW_FILE
@@ -58,20 +62,23 @@ class LambdaDispatcher:
     failures: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def invoke(self, function_name: str, body: bytes | str | None, response_headers: dict[str, str]) -> bytes:
+    def run(self, name: str, event: Any) -> Any:
+        """Runs the function `name` as Lambda would; raises what it raises (or an injected failure)."""
         from chalice.local import LambdaContext
 
-        name = function_name.rsplit(":", 1)[-1].removeprefix(f"{APP_NAME}-{STAGE}-")
         with self.lock:
             self.invocations[name] += 1
             injected = self.failures.get(name, 0)
             if injected:
                 self.failures[name] = injected - 1
-        event = json.loads(body or "{}")
+        if injected:
+            raise RuntimeError(f"injected failure of {name}")
+        return self.handlers[name](event, LambdaContext(f"{APP_NAME}-{STAGE}-{name}", 512))
+
+    def invoke(self, function_name: str, body: bytes | str | None, response_headers: dict[str, str]) -> bytes:
+        name = function_name.rsplit(":", 1)[-1].removeprefix(f"{APP_NAME}-{STAGE}-")
         try:
-            if injected:
-                raise RuntimeError(f"injected failure of {name}")
-            result = self.handlers[name](event, LambdaContext(f"{APP_NAME}-{STAGE}-{name}", 512))
+            result = self.run(name, json.loads(body or "{}"))
         except Exception as error:  # noqa: BLE001 - a Lambda error, as AWS reports one
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)}).encode()
@@ -84,6 +91,7 @@ class EmbeddedAws:
     dispatcher: LambdaDispatcher
     user_pool_id: str
     app_client_id: str
+    event_sources: EventSources
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
@@ -103,14 +111,32 @@ class EmbeddedAws:
             for message in backend.sent_messages
         ]
 
+    def emails_to(self, address: str, containing: str, timeout: float = 20.0) -> list[dict[str, Any]]:
+        """The mails to `address` whose body holds `containing`, waiting for the first: mails leave through the
+        outbox, a moment after the change that owes them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.sent_emails() if address in m["to"] and containing in m["body"]]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.02)
+
     def sent_sms(self) -> list[dict[str, str]]:
         backend = moto.backends.get_backend("sns")[ACCOUNT_ID][REGION]
         return [{"id": mid, "to": phone, "text": text} for mid, (phone, text) in backend.sms_messages.items()]
 
-    def execution(self, order_id: str) -> dict[str, Any]:
+    def execution(self, order_id: str, timeout: float = 20.0) -> dict[str, Any]:
+        """The order's execution, once the outbox has started it."""
         sfn = self.client("stepfunctions")
         arn = self.environment["STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:") + f":{order_id}"
-        return dict(sfn.describe_execution(executionArn=arn))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return dict(sfn.describe_execution(executionArn=arn))
+            except sfn.exceptions.ExecutionDoesNotExist:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def wait_for_execution(self, order_id: str, timeout: float = 30.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -121,7 +147,8 @@ class EmbeddedAws:
             time.sleep(0.05)
 
 
-def _create_resources(environment: dict[str, str]) -> tuple[str, str]:
+def _create_resources(environment: dict[str, str]) -> dict[str, str]:
+    """Creates what the stage's stack would, and returns what only exists once created (ids, queue URLs)."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     for schema, name in (
         (APPLICATION_TABLE, environment["TABLE_NAME"]),
@@ -131,6 +158,13 @@ def _create_resources(environment: dict[str, str]) -> tuple[str, str]:
         dynamodb.update_time_to_live(
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.ttl_attribute}
         )
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    dead_letters = sqs.create_queue(QueueName=f"{APP_NAME}-outbox-dead-letters")["QueueUrl"]
+    retries = sqs.create_queue(QueueName=f"{APP_NAME}-outbox-retries")["QueueUrl"]
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=environment["LINK_SECRET_ID"], SecretString=secrets.token_urlsafe(32)
+    )
 
     cognito = boto3.client("cognito-idp", region_name=REGION)
     pool = cognito.create_user_pool(
@@ -154,7 +188,12 @@ def _create_resources(environment: dict[str, str]) -> tuple[str, str]:
         definition=definition(),
         roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/service-orders-workflow",
     )
-    return pool["Id"], app_client["ClientId"]
+    return {
+        "COGNITO_USER_POOL_ID": pool["Id"],
+        "COGNITO_APP_CLIENT_ID": app_client["ClientId"],
+        "OUTBOX_RETRY_QUEUE_URL": retries,
+        "OUTBOX_DEAD_LETTER_QUEUE_URL": dead_letters,
+    }
 
 
 def local_environment(base_url: str, decision_timeout_seconds: int) -> dict[str, str]:
@@ -172,11 +211,28 @@ def local_environment(base_url: str, decision_timeout_seconds: int) -> dict[str,
         "CUSTOMER_SERVICE_EMAIL": "customer.service@provider.example",
         "COGNITO_JWKS_FILE": str(JWKS_FILE),
         "DECISION_TIMEOUT_SECONDS": str(decision_timeout_seconds),
+        "LINK_SECRET_ID": f"{APP_NAME}-link-secret",
+        # Outbox retries wait a second, not a minute, so a person trying the product sees them through.
+        "OUTBOX_FIRST_RETRY_SECONDS": "1",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_SERVICE_NAME": APP_NAME,
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
     }
+
+
+# The workflow's Retry waits minutes between attempts (people take days); the embedded engine waits a hundredth.
+RETRY_TIME_SCALE = 0.01
+
+
+class _ScaledTime:
+    """Stands in for the `time` module in moto's retrier, whose only use of it is the wait between attempts."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds * self.scale)
 
 
 _dynamodb_lock = threading.RLock()
@@ -193,15 +249,34 @@ def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return locked
 
 
+def _stream_records(table_name: str, position: int) -> list[dict[str, Any]]:
+    """The table's stream records from `position` on, read from moto's table itself: moto undoes a failed
+    transaction by restoring a copy of the table, stream included, which leaves shard iterators reading the old
+    copy. Read under the DynamoDB lock, so no record of a transaction still running is seen."""
+    with _dynamodb_lock:
+        shard = moto.backends.get_backend("dynamodb")[ACCOUNT_ID][REGION].get_table(table_name).stream_shard
+        return [record.to_json() for record in shard.items[position:]] if shard else []
+
+
 @contextmanager
 def embedded_aws(
-    app: Any, base_url: str = "http://127.0.0.1:8000", decision_timeout_seconds: int = 7 * 24 * 3600
+    app: Any,
+    base_url: str = "http://127.0.0.1:8000",
+    decision_timeout_seconds: int = 7 * 24 * 3600,
+    retry_time_scale: float = RETRY_TIME_SCALE,
 ) -> Iterator[EmbeddedAws]:
     """Everything the product needs, in this process, for as long as the context lasts."""
     environment = local_environment(base_url, decision_timeout_seconds)
-    saved = {name: os.environ.get(name) for name in (*environment, "COGNITO_USER_POOL_ID", "COGNITO_APP_CLIENT_ID")}
+    created_later = (
+        "COGNITO_USER_POOL_ID",
+        "COGNITO_APP_CLIENT_ID",
+        "OUTBOX_RETRY_QUEUE_URL",
+        "OUTBOX_DEAD_LETTER_QUEUE_URL",
+    )
+    saved = {name: os.environ.get(name) for name in (*environment, *created_later)}
     os.environ.update(environment)
-    dispatcher = LambdaDispatcher(handlers={task.name: app.handler_map[task.name] for task in WORKFLOW_TASKS})
+    functions = (*WORKFLOW_TASKS, DELIVER_OUTBOX)
+    dispatcher = LambdaDispatcher(handlers={function.name: app.handler_map[function.name] for function in functions})
 
     def patched_invoke(
         self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: dict[str, str]
@@ -209,20 +284,35 @@ def embedded_aws(
         return dispatcher.invoke(function_name, body, response_headers)
 
     originals = (LambdaBackend.invoke, LambdaSimpleBackend.invoke, DynamoHandler.call_action)
+    retrier_time = vars(retrier_decl)["time"]
+    setattr(retrier_decl, "time", _ScaledTime(retry_time_scale))  # noqa: B010 - moto does not export the name
     LambdaBackend.invoke = patched_invoke  # type: ignore[method-assign]
     LambdaSimpleBackend.invoke = patched_invoke  # type: ignore[method-assign]
     DynamoHandler.call_action = _serialised(DynamoHandler.call_action)  # type: ignore[method-assign]
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
     mock.start()
+    sources: EventSources | None = None
     try:
-        user_pool_id, app_client_id = _create_resources(environment)
-        os.environ["COGNITO_USER_POOL_ID"] = user_pool_id
-        os.environ["COGNITO_APP_CLIENT_ID"] = app_client_id
-        environment = {**environment, "COGNITO_USER_POOL_ID": user_pool_id, "COGNITO_APP_CLIENT_ID": app_client_id}
-        yield EmbeddedAws(environment, dispatcher, user_pool_id, app_client_id)
+        created = _create_resources(environment)
+        os.environ.update(created)
+        environment = {**environment, **created}
+        sources = EventSources(
+            relay=lambda event: dispatcher.run(DELIVER_OUTBOX.name, event),
+            read_stream=partial(_stream_records, environment["TABLE_NAME"]),
+            retry_queue_url=created["OUTBOX_RETRY_QUEUE_URL"],
+            dead_letter_queue_url=created["OUTBOX_DEAD_LETTER_QUEUE_URL"],
+            region=REGION,
+        )
+        sources.start()
+        yield EmbeddedAws(
+            environment, dispatcher, created["COGNITO_USER_POOL_ID"], created["COGNITO_APP_CLIENT_ID"], sources
+        )
     finally:
+        if sources is not None:
+            sources.stop()
         mock.stop()
         LambdaBackend.invoke, LambdaSimpleBackend.invoke, DynamoHandler.call_action = originals  # type: ignore[method-assign]
+        setattr(retrier_decl, "time", retrier_time)  # noqa: B010
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -29,7 +29,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def aws() -> Iterator[EmbeddedAws]:
     """One embedded AWS for the session; e-mail links point at the port `served` listens on."""
-    with embedded_aws(app, base_url=f"http://127.0.0.1:{free_port()}") as stack:
+    # Retries wait a thousandth of their time: a task failing throughout reaches operations in seconds.
+    with embedded_aws(app, base_url=f"http://127.0.0.1:{free_port()}", retry_time_scale=0.001) as stack:
         seed_demo(stack)
         yield stack
     container.cache_clear()

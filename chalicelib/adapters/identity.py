@@ -34,7 +34,8 @@ class JwksTokenVerifier:
         if self._client is not None:
             return self._client.get_signing_key_from_jwt(token).key
         if self._keys is None:
-            assert self._jwks_file is not None
+            if self._jwks_file is None:
+                raise jwt.InvalidTokenError("no source of signing keys")
             raw = Path(self._jwks_file).read_bytes()
             if self._jwks_file.endswith(".gz"):
                 raw = gzip.decompress(raw)

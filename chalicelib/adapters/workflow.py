@@ -29,7 +29,7 @@ class StepFunctionsWorkflow:
             if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
                 raise
 
-    def deliver(self, task_token: str, output: dict[str, Any]) -> None:
+    def answer(self, task_token: str, output: dict[str, Any]) -> None:
         try:
             self._client.send_task_success(taskToken=task_token, output=json.dumps(output))
         except ClientError as error:

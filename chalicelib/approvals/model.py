@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from datetime import datetime
 from enum import StrEnum
@@ -34,9 +36,17 @@ class SubjectRef(BaseModel):
     step: str
 
 
-def new_approval_id() -> str:
-    """192 random bits: the only secret in an approval link. Only its hash is stored."""
-    return secrets.token_urlsafe(24)
+def new_link_seed() -> str:
+    """128 random bits the link is made from; stored, but worthless without the link secret."""
+    return secrets.token_hex(16)
+
+
+def approval_id(link_secret: bytes, seed: str) -> str:
+    """The opaque id in an approval link: 192 bits of HMAC-SHA256 of the seed under the stage's link secret.
+    Only its hash is stored (`approval_key`), so a copy of the table, seeds included, opens no link; whoever
+    holds the secret can make the link again when the mail is sent."""
+    digest = hmac.new(link_secret, seed.encode(), hashlib.sha256).digest()[:24]
+    return base64.urlsafe_b64encode(digest).decode()
 
 
 def approval_key(approval_id: str) -> str:
@@ -47,6 +57,7 @@ class Approval(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     key: str
+    link_seed: str
     subject: SubjectRef
     assignees: list[str]
     needs_signature: bool
@@ -56,7 +67,6 @@ class Approval(BaseModel):
     expires_at: datetime
     decided_by: str | None = None
     outcome: Outcome | None = None
-    delivered: bool = False
 
     def require_assignee(self, user_id: str) -> None:
         if user_id not in self.assignees:  # R-ORD-5

@@ -18,6 +18,7 @@ from chalicelib.signing.ports import Signature
 __all__ = [
     "Approvals",
     "Decision",
+    "LinkSecret",
     "OpenedStep",
     "Outcome",
     "PendingStep",
@@ -68,6 +69,9 @@ class Subject(Protocol):
 
     def view(self, ref: SubjectRef, actor: Actor) -> SubjectView: ...
 
+    def is_closed(self, ref: SubjectRef) -> bool:
+        """The subject no longer waits for this step (an order that timed out, say)."""
+
     def decide(
         self,
         transaction: Transaction,
@@ -90,18 +94,22 @@ class Approvals(Protocol):
         """Stages the approval, its task token (kept apart from it), the step's pointer to it, and one pending
         line per assignee."""
 
-    def supersede(self, transaction: Transaction, approval: Approval) -> None:
-        """Stages the approval as replaced by a newer one, if it is still open."""
+    def attach_token(self, transaction: Transaction, approval: Approval, task_token: str) -> None:
+        """Stages `task_token` as the one the approval answers, if the approval's status is still the one
+        read: a retried task waits under a new token, and the mailed link keeps working."""
 
     def decide(self, transaction: Transaction, approval: Approval) -> None:
         """Stages the decided approval, if it is still open (single use), and removes its pending lines."""
 
     def task_token(self, key: str) -> str: ...
 
-    def mark_delivered(self, key: str) -> None: ...
-
     def pending_for(self, user_id: str, page: PageRequest) -> Page[PendingStep]:
         """The newest opened first."""
+
+
+class LinkSecret(Protocol):
+    def value(self) -> bytes:
+        """The stage's secret that approval links are made with (`model.approval_id`)."""
 
 
 class TaskClosed(Exception):
@@ -109,5 +117,7 @@ class TaskClosed(Exception):
 
 
 class TaskAnswers(Protocol):
-    def deliver(self, task_token: str, output: dict[str, Any]) -> None:
+    """The workflow waiting for a step's answer."""
+
+    def answer(self, task_token: str, output: dict[str, Any]) -> None:
         """Hands the workflow its answer; raises TaskClosed if nothing waits for it any more."""

@@ -1,25 +1,43 @@
-"""Decision steps: opening one for its assignees, showing it, signing it, deciding it (R-ORD-4…6)."""
+"""Decision steps: opening one for its assignees, showing it, signing it, deciding it (R-ORD-4…6).
+
+The workflow hears a decision through the outbox: the decision, the subject's change and the answer to the
+waiting task are one transaction, so a stored decision always reaches the workflow, however often the
+delivery has to be tried.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
 from chalicelib.approvals.commands import Decide
-from chalicelib.approvals.model import Approval, ApprovalStatus, Outcome, SubjectRef, approval_key, new_approval_id
-from chalicelib.approvals.ports import Approvals, Decision, Subject, TaskAnswers, TaskClosed
-from chalicelib.approvals.reasons import ALREADY_DECIDED, LINK_NOT_VALID, NEEDS_NO_SIGNATURE, UNKNOWN_SUBJECT
-from chalicelib.notifications.ports import Notification, Notifier, Recipient
-from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotFound
+from chalicelib.approvals.model import (
+    Approval,
+    ApprovalStatus,
+    Outcome,
+    SubjectRef,
+    approval_id,
+    approval_key,
+    new_link_seed,
+)
+from chalicelib.approvals.ports import Approvals, Decision, LinkSecret, Subject, TaskAnswers, TaskClosed
+from chalicelib.approvals.reasons import LINK_EXPIRED, LINK_NOT_VALID, NEEDS_NO_SIGNATURE, UNKNOWN_SUBJECT
+from chalicelib.notifications.ports import MailDeliverer, Outbox, OutboxMessage
+from chalicelib.shared.errors import DomainError, Expired, InProgress, InvalidRequest, NotFound, Reason
 from chalicelib.shared.identity import Actor
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.time import Clock
-from chalicelib.shared.transactions import ConcurrentChange, Transactions
+from chalicelib.shared.transactions import ConcurrentChange, Transaction, Transactions
 from chalicelib.signing.ports import Signer, SigningRequest
+
+ANSWER_TASK = "workflow.answer"
+REQUEST_DECISION = "approval.request"
+CHANGED_MEANWHILE = Reason("approvals.changed_meanwhile", "The step changed while you decided; open it again.")
 
 
 class DecisionService:
@@ -29,7 +47,9 @@ class DecisionService:
         subjects: Mapping[str, Subject],
         signer: Signer,
         task_answers: TaskAnswers,
-        notifier: Notifier,
+        outbox: Outbox,
+        mail: MailDeliverer,
+        link_secret: LinkSecret,
         transactions: Transactions,
         clock: Clock,
         base_url: str,
@@ -38,7 +58,9 @@ class DecisionService:
         self._subjects = subjects
         self._signer = signer
         self._task_answers = task_answers
-        self._notifier = notifier
+        self._outbox = outbox
+        self._mail = mail
+        self._link_secret = link_secret
         self._transactions = transactions
         self._clock = clock
         self._base_url = base_url
@@ -54,42 +76,96 @@ class DecisionService:
     def open(self, ref: SubjectRef, task_token: str, timeout_seconds: int) -> Approval:
         """Stores the task token under a fresh opaque id and tells the assignees (R-ORD-5, R-ORD-6).
 
-        A retried task finds its step already open: the earlier link is superseded, so exactly one
-        link per step works, and the subject decides whether that shows as a second opening.
+        A step opens once (R-ORD-2). Opened again, it is the workflow retrying its task, which then waits
+        under a new token: the step keeps its link and its mail, and answers the new token; if it was already
+        decided, the decision is handed to the new token at once.
         """
+        for _ in range(3):
+            previous = self._approvals.current(ref)
+            transaction = self._transactions.begin()
+            if previous is None:
+                approval = self._first_opening(transaction, ref, task_token, timeout_seconds)
+            else:
+                approval = previous
+                self._approvals.attach_token(transaction, previous, task_token)
+                if previous.status is ApprovalStatus.DECIDED:
+                    self._answer(transaction, previous, attempt=task_token)
+            try:
+                transaction.commit()
+            except ConcurrentChange:
+                continue  # decided or opened meanwhile: look again
+            return approval
+        raise ConcurrentChange(f"{ref.kind} {ref.subject_id} {ref.step} kept changing")
+
+    def _first_opening(self, transaction: Transaction, ref: SubjectRef, task_token: str, timeout: int) -> Approval:
         now = self._clock()
-        transaction = self._transactions.begin()
         opened = self._subject(ref).open(transaction, ref, now)
-        approval_id = new_approval_id()
+        seed = new_link_seed()
         approval = Approval(
-            key=approval_key(approval_id),
+            key=approval_key(approval_id(self._link_secret.value(), seed)),
+            link_seed=seed,
             subject=ref,
             assignees=[person.user_id for person in opened.assignees],
             needs_signature=opened.needs_signature,
             signing_description=opened.signing_description,
             created_at=now,
-            expires_at=now + timedelta(seconds=timeout_seconds),
+            expires_at=now + timedelta(seconds=timeout),
         )
-        previous = self._approvals.current(ref)
-        if previous is not None and previous.status is ApprovalStatus.OPEN:
-            self._approvals.supersede(transaction, previous)
         self._approvals.add(transaction, approval, task_token, opened.summary)
-        transaction.commit()
-
-        context = {
-            **opened.request_context,
-            "link": f"{self._base_url}/approvals/{approval_id}",
-            "expires_at": approval.expires_at.isoformat(),
-        }
         for person in opened.assignees:
-            self._notifier.notify(
-                Notification(
-                    template=opened.request_template,
-                    recipients=(Recipient(person.email, person.name),),
-                    context={**context, "person": person.model_dump(mode="json")},
-                )
+            # The link is made when the mail is sent: the outbox holds its seed, never the link.
+            self._outbox.stage(
+                transaction,
+                OutboxMessage(
+                    key=f"approval:{approval.key}:request:{person.user_id}",
+                    kind=REQUEST_DECISION,
+                    payload={
+                        "seed": seed,
+                        "template": opened.request_template,
+                        "to": person.email,
+                        "context": {
+                            **opened.request_context,
+                            "person": person.model_dump(mode="json"),
+                            "expires_at": approval.expires_at.isoformat(),
+                        },
+                    },
+                    correlation_id=ref.subject_id,
+                ),
             )
         return approval
+
+    def deliver_request(self, payload: dict[str, Any]) -> None:
+        """Delivers a request from the outbox: the mail, with the link made now from its seed."""
+        link = f"{self._base_url}/approvals/{approval_id(self._link_secret.value(), payload['seed'])}"
+        self._mail.deliver(
+            {"template": payload["template"], "to": payload["to"], "context": {**payload["context"], "link": link}}
+        )
+
+    def _answer(self, transaction: Transaction, approval: Approval, attempt: str = "decision") -> None:
+        """Stages the decision's answer to the task waiting for it; the token is read when it is delivered."""
+        if approval.outcome is None:
+            raise ValueError(f"approval {approval.key} is not decided")
+        digest = hashlib.sha256(attempt.encode()).hexdigest()[:16]
+        self._outbox.stage(
+            transaction,
+            OutboxMessage(
+                key=f"approval:{approval.key}:answer:{digest}",
+                kind=ANSWER_TASK,
+                payload={
+                    "approval_key": approval.key,
+                    "outcome": approval.outcome.value,
+                    "step": approval.subject.step,
+                },
+                correlation_id=approval.subject.subject_id,
+            ),
+        )
+
+    def deliver_answer(self, payload: dict[str, Any]) -> None:
+        """Delivers an answer from the outbox. If nothing waits any more (the step timed out meanwhile), the
+        workflow's own outcome stands in the history."""
+        token = self._approvals.task_token(payload["approval_key"])
+        with suppress(TaskClosed):
+            self._task_answers.answer(token, {"outcome": payload["outcome"], "step": payload["step"]})
 
     # --- used by people --------------------------------------------------------------------------
 
@@ -127,13 +203,8 @@ class DecisionService:
     def decide(
         self, approval_id: str, actor: Actor, command: Decide, details: BaseModel | None = None
     ) -> dict[str, Any]:
+        """Single use: of any number of decisions sent at once, one is stored; the others are told why not."""
         approval = self._approval_for(approval_id, actor)
-        if (
-            approval.status is ApprovalStatus.DECIDED
-            and not approval.delivered
-            and approval.decided_by == actor.person.user_id
-        ):
-            return self._deliver(approval)  # the decision was stored but never reached the workflow
         now = self._clock()
         approval.require_open(now)
 
@@ -143,30 +214,37 @@ class DecisionService:
             signature = self._signer.verify(transaction, self._signing(approval, actor), command.one_time_code)
         outcome = Outcome.APPROVED if command.decision == "approve" else Outcome.REJECTED
         decision = Decision(outcome=outcome, reason=command.reason, details=details)
-        self._subject(approval.subject).decide(transaction, approval.subject, actor, decision, signature, now)
+        subject = self._subject(approval.subject)
+        subject.decide(transaction, approval.subject, actor, decision, signature, now)
         approval.decide(actor.person.user_id, outcome)
-        self._approvals.decide(transaction, approval)  # single use: only one decision wins
+        self._approvals.decide(transaction, approval)
+        self._answer(transaction, approval)
         try:
             transaction.commit()
         except ConcurrentChange as error:
-            raise AlreadyDone(ALREADY_DECIDED) from error
-        return self._deliver(approval)
-
-    def _deliver(self, approval: Approval) -> dict[str, Any]:
-        assert approval.outcome is not None
-        token = self._approvals.task_token(approval.key)
+            raise self._why_not(approval, now) from error
         ref = approval.subject
-        # TaskClosed: the step timed out meanwhile; the workflow's own outcome stands in the history.
-        with suppress(TaskClosed):
-            self._task_answers.deliver(token, {"outcome": approval.outcome.value, "step": ref.step})
-        self._approvals.mark_delivered(approval.key)
         return {
             "step": ref.step,
-            "outcome": approval.outcome.value,
+            "outcome": outcome.value,
             "kind": ref.kind,
             "subject_id": ref.subject_id,
             f"{ref.kind}_id": ref.subject_id,  # e.g. order_id, as the subject's own API names it
         }
+
+    def _why_not(self, approval: Approval, now: datetime) -> Exception:
+        """Why a decision lost at commit, as the step stands now: decided by someone (or a parallel click), or
+        the subject moved on (a timeout), or something else changed, worth another look."""
+        current = self._approvals.get(approval.key)
+        if current is None:
+            return NotFound(LINK_NOT_VALID)
+        try:
+            current.require_open(now)
+        except DomainError as refusal:
+            return refusal
+        if self._subject(current.subject).is_closed(current.subject):
+            return Expired(LINK_EXPIRED)
+        return InProgress(CHANGED_MEANWHILE)
 
     def pending(self, actor: Actor, page: PageRequest) -> Page[dict[str, Any]]:
         """R-ORD-6: every step waiting for this person, the newest first."""

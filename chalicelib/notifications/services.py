@@ -1,13 +1,18 @@
-"""From a notification to a sent mail: recipients, then the template's subject, text and HTML."""
+"""Telling people through the outbox, and delivering what the outbox holds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from jinja2 import Environment
 
 from chalicelib.notifications.model import Mail
-from chalicelib.notifications.ports import MailSender, Notification
+from chalicelib.notifications.ports import Batch, MailSender, Notification, Outbox, OutboxFeed, OutboxMessage
+from chalicelib.shared.transactions import Transaction
+
+MAIL = "mail"
 
 
 def minute(timestamp: str) -> str:
@@ -15,29 +20,76 @@ def minute(timestamp: str) -> str:
     return datetime.fromisoformat(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
-class MailNotifier:
-    """Renders `mail/<template>.{subject.txt,txt,html}` and sends one message to every recipient."""
+class OutboxNotifier:
+    """Stages one mail per recipient: one person's rejected address fails only that person's mail."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
+
+    def notify(self, transaction: Transaction, notification: Notification) -> None:
+        for recipient in {recipient.email: recipient for recipient in notification.recipients}.values():
+            self._outbox.stage(
+                transaction,
+                OutboxMessage(
+                    key=f"{notification.key}#{recipient.email}",
+                    kind=MAIL,
+                    payload={"template": notification.template, "to": recipient.email, "context": notification.context},
+                    correlation_id=notification.correlation_id,
+                ),
+            )
+
+
+class MailDelivery:
+    """Renders `mail/<template>.{subject.txt,txt,html}` and sends it."""
 
     def __init__(self, templates: Environment, sender: MailSender) -> None:
         self._templates = templates
         self._templates.filters.setdefault("minute", minute)
         self._sender = sender
 
-    def render(self, notification: Notification) -> Mail:
-        context = notification.context
-
+    def render(self, template: str, to: list[str], context: dict[str, Any]) -> Mail:
         def rendered(part: str) -> str:
-            return self._templates.get_template(f"mail/{notification.template}.{part}").render(**context)
+            return self._templates.get_template(f"mail/{template}.{part}").render(**context)
 
-        return Mail(
-            to=sorted({recipient.email for recipient in notification.recipients}),
-            subject=rendered("subject.txt").strip(),
-            text=rendered("txt"),
-            html=rendered("html"),
-        )
+        return Mail(to=to, subject=rendered("subject.txt").strip(), text=rendered("txt"), html=rendered("html"))
 
-    def notify(self, notification: Notification) -> None:
-        if not notification.recipients:
-            return
-        mail = self.render(notification)
+    def deliver(self, payload: dict[str, Any]) -> None:
+        mail = self.render(payload["template"], [payload["to"]], payload["context"])
         self._sender.send(mail.to, mail.subject, mail.text, mail.html)
+
+
+class OutboxRelay:
+    """Delivers each message by its kind. A failed one is tried again later by the feed; in a stream, the
+    messages after it wait too, so none is delivered twice and none overtakes another."""
+
+    def __init__(self, feed: OutboxFeed, deliverers: Mapping[str, Callable[[dict[str, Any]], None]]) -> None:
+        self._feed = feed
+        self._deliverers = deliverers
+
+    def deliver(self, message: OutboxMessage) -> None:
+        self._deliverers[message.kind](message.payload)
+
+    def relay(
+        self,
+        event: dict[str, Any],
+        failed: Callable[[OutboxMessage, Exception], None],
+        delivering: Callable[[OutboxMessage], None] = lambda message: None,
+    ) -> list[str]:
+        """Delivers a batch; returns the receipts of the deliveries the feed must offer again."""
+        batch: Batch = self._feed.batch(event)
+        offered_again: list[str] = []
+        for position, delivery in enumerate(batch.deliveries):
+            delivering(delivery.message)
+            try:
+                self.deliver(delivery.message)
+                continue
+            except Exception as error:  # noqa: BLE001 - whatever failed, the message is tried again later
+                failed(delivery.message, error)
+            try:
+                self._feed.try_again_later(delivery)
+            except Exception as error:  # noqa: BLE001 - then the feed itself must offer it again
+                failed(delivery.message, error)
+                if batch.in_order:
+                    return [later.receipt for later in batch.deliveries[position:]]
+                offered_again.append(delivery.receipt)
+        return offered_again

@@ -334,7 +334,8 @@ class Case(Model):
 
     @classmethod
     def of(cls, order: Order, at: datetime) -> Case:
-        assert order.case_number is not None
+        if order.case_number is None:
+            raise ValueError(f"order {order.order_id} has no case yet")
         return cls(
             case_number=order.case_number,
             order_id=order.order_id,

@@ -44,7 +44,9 @@ class Catalogues(Protocol):
 
 
 class OrderNumbers(Protocol):
-    def next(self) -> int: ...
+    def reserve(self, transaction: Transaction) -> int:
+        """The next number, taken in `transaction`: if it does not commit, the number stays free (a
+        concurrent submit that took it first makes the commit fail, to be tried again)."""
 
 
 class Workflow(Protocol):

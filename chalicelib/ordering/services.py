@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from chalicelib.directory.ports import Directory
+from chalicelib.notifications.ports import Outbox, OutboxMessage
 from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
 from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
@@ -22,9 +26,11 @@ from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import ConcurrentChange, Transactions
 
-# Order ids are derived from (orderer, Idempotency-Key): a retry after a crash between the order's write
-# and the workflow's start finds the same order and starts the same, idempotently named, execution.
+# Order ids are derived from (orderer, Idempotency-Key): a resubmit finds the same order.
 ORDER_ID_NAMESPACE = uuid.UUID("6d1f4c1e-8f0a-4a57-9a53-3f4c2b7d9e10")
+START_WORKFLOW = "workflow.start"
+# Two submits at the same moment may draw the same number; the one that loses draws again.
+NUMBER_ATTEMPTS = 5
 
 
 class OrderService:
@@ -34,6 +40,7 @@ class OrderService:
         catalogues: Catalogues,
         numbers: OrderNumbers,
         directory: Directory,
+        outbox: Outbox,
         workflow: Workflow,
         transactions: Transactions,
         clock: Clock,
@@ -43,6 +50,7 @@ class OrderService:
         self._catalogues = catalogues
         self._numbers = numbers
         self._directory = directory
+        self._outbox = outbox
         self._workflow = workflow
         self._transactions = transactions
         self._clock = clock
@@ -55,25 +63,51 @@ class OrderService:
         return catalogue
 
     def submit(self, actor: Actor, command: PlaceOrder, idempotency_key: str) -> Order:
+        """R-ORD-8: the order, its number, its first history event and the start of its workflow are one
+        write; the workflow starts once the order is stored (the outbox), never the other way round."""
         order_id = uuid.uuid5(ORDER_ID_NAMESPACE, f"{actor.person.user_id}\n{idempotency_key}").hex
-        found = self._orders.get(order_id)
-        order = found[0] if found else self._place(actor, command, order_id)
-        self._workflow.start(
-            order.order_id,
-            {
-                "order_id": order.order_id,
-                "flow": order.flow.value,
-                "decision_timeout_seconds": self._decision_timeout_seconds,
-            },
-        )
-        return order
+        for _ in range(NUMBER_ATTEMPTS):
+            found = self._orders.get(order_id)
+            if found is not None:
+                return found[0]  # the same submit, earlier
+            transaction = self._transactions.begin()
+            order, submitted = self._place(actor, command, order_id, partial(self._numbers.reserve, transaction))
+            self._orders.add(transaction, order, [submitted])
+            self._outbox.stage(
+                transaction,
+                OutboxMessage(
+                    key=f"order:{order.order_id}:start",
+                    kind=START_WORKFLOW,
+                    payload={
+                        "name": order.order_id,
+                        "input": {
+                            "order_id": order.order_id,
+                            "flow": order.flow.value,
+                            "decision_timeout_seconds": self._decision_timeout_seconds,
+                        },
+                    },
+                    correlation_id=order.order_id,
+                ),
+            )
+            try:
+                transaction.commit()
+            except ConcurrentChange:
+                continue  # the number was taken, or the same submit stored the order meanwhile
+            return order
+        raise ConcurrentChange("no free order number after several attempts")
 
-    def _place(self, actor: Actor, command: PlaceOrder, order_id: str) -> Order:
+    def start_workflow(self, payload: dict[str, Any]) -> None:
+        """Delivers the outbox's start of an order's workflow."""
+        self._workflow.start(payload["name"], payload["input"])
+
+    def _place(
+        self, actor: Actor, command: PlaceOrder, order_id: str, number: Callable[[], int]
+    ) -> tuple[Order, HistoryEvent]:
         orderer = actor.person
         customer = self._directory.organisation(orderer.org_id)
         if customer is None:
             raise NotAllowed(NO_ORGANISATION)
-        order, submitted = place_order(
+        return place_order(
             command,
             catalogue=self.catalogue(),
             orderer=orderer,
@@ -81,23 +115,9 @@ class OrderService:
             attester=self._directory.person(command.attester_id),
             agent_organisation=self._directory.organisation(command.agent_org_id) if command.agent_org_id else None,
             order_id=order_id,
-            number=self._next_number,
+            number=lambda: f"RITM{number():07d}",  # drawn only once every rule holds
             now=self._clock(),
         )
-        # R-ORD-8: the order, its number and its first history event are one write.
-        transaction = self._transactions.begin()
-        self._orders.add(transaction, order, [submitted])
-        try:
-            transaction.commit()
-        except ConcurrentChange:
-            found = self._orders.get(order_id)  # the same submit, a moment earlier
-            if found is None:
-                raise
-            return found[0]
-        return order
-
-    def _next_number(self) -> str:
-        return f"RITM{self._numbers.next():07d}"
 
     def read(self, actor: Actor, order_id: str) -> tuple[Order, list[HistoryEvent]]:
         found = self._orders.with_history(order_id)

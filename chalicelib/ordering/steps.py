@@ -8,6 +8,7 @@ from chalicelib.approvals.ports import Decision, OpenedStep, Outcome, SubjectRef
 from chalicelib.directory.ports import Directory
 from chalicelib.ordering.commands import AgentReviewInput
 from chalicelib.ordering.model import Order, Step
+from chalicelib.ordering.notices import OrderNotices
 from chalicelib.ordering.ports import Orders
 from chalicelib.ordering.reasons import AGENT_REVIEW_REQUIRED, NO_SUCH_ORDER, NOBODY_TO_DECIDE
 from chalicelib.ordering.rules import agent_review, assignees
@@ -28,9 +29,10 @@ class OrderSteps:
 
     kind = ORDER
 
-    def __init__(self, orders: Orders, directory: Directory) -> None:
+    def __init__(self, orders: Orders, directory: Directory, notices: OrderNotices) -> None:
         self._orders = orders
         self._directory = directory
+        self._notices = notices
 
     def _order(self, ref: SubjectRef) -> tuple[Order, int]:
         found = self._orders.get(ref.subject_id)
@@ -75,6 +77,10 @@ class OrderSteps:
             ]
         return SubjectView(details=details, closed=order.status.is_final)
 
+    def is_closed(self, ref: SubjectRef) -> bool:
+        found = self._orders.get(ref.subject_id)
+        return found is None or found[0].status.is_final
+
     def decide(
         self,
         transaction: Transaction,
@@ -104,3 +110,5 @@ class OrderSteps:
             agent_review=review,
         )
         self._orders.save(transaction, order, version, [decided])
+        if order.status.is_final:
+            self._notices.ended(transaction, order, decided)  # R-ORD-3: told why, with the decision

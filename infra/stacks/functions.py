@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from cdk_nag import NagPackSuppression, NagSuppressions
-from chalicelib.manifest import APP_NAME, CLOSE_ORDER, CREATE_CASE, NOTIFY_OPERATIONS, REQUEST_DECISION, Task
+from chalicelib.manifest import (
+    APP_NAME,
+    CLOSE_ORDER,
+    CREATE_CASE,
+    DELIVER_OUTBOX,
+    NOTIFY_OPERATIONS,
+    REQUEST_DECISION,
+    Task,
+)
 from constructs import Construct
 
 __all__ = ["APP_NAME", "FUNCTIONS", "WORKFLOW_SUBSTITUTIONS", "FunctionProfile", "Grants", "build_role"]
@@ -27,6 +35,8 @@ class FunctionProfile:
     sends_sms: bool = False
     starts_workflow: bool = False
     answers_workflow_tasks: bool = False
+    reads_link_secret: bool = False
+    relays_outbox: bool = False  # reads the table's stream and the retry queue, writes the outbox's queues
 
     def function_name(self, stage: str) -> str:
         return f"{APP_NAME}-{stage}-{self.chalice_name}"
@@ -37,10 +47,7 @@ API_HANDLER = FunctionProfile(
     chalice_name="api_handler",
     description="every /api route and the pages",
     uses_idempotency=True,  # order submission with an Idempotency-Key
-    sends_mail=True,
-    sends_sms=True,  # one-time codes for attestation (R-ORD-4)
-    starts_workflow=True,
-    answers_workflow_tasks=True,
+    sends_sms=True,  # one-time codes for attestation (R-ORD-4), sent while the attester waits
 )
 AUTHORIZER = FunctionProfile(
     logical_id="Authorizer",
@@ -52,29 +59,36 @@ REQUEST_DECISION_FUNCTION = FunctionProfile(
     logical_id="RequestDecision",
     chalice_name=REQUEST_DECISION.name,
     task=REQUEST_DECISION,
-    description="opens a decision step, mails and notifies the assignees",
-    sends_mail=True,
+    description="opens a decision step and stages the mails to its assignees",
+    reads_link_secret=True,  # the approval's key is the hash of a link made with it
 )
 CREATE_CASE_FUNCTION = FunctionProfile(
     logical_id="CreateCase",
     chalice_name=CREATE_CASE.name,
     task=CREATE_CASE,
-    description="records the case, tells the agent or customer service",
-    sends_mail=True,
+    description="records the case and stages the mails to the agent or customer service",
 )
 CLOSE_ORDER_FUNCTION = FunctionProfile(
     logical_id="CloseOrder",
     chalice_name=CLOSE_ORDER.name,
     task=CLOSE_ORDER,
-    description="ends a rejected, cancelled or timed-out order and tells why",
-    sends_mail=True,
+    description="ends a timed-out order and stages the mails that tell why",
 )
 NOTIFY_OPERATIONS_FUNCTION = FunctionProfile(
     logical_id="NotifyOperations",
     chalice_name=NOTIFY_OPERATIONS.name,
     task=NOTIFY_OPERATIONS,
-    description="marks the order as needing attention and mails operations",
+    description="marks the order as needing attention and stages the mail to operations",
+)
+DELIVER_OUTBOX_FUNCTION = FunctionProfile(
+    logical_id="DeliverOutbox",
+    chalice_name=DELIVER_OUTBOX.name,
+    description="delivers what changes staged: mails, workflow starts, answers to waiting decisions",
     sends_mail=True,
+    starts_workflow=True,
+    answers_workflow_tasks=True,
+    reads_link_secret=True,  # makes the link of an approval request's mail
+    relays_outbox=True,
 )
 
 FUNCTIONS: tuple[FunctionProfile, ...] = (
@@ -84,6 +98,7 @@ FUNCTIONS: tuple[FunctionProfile, ...] = (
     CREATE_CASE_FUNCTION,
     CLOSE_ORDER_FUNCTION,
     NOTIFY_OPERATIONS_FUNCTION,
+    DELIVER_OUTBOX_FUNCTION,
 )
 # The authorizer appears in `chalice package` output only once app.py declares `@app.authorizer()`;
 # every other function is named by the state machine or serves the API and must exist.
@@ -126,6 +141,9 @@ class Grants:
     mail_identity_arns: list[str]
     configuration_set_arn: str
     sender_address: str
+    link_secret_arn: str
+    table_stream_arn: str
+    outbox_queue_arns: list[str]  # the retry queue, then the dead-letter queue
 
 
 def log_group_name(profile: FunctionProfile, stage: str) -> str:
@@ -198,6 +216,35 @@ def build_role(scope: Construct, profile: FunctionProfile, stage: str, grants: G
                 resources=[grants.state_machine_arn],
             )
         )
+    if profile.reads_link_secret:
+        statements.append(
+            iam.PolicyStatement(
+                sid="ReadLinkSecret",
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[grants.link_secret_arn],
+            )
+        )
+    if profile.relays_outbox:
+        statements += [
+            iam.PolicyStatement(
+                sid="ReadTableStream",
+                actions=[
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams",
+                ],
+                resources=[grants.table_stream_arn],
+            ),
+            iam.PolicyStatement(
+                sid="TryAgainLater", actions=["sqs:SendMessage"], resources=grants.outbox_queue_arns
+            ),
+            iam.PolicyStatement(
+                sid="ReadRetryQueue",
+                actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                resources=grants.outbox_queue_arns[:1],
+            ),
+        ]
     if profile.answers_workflow_tasks:
         statements.append(
             iam.PolicyStatement(sid="AnswerDecisionTasks", actions=TASK_ANSWER_ACTIONS, resources=["*"])

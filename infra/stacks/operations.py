@@ -42,6 +42,7 @@ class Operations(Construct):
         state_machine: sfn.StateMachine,
         function_names: dict[str, str],
         configuration_set_name: str,
+        outbox_dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
@@ -50,6 +51,17 @@ class Operations(Construct):
 
         self.alarm_topic = self._alarm_topic()
         self.dead_letters = self._dead_letters(state_machine)
+        self.outbox_dead_letters = outbox_dead_letters
+        self._alarm(
+            "OutboxDeadLettersWaiting",
+            name="outbox-dead-letters",
+            description="A mail, a workflow start or an answer to a decision could not be delivered after "
+            "its last attempt; it waits in the outbox's dead-letter queue.",
+            metric=outbox_dead_letters.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ),
+            threshold=1,
+        )
         self._workflow_alarms(state_machine)
         self._function_alarms(function_names)
         self._mail_and_sms_alarms()
@@ -299,7 +311,10 @@ class Operations(Construct):
                 right=[
                     self.dead_letters.metric_approximate_number_of_messages_visible(
                         period=FIVE_MINUTES, statistic="Maximum", label="dead letters waiting"
-                    )
+                    ),
+                    self.outbox_dead_letters.metric_approximate_number_of_messages_visible(
+                        period=FIVE_MINUTES, statistic="Maximum", label="outbox dead letters waiting"
+                    ),
                 ],
                 width=12,
             ),

@@ -34,6 +34,7 @@ from .environment import EnvironmentConfig
 from .functions import (
     API_HANDLER,
     APP_NAME,
+    DELIVER_OUTBOX_FUNCTION,
     FUNCTIONS,
     OPTIONAL_FUNCTIONS,
     WORKFLOW_SUBSTITUTIONS,
@@ -43,6 +44,7 @@ from .functions import (
     log_group_name,
 )
 from .operations import Operations
+from .outbox import Outbox
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ORDER_WORKFLOW = PROJECT_ROOT / ORDER_WORKFLOW_FILE
@@ -103,6 +105,7 @@ class ServiceOrdersStack(Stack):
         self.idempotency_table = self._idempotency_table()
         self.user_pool, self.user_pool_client = self._sign_in()
         self.configuration_set, self.mail_identity = self._mail()
+        self.outbox = Outbox(self, "Outbox", prefix=self.prefix, data_removal=self.data_removal)
 
         # The API must know the workflow's ARN and the workflow names the functions' ARNs: a fixed name
         # lets the ARN be written down before the state machine exists, which breaks the cycle.
@@ -139,6 +142,7 @@ class ServiceOrdersStack(Stack):
         self.function_log_groups: dict[str, logs.LogGroup] = {}
         self.functions = self._configure_functions(grants)
         self._configure_api()
+        self.outbox.feed(self.chalice.get_function(DELIVER_OUTBOX_FUNCTION.logical_id), self.table)
 
         self.state_machine = self._order_workflow()
         self.operations = Operations(
@@ -152,6 +156,7 @@ class ServiceOrdersStack(Stack):
                 if profile.logical_id in self.functions
             },
             configuration_set_name=self.configuration_set.configuration_set_name,
+            outbox_dead_letters=self.outbox.dead_letters,
         )
         self._outputs()
 
@@ -166,6 +171,8 @@ class ServiceOrdersStack(Stack):
             sort_key=_sort_key(schema),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             time_to_live_attribute=schema.ttl_attribute,
+            # The outbox relay reads the changes (infra/stacks/outbox.py).
+            stream=dynamodb.StreamViewType[schema.stream_view] if schema.stream_view else None,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
@@ -362,6 +369,9 @@ class ServiceOrdersStack(Stack):
             ],
             configuration_set_arn=ses_arn("configuration-set", self.prefix),
             sender_address=self.config.sender_address,
+            link_secret_arn=self.outbox.link_secret.secret_arn,
+            table_stream_arn=self.table.table_stream_arn or "",
+            outbox_queue_arns=self.outbox.queue_arns,
         )
 
     def _environment_variables(self) -> dict[str, str]:
@@ -383,6 +393,9 @@ class ServiceOrdersStack(Stack):
             "DECISION_TIMEOUT_SECONDS": str(config.decision_timeout_seconds),
             "ONE_TIME_CODE_TTL_SECONDS": str(config.one_time_code_ttl_seconds),
             "ONE_TIME_CODE_MAX_ATTEMPTS": str(config.one_time_code_max_attempts),
+            "LINK_SECRET_ID": self.outbox.link_secret.secret_arn,
+            "OUTBOX_RETRY_QUEUE_URL": self.outbox.retries.queue_url,
+            "OUTBOX_DEAD_LETTER_QUEUE_URL": self.outbox.dead_letters.queue_url,
         }
 
     def _custom_domain(self) -> dict[str, Any]:
@@ -545,6 +558,7 @@ class ServiceOrdersStack(Stack):
         CfnOutput(self, "OrderWorkflowArn", value=self.state_machine.state_machine_arn)
         CfnOutput(self, "MailConfigurationSet", value=self.configuration_set.configuration_set_name)
         CfnOutput(self, "WorkflowDeadLetterQueueUrl", value=self.operations.dead_letters.queue_url)
+        CfnOutput(self, "OutboxDeadLetterQueueUrl", value=self.outbox.dead_letters.queue_url)
         CfnOutput(self, "AlarmTopicArn", value=self.operations.alarm_topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.operations.dashboard.dashboard_name)
         for number, record in enumerate(self.mail_identity.dkim_records, start=1):

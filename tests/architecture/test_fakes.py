@@ -14,6 +14,7 @@ import chalicelib
 from chalicelib.bootstrap import WorkflowEngine
 from tests.fakes.approvals import MemoryApprovals
 from tests.fakes.directory import FakeSignIn, FakeTokens, MemoryDirectory
+from tests.fakes.notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from tests.fakes.ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from tests.fakes.outside import FakeWorkflow, MemoryIdempotency, RecordingMail
 from tests.fakes.signing import MemoryChallenges, RecordingTexts
@@ -36,13 +37,17 @@ FAKES: dict[str, type] = {
     "chalicelib.signing.ports.Challenges": MemoryChallenges,
     "chalicelib.signing.ports.TextMessages": RecordingTexts,
     "chalicelib.notifications.ports.MailSender": RecordingMail,
+    "chalicelib.notifications.ports.Outbox": MemoryOutbox,
+    "chalicelib.notifications.ports.OutboxFeed": MemoryFeed,
+    "chalicelib.approvals.ports.LinkSecret": FixedLinkSecret,
     "chalicelib.bootstrap.WorkflowEngine": FakeWorkflow,
 }
 # Ports implemented by the application itself, not by an adapter: tested through their own services.
 IMPLEMENTED_INSIDE = {
     "chalicelib.approvals.ports.Subject": "chalicelib.ordering.steps.OrderSteps",
     "chalicelib.signing.ports.Signer": "chalicelib.signing.services.SmsCodeSigner",
-    "chalicelib.notifications.ports.Notifier": "chalicelib.notifications.services.MailNotifier",
+    "chalicelib.notifications.ports.Notifier": "chalicelib.notifications.services.OutboxNotifier",
+    "chalicelib.notifications.ports.MailDeliverer": "chalicelib.notifications.services.MailDelivery",
 }
 
 

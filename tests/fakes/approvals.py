@@ -50,11 +50,14 @@ class MemoryApprovals:
         stored = self.approvals.get(key)
         return stored is not None and stored.status is ApprovalStatus.OPEN
 
-    def supersede(self, transaction: Transaction, approval: Approval) -> None:
-        replaced = approval.model_copy(update={"status": ApprovalStatus.SUPERSEDED}, deep=True)
-        staged(transaction).stage(
-            lambda: self.approvals.__setitem__(replaced.key, replaced), check=lambda: self._still_open(replaced.key)
-        )
+    def attach_token(self, transaction: Transaction, approval: Approval, task_token: str) -> None:
+        read = approval.status
+
+        def unchanged() -> bool:
+            stored = self.approvals.get(approval.key)
+            return stored is not None and stored.status is read
+
+        staged(transaction).stage(lambda: self.tokens.__setitem__(approval.key, task_token), check=unchanged)
 
     def decide(self, transaction: Transaction, approval: Approval) -> None:
         decided = approval.model_copy(deep=True)
@@ -70,9 +73,6 @@ class MemoryApprovals:
         if key not in self.tokens:
             raise LookupError("no task token stored for this approval")
         return self.tokens[key]
-
-    def mark_delivered(self, key: str) -> None:
-        self.approvals[key] = self.approvals[key].model_copy(update={"delivered": True})
 
     def pending_for(self, user_id: str, page: PageRequest) -> Page[PendingStep]:
         mine = [line.model_copy(deep=True) for key, line in self.pending.items() if key[0] == user_id]

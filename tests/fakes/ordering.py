@@ -92,6 +92,11 @@ class MemoryCatalogues:
 class MemoryOrderNumbers:
     last: int = 0
 
-    def next(self) -> int:
-        self.last += 1
-        return self.last
+    def reserve(self, transaction: Transaction) -> int:
+        read = self.last
+
+        def take() -> None:
+            self.last = read + 1
+
+        staged(transaction).stage(take, check=lambda: self.last == read)
+        return read + 1

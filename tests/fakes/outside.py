@@ -22,7 +22,7 @@ class FakeWorkflow:
     def start(self, name: str, execution_input: dict[str, Any]) -> None:
         self.started.setdefault(name, execution_input)
 
-    def deliver(self, task_token: str, output: dict[str, Any]) -> None:
+    def answer(self, task_token: str, output: dict[str, Any]) -> None:
         if task_token in self.closed_tasks or task_token in self.answers:
             raise TaskClosed("TaskTimedOut")
         self.answers[task_token] = output

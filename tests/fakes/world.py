@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.bootstrap import Container, bootstrap
 from chalicelib.entrypoints.approvals import DecisionBody
+from chalicelib.notifications.ports import OutboxMessage
 from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Order, Step
 from chalicelib.ordering.steps import order_step
@@ -21,6 +22,7 @@ from local.people import CODE
 
 from .approvals import MemoryApprovals
 from .directory import FakeSignIn, FakeTokens, MemoryDirectory
+from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from .outside import FakeWorkflow, MemoryIdempotency, RecordingMail, SentMail
 from .signing import MemoryChallenges, RecordingTexts
@@ -44,6 +46,9 @@ def settings(**changes: Any) -> Settings:
         "customer_service_email": CUSTOMER_SERVICE,
         "cognito_user_pool_id": "unused",
         "cognito_app_client_id": "unused",
+        "link_secret_id": "unused",
+        "outbox_retry_queue_url": "unused",
+        "outbox_dead_letter_queue_url": "unused",
         "decision_timeout_seconds": 7 * 24 * 3600,
         "one_time_code_ttl_seconds": 300,
         "one_time_code_max_attempts": 5,
@@ -75,11 +80,15 @@ class World:
     texts: RecordingTexts = field(default_factory=RecordingTexts)
     tokens: FakeTokens = field(default_factory=FakeTokens)
     idempotency: MemoryIdempotency = field(default_factory=MemoryIdempotency)
+    feed: MemoryFeed = field(default_factory=MemoryFeed)
+    link_secret: FixedLinkSecret = field(default_factory=FixedLinkSecret)
+    failed_deliveries: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.orders = MemoryOrders(self.store)
         self.approvals = MemoryApprovals(self.store)
         self.challenges = MemoryChallenges(self.store)
+        self.outbox = MemoryOutbox(self.store)
         self.sign_in = FakeSignIn(self.tokens, self.directory)
         demo.seed_directory(self.directory, self.catalogues)
         self.app = self.build()
@@ -98,6 +107,9 @@ class World:
             order_numbers=self.numbers,
             approvals=self.approvals,
             challenges=self.challenges,
+            outbox=self.outbox,
+            outbox_feed=self.feed,
+            link_secret=self.link_secret,
             workflow=self.workflow,
             mail=self.mail,
             texts=self.texts,
@@ -112,17 +124,45 @@ class World:
         assert person is not None, user_id
         return Actor(signed_in=person)
 
+    # --- the outbox relay, as the stream and the retry queue would run it -----------------------------
+
+    def flush(self) -> None:
+        """Delivers everything staged so far, and retries what failed, until nothing is left to try."""
+        while True:
+            fresh = self.outbox.take_new()
+            again, self.feed.retries = self.feed.retries, []
+            if not fresh and not again:
+                return
+            if fresh:
+                self.app.relay.relay({"messages": [(message, 1) for message in fresh]}, self._failed)
+            if again:
+                messages = [(delivery.message, delivery.attempt) for delivery in again]
+                self.app.relay.relay({"messages": messages, "in_order": False}, self._failed)
+
+    def _failed(self, message: OutboxMessage, error: Exception) -> None:
+        self.failed_deliveries.append((message.kind, type(error).__name__))
+
     # --- driving an order as the workflow and the people would ------------------------------------
 
     def submit(self, user_id: str, order: dict[str, Any], key: str | None = None) -> Order:
         command = PlaceOrder.model_validate(order)
-        return self.app.orders.submit(self.actor(user_id), command, key or f"key-{len(self.orders.orders)}")
+        placed = self.app.orders.submit(self.actor(user_id), command, key or f"key-{len(self.orders.orders)}")
+        self.flush()
+        return placed
 
     def open_step(self, order_id: str, step: Step, token: str | None = None) -> str:
         """What the workflow's request_decision task does; returns the link id from the assignees' mail."""
         before = len(self.mail.sent)
         self.app.decisions.open(order_step(order_id, step), token or f"token-{order_id}-{step}", 3600)
+        self.flush()
         return self.link_in(self.mail.sent[before])
+
+    def open_step_again(self, order_id: str, step: Step, token: str) -> list[SentMail]:
+        """The workflow retrying its task; returns the mail that sent."""
+        before = len(self.mail.sent)
+        self.app.decisions.open(order_step(order_id, step), token, 3600)
+        self.flush()
+        return self.mail.sent[before:]
 
     @staticmethod
     def link_in(mail: SentMail) -> str:
@@ -139,7 +179,9 @@ class World:
 
     def decide(self, user_id: str, approval_id: str, decision: str = "approve", **fields: Any) -> dict[str, Any]:
         body = DecisionBody.model_validate({"decision": decision, **fields})
-        return self.app.decisions.decide(approval_id, self.actor(user_id), body, body.agent_review)
+        result = self.app.decisions.decide(approval_id, self.actor(user_id), body, body.agent_review)
+        self.flush()
+        return result
 
     def attest(self, user_id: str, approval_id: str, decision: str = "approve", reason: str | None = None) -> None:
         code = self.code_for(user_id, approval_id)

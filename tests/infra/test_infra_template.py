@@ -402,18 +402,19 @@ def grants(stage: Synthesized, logical_id: str) -> set[str]:
     return {action for statement in statements for action in as_list(statement["Action"])}
 
 
-def test_only_the_api_starts_the_workflow_and_answers_its_decisions(stage: Synthesized) -> None:
+def test_only_the_outbox_relay_starts_the_workflow_and_answers_its_decisions(stage: Synthesized) -> None:
+    """The API and the tasks stage these with the change that causes them; only the relay delivers them."""
     answers = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
     for logical_id in stage.functions():
         actions = grants(stage, logical_id)
-        if logical_id == "APIHandler":
+        if logical_id == "DeliverOutbox":
             assert {"states:StartExecution", *answers} <= actions
         else:
             assert not {a for a in actions if a.startswith("states:")}, logical_id
 
     start = next(
         s
-        for s in stage.role_statements(stage.role_of("APIHandler"))
+        for s in stage.role_statements(stage.role_of("DeliverOutbox"))
         if "states:StartExecution" in as_list(s["Action"])
     )
     assert flatten(start["Resource"]).endswith(
@@ -503,7 +504,11 @@ def test_every_alarm_mails_the_alarm_address(stage: Synthesized) -> None:
 
 def test_executions_the_workflow_gives_up_on_land_in_the_dead_letter_queue(stage: Synthesized) -> None:
     _, rule = stage.only("AWS::Events::Rule")
-    queue_id, queue = stage.only("AWS::SQS::Queue")
+    queue_id, queue = next(
+        (logical_id, queue)
+        for logical_id, queue in stage.resources("AWS::SQS::Queue").items()
+        if queue["Properties"]["QueueName"].endswith("-workflow-dead-letters")
+    )
     machine_id, _ = stage.only("AWS::StepFunctions::StateMachine")
     pattern = rule["Properties"]["EventPattern"]
 
@@ -522,3 +527,74 @@ def test_dashboard_shows_orders_submitted_decided_completed_and_stuck(stage: Syn
         assert f'["ServiceOrders","{metric}","service","service-orders"' in body, metric
     assert "ApproximateNumberOfMessagesVisible" in body
     assert "ExecutionsFailed" in body
+
+
+# --- the outbox -----------------------------------------------------------------------------------
+
+
+def queue_named(stage: Synthesized, suffix: str) -> tuple[str, dict[str, Any]]:
+    return next(
+        (logical_id, queue)
+        for logical_id, queue in stage.resources("AWS::SQS::Queue").items()
+        if queue["Properties"]["QueueName"] == f"service-orders-{stage.config.stage}-{suffix}"
+    )
+
+
+def test_the_relay_reads_outbox_inserts_from_the_table_stream_in_order_and_sets_aside_what_keeps_failing(
+    stage: Synthesized,
+) -> None:
+    table_id, table = application_table(stage)
+    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    dead_id, _ = queue_named(stage, "outbox-dead-letters")
+    mappings = stage.resources("AWS::Lambda::EventSourceMapping")
+    stream = next(
+        m["Properties"]
+        for m in mappings.values()
+        if "StreamArn" in flatten(m["Properties"]["EventSourceArn"])
+    )
+    assert stream["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    assert stream["StartingPosition"] == "TRIM_HORIZON"
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [dead_id, "Arn"]}
+    [pattern] = [json.loads(f["Pattern"]) for f in stream["FilterCriteria"]["Filters"]]
+    assert pattern == {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}
+    assert "DeliverOutbox" in flatten(stream["FunctionName"])
+
+
+def test_a_failed_delivery_waits_in_the_retry_queue_then_the_dead_letters_which_are_alarmed(
+    stage: Synthesized,
+) -> None:
+    retry_id, retries = queue_named(stage, "outbox-retries")
+    dead_id, _ = queue_named(stage, "outbox-dead-letters")
+    assert retries["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": [dead_id, "Arn"]}
+    mappings = stage.resources("AWS::Lambda::EventSourceMapping").values()
+    from_queue = next(
+        m["Properties"]
+        for m in mappings
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [retry_id, "Arn"]}
+    )
+    assert from_queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    watched = [
+        alarm
+        for alarm in stage.resources("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["AlarmName"].endswith("-outbox-dead-letters")
+    ]
+    assert watched and watched[0]["Properties"]["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": [dead_id, "QueueName"]
+    }
+
+
+def test_only_the_relay_sends_mail_and_only_it_and_the_step_opener_read_the_link_secret(
+    stage: Synthesized,
+) -> None:
+    for logical_id in stage.functions():
+        actions = grants(stage, logical_id)
+        assert ("ses:SendEmail" in actions) is (logical_id == "DeliverOutbox"), logical_id
+        reads_secret = "secretsmanager:GetSecretValue" in actions
+        assert reads_secret is (logical_id in {"DeliverOutbox", "RequestDecision"}), logical_id
+        sends_to_queues = "sqs:SendMessage" in actions
+        assert sends_to_queues is (logical_id == "DeliverOutbox"), logical_id
+    secret_id, _ = stage.only("AWS::SecretsManager::Secret")
+    for statement in stage.role_statements(stage.role_of("DeliverOutbox")):
+        if "secretsmanager:GetSecretValue" in as_list(statement["Action"]):
+            assert statement["Resource"] == {"Ref": secret_id}

@@ -138,6 +138,7 @@ def test_an_order_gets_one_case(store: Store):
 def approval(assignees: list[str]) -> Approval:
     return Approval(
         key=uuid.uuid4().hex,
+        link_seed=uuid.uuid4().hex,
         subject=SubjectRef(kind="order", subject_id=uuid.uuid4().hex, step="customer_attestation"),
         assignees=assignees,
         needs_signature=True,
@@ -163,21 +164,22 @@ def test_an_approval_is_decided_once_and_leaves_its_assignees_lists(store: Store
         commit(store, lambda t: store.approvals.decide(t, decided))
     assert store.approvals.get(opened.key).status is ApprovalStatus.DECIDED
     assert store.approvals.pending_for(user, FIRST).items == []
-    store.approvals.mark_delivered(opened.key)
-    assert store.approvals.get(opened.key).delivered is True
 
 
-def test_a_superseded_approval_can_no_longer_be_decided(store: Store):
-    first = approval(["someone"])
-    commit(store, lambda t: store.approvals.add(t, first, "token-1", {}))
-    second = first.model_copy(update={"key": uuid.uuid4().hex})
-    commit(
-        store, lambda t: store.approvals.supersede(t, first), lambda t: store.approvals.add(t, second, "token-2", {})
-    )
-    assert store.approvals.get(first.key).status is ApprovalStatus.SUPERSEDED
-    assert store.approvals.current(first.subject).key == second.key
-    with pytest.raises(ConcurrentChange):
-        commit(store, lambda t: store.approvals.decide(t, first))
+def test_a_new_token_is_attached_only_while_the_approval_is_as_it_was_read(store: Store):
+    opened = approval(["someone"])
+    commit(store, lambda t: store.approvals.add(t, opened, "token-1", {}))
+    commit(store, lambda t: store.approvals.attach_token(t, opened, "token-2"))
+    assert store.approvals.task_token(opened.key) == "token-2"
+
+    decided = opened.model_copy(deep=True)
+    decided.decide("someone", Outcome.APPROVED)
+    commit(store, lambda t: store.approvals.decide(t, decided))
+    with pytest.raises(ConcurrentChange):  # read as open, but decided meanwhile
+        commit(store, lambda t: store.approvals.attach_token(t, opened, "token-3"))
+    assert store.approvals.task_token(opened.key) == "token-2"
+    commit(store, lambda t: store.approvals.attach_token(t, decided, "token-3"))
+    assert store.approvals.task_token(opened.key) == "token-3"
 
 
 def test_a_transaction_across_contexts_writes_all_or_nothing(store: Store):

@@ -82,8 +82,8 @@ def test_direct_order_goes_straight_to_customer_attestation_and_customer_service
     assert adam.attest(approval_id).status == 200
 
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
-    service_mail = [m for m in aws.sent_emails() if "customer.service@provider.example" in m["to"]]
-    assert any(order_id in m["body"] for m in service_mail), "customer service is told to contact the customer"
+    service_mail = aws.emails_to("customer.service@provider.example", order_id)
+    assert service_mail, "customer service is told to contact the customer"
     steps = [e["step"] for e in history_of(olivia, order_id) if e["action"] == "approved"]
     assert steps == ["customer_attestation"]  # R-ORD-2: no agent step in the direct chain
 

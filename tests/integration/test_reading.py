@@ -100,7 +100,7 @@ def test_the_catalogue_says_each_offerings_flow_and_prices(person):
     )
 
 
-def all_pages(person, path: str, name: str, limit: int) -> list[list[dict]]:
+def all_pages(person, path: str, name: str, limit: int) -> list[list[dict[str, str]]]:
     pages, cursor = [], None
     while True:
         separator = "&" if "?" in path else "?"

@@ -6,19 +6,38 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.approvals.model import Approval, ApprovalStatus, SubjectRef, approval_key, new_approval_id
+from chalicelib.approvals.model import (
+    Approval,
+    ApprovalStatus,
+    SubjectRef,
+    approval_id,
+    approval_key,
+    new_link_seed,
+)
 from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
 from chalicelib.signing.model import CodeChallenge
 
 from .fixtures import NOW
 
+SECRET = b"the stage's link secret"
+
 
 def test_approval_ids_are_random_long_and_stored_only_as_a_hash():
-    ids = {new_approval_id() for _ in range(1000)}
+    seeds = {new_link_seed() for _ in range(1000)}
+    ids = {approval_id(SECRET, seed) for seed in seeds}
     assert len(ids) == 1000
-    assert all(len(i) >= 32 for i in ids)  # 192 bits, base64url
-    some = ids.pop()
+    assert all(len(i) == 32 for i in ids)  # 192 bits, base64url
+    some_seed = seeds.pop()
+    some = approval_id(SECRET, some_seed)
     assert approval_key(some) != some and len(approval_key(some)) == 64
+
+
+def test_an_approval_id_is_made_again_only_with_the_secret():
+    """The table keeps the seed and the id's hash: without the stage's secret, neither opens a link."""
+    seed = new_link_seed()
+    assert approval_id(SECRET, seed) == approval_id(SECRET, seed)
+    assert approval_id(b"another secret", seed) != approval_id(SECRET, seed)
+    assert seed not in approval_id(SECRET, seed)
 
 
 def test_a_code_is_six_digits_stored_salted_and_checked_in_constant_time():
@@ -41,6 +60,7 @@ def test_a_code_expires_and_attempts_run_out():
 def test_an_approval_is_for_its_assignees_and_only_while_open():
     approval = Approval(
         key="k",
+        link_seed="s",
         subject=SubjectRef(kind="order", subject_id="o", step="customer_attestation"),
         assignees=["adam"],
         needs_signature=True,

@@ -66,16 +66,23 @@ class DynamoApprovals:
             pending = PendingStep(user_id=user_id, subject=approval.subject, since=approval.created_at, summary=summary)
             writes.put({**pending_key(user_id, approval), "entity": "pending", **pending.model_dump(mode="json")})
 
-    def _save_if_open(self, transaction: Transaction, approval: Approval) -> None:
+    def attach_token(self, transaction: Transaction, approval: Approval, task_token: str) -> None:
+        writes = staged(transaction)
+        writes.check(
+            approval_item_key(approval.key), "#status = :read", {":read": approval.status.value}, {"#status": "status"}
+        )
+        writes.put(
+            {
+                **token_key(approval.key),
+                "task_token": task_token,
+                "expires_at_epoch": expires_a_day_after(approval.expires_at),
+            }
+        )
+
+    def decide(self, transaction: Transaction, approval: Approval) -> None:
         staged(transaction).put(
             approval_item(approval), "#status = :open", {":open": ApprovalStatus.OPEN.value}, {"#status": "status"}
         )
-
-    def supersede(self, transaction: Transaction, approval: Approval) -> None:
-        self._save_if_open(transaction, approval.model_copy(update={"status": ApprovalStatus.SUPERSEDED}))
-
-    def decide(self, transaction: Transaction, approval: Approval) -> None:
-        self._save_if_open(transaction, approval)
         for user_id in approval.assignees:
             staged(transaction).delete(pending_key(user_id, approval))
 
@@ -84,9 +91,6 @@ class DynamoApprovals:
         if item is None:
             raise LookupError("no task token stored for this approval")
         return str(item["task_token"])
-
-    def mark_delivered(self, key: str) -> None:
-        self._table.update(approval_item_key(key), "SET delivered = :true", {":true": True})
 
     def pending_for(self, user_id: str, page: PageRequest) -> Page[PendingStep]:
         found = self._table.query(f"USER#{user_id}", sort_prefix="PENDING#", newest_first=True, page=page)

@@ -131,9 +131,10 @@ class DynamoOrderNumbers:
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
 
-    def next(self) -> int:
-        counter = self._table.update(
-            COUNTER_KEY, "ADD #n :one", {":one": 1}, names={"#n": "n"}, returning="UPDATED_NEW"
-        )
-        assert counter is not None  # unconditional
-        return int(counter["n"])
+    def reserve(self, transaction: Transaction) -> int:
+        counter = self._table.get(COUNTER_KEY)
+        current = int(counter["n"]) if counter else 0
+        condition = "n = :current" if counter else "attribute_not_exists(pk)"
+        values = {":next": current + 1, **({":current": current} if counter else {})}
+        staged(transaction).update(COUNTER_KEY, "SET n = :next", condition, values)
+        return current + 1

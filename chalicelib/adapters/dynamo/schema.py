@@ -20,6 +20,7 @@ class TableSchema:
     sort_key: str | None
     indexes: tuple[Index, ...]
     ttl_attribute: str
+    stream_view: str | None = None  # the change stream the outbox relay reads, if any
 
     @property
     def key_attributes(self) -> tuple[str, ...]:
@@ -39,6 +40,8 @@ class TableSchema:
                 *([{"AttributeName": self.sort_key, "KeyType": "RANGE"}] if self.sort_key else []),
             ],
         }
+        if self.stream_view:
+            arguments["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.stream_view}
         if self.indexes:
             arguments["GlobalSecondaryIndexes"] = [
                 {
@@ -61,7 +64,11 @@ def _index(number: int) -> Index:
 GSI1, GSI2, GSI3 = _index(1), _index(2), _index(3)
 
 APPLICATION_TABLE = TableSchema(
-    partition_key="pk", sort_key="sk", indexes=(GSI1, GSI2, GSI3), ttl_attribute="expires_at_epoch"
+    partition_key="pk",
+    sort_key="sk",
+    indexes=(GSI1, GSI2, GSI3),
+    ttl_attribute="expires_at_epoch",
+    stream_view="NEW_IMAGE",
 )
 
 # Powertools' idempotency records: its DynamoDBPersistenceLayer's default key and expiry attributes.

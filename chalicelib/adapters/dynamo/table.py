@@ -105,6 +105,33 @@ class DynamoTransaction:
         self._writes.append({"Delete": {"TableName": self._table.name, "Key": to_dynamo(key)}})
         return self
 
+    def update(self, key: Item, expression: str, condition: str, values: Item) -> DynamoTransaction:
+        self._writes.append(
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": to_dynamo(key),
+                    "UpdateExpression": expression,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": to_dynamo(values),
+                }
+            }
+        )
+        return self
+
+    def check(self, key: Item, condition: str, values: Item, names: dict[str, str] | None = None) -> DynamoTransaction:
+        """A condition on an item the transaction does not write."""
+        check: dict[str, Any] = {
+            "TableName": self._table.name,
+            "Key": to_dynamo(key),
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_dynamo(values),
+        }
+        if names:
+            check["ExpressionAttributeNames"] = names
+        self._writes.append({"ConditionCheck": check})
+        return self
+
     def commit(self) -> None:
         if not self._writes:
             return

@@ -33,14 +33,16 @@ def test_the_same_key_from_the_same_orderer_is_one_order(world: World):
     assert len(world.orders.orders) == 2 and len(world.workflow.started) == 2
 
 
-def test_a_crash_before_the_workflow_starts_is_repaired_by_the_retry(world: World, monkeypatch):
-    crash_once(monkeypatch, world.workflow, "start")
-    with pytest.raises(ConnectionError):
-        world.submit("olivia.orderer", direct_order(), key="retried-key")
+def test_a_failed_start_of_the_workflow_is_tried_again(world: World, monkeypatch):
+    """The order is stored with the start of its workflow; a failed start is tried again by the outbox."""
+    calls = crash_once(monkeypatch, world.workflow, "start")
     order = world.submit("olivia.orderer", direct_order(), key="retried-key")
+    assert len(calls) == 2 and world.failed_deliveries == [("workflow.start", "ConnectionError")]
+    again = world.submit("olivia.orderer", direct_order(), key="retried-key")
+    assert again.order_id == order.order_id
     assert list(world.orders.orders) == [order.order_id]
     assert list(world.workflow.started) == [order.order_id]
-    assert world.numbers.last == 1  # the retry found the order and drew no second number
+    assert world.numbers.last == 1  # the resubmit found the order and drew no second number
 
 
 def test_an_organisation_on_an_older_agreement_cannot_order(world: World):
