@@ -33,11 +33,19 @@ test: $(VENV)/.installed browser
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest
 
-## lint: ruff and mypy
+## lint: ruff and mypy; bandit's security checks ([tool.bandit] in pyproject.toml; local/ without B105, its demo
+## password and embedded-AWS keys being published fakes); pip-audit of every pinned dependency, which fails when
+## its vulnerability service cannot be reached (docs/security-checks.md)
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app.py chalicelib local scripts tests bench
+	$(BIN)/bandit -q -c pyproject.toml -r app.py chalicelib scripts infra bench
+	$(BIN)/bandit -q -c pyproject.toml --skip B105 -r local
+	$(BIN)/pip-audit --strict --progress-spinner off \
+	  -r requirements.txt -r requirements-dev.txt -r infra/requirements.txt \
+	  || { echo "pip-audit failed: a vulnerability listed above, or no answer from its service" \
+	       "(docs/security-checks.md)" >&2; exit 1; }
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format .
