@@ -8,6 +8,7 @@ from chalicelib.entrypoints.approvals import approvals
 from chalicelib.entrypoints.auth import auth
 from chalicelib.entrypoints.directory import directory
 from chalicelib.entrypoints.middleware import http_observability
+from chalicelib.entrypoints.operations import operations
 from chalicelib.entrypoints.orders import orders
 from chalicelib.entrypoints.outbox import outbox
 from chalicelib.entrypoints.pages import pages
@@ -19,5 +20,5 @@ app = Chalice(app_name=APP_NAME, configure_logs=False)
 app.register_middleware(http_observability, "http")
 
 # The authorizer first: the routes of the other blueprints refer to it.
-for blueprint in (auth, directory, orders, approvals, pages, tasks, outbox):
+for blueprint in (auth, directory, orders, approvals, pages, tasks, outbox, operations):
     app.register_blueprint(blueprint)

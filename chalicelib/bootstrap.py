@@ -39,6 +39,7 @@ from chalicelib.notifications.services import MAIL, MailDelivery, OutboxNotifier
 from chalicelib.ordering.endings import EndingService
 from chalicelib.ordering.notices import OrderNotices
 from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
+from chalicelib.ordering.reconciliation import Reconciler
 from chalicelib.ordering.services import START_WORKFLOW, OrderService
 from chalicelib.ordering.steps import OrderSteps
 from chalicelib.settings import Settings
@@ -91,6 +92,7 @@ class Container:
     orders: OrderService
     endings: EndingService
     decisions: DecisionService
+    reconciler: Reconciler
 
 
 def templates() -> Environment:
@@ -197,6 +199,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
             START_WORKFLOW: orders.start_workflow,
         },
     )
+    endings = EndingService(adapters.orders, notices, adapters.transactions, clock)
     return Container(
         settings=settings,
         adapters=adapters,
@@ -205,8 +208,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         relay=relay,
         directory=DirectoryService(adapters.directory, adapters.sign_in),
         orders=orders,
-        endings=EndingService(adapters.orders, notices, adapters.transactions, clock),
+        endings=endings,
         decisions=decisions,
+        reconciler=Reconciler(adapters.orders, adapters.workflow, endings, clock, settings.decision_timeout_seconds),
     )
 
 

@@ -35,3 +35,13 @@ WORKFLOW_TASKS = (REQUEST_DECISION, CREATE_CASE, CLOSE_ORDER, NOTIFY_OPERATIONS)
 
 # Fed by the table's stream and the outbox's retry queue (their event source mappings are in infra/).
 DELIVER_OUTBOX = Function("deliver_outbox")
+
+
+@dataclass(frozen=True)
+class Scheduled(Function):
+    """A Lambda function run on a schedule (an EventBridge rule Chalice declares with it)."""
+
+    every_minutes: int
+
+
+RECONCILE_ORDERS = Scheduled("reconcile_orders", every_minutes=15)

@@ -28,9 +28,9 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE
-from chalicelib.manifest import APP_NAME, DELIVER_OUTBOX, ORDER_WORKFLOW_FILE, WORKFLOW_TASKS, Task
+from chalicelib.manifest import APP_NAME, DELIVER_OUTBOX, ORDER_WORKFLOW_FILE, RECONCILE_ORDERS, WORKFLOW_TASKS, Task
 from chalicelib.shared.identity import Role
-from local.event_sources import EventSources
+from local.event_sources import EventSources, scheduled_event
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITION = ROOT / ORDER_WORKFLOW_FILE
@@ -275,7 +275,7 @@ def embedded_aws(
     )
     saved = {name: os.environ.get(name) for name in (*environment, *created_later)}
     os.environ.update(environment)
-    functions = (*WORKFLOW_TASKS, DELIVER_OUTBOX)
+    functions = (*WORKFLOW_TASKS, DELIVER_OUTBOX, RECONCILE_ORDERS)
     dispatcher = LambdaDispatcher(handlers={function.name: app.handler_map[function.name] for function in functions})
 
     def patched_invoke(
@@ -302,6 +302,16 @@ def embedded_aws(
             retry_queue_url=created["OUTBOX_RETRY_QUEUE_URL"],
             dead_letter_queue_url=created["OUTBOX_DEAD_LETTER_QUEUE_URL"],
             region=REGION,
+            schedules=[
+                (
+                    partial(
+                        dispatcher.run,
+                        RECONCILE_ORDERS.name,
+                        scheduled_event(RECONCILE_ORDERS.name, ACCOUNT_ID, REGION),
+                    ),
+                    RECONCILE_ORDERS.every_minutes * 60.0,
+                )
+            ],
         )
         sources.start()
         yield EmbeddedAws(

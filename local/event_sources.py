@@ -13,8 +13,10 @@ import json
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -41,12 +43,16 @@ class EventSources:
     region: str
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    # The stage's schedules: (function, every so many seconds), run from the time the sources start.
+    schedules: list[tuple[Callable[[], Any], float]] = field(default_factory=list)
     _pending: list[dict[str, Any]] = field(default_factory=list)
     _position: int = 0
     _failures: int = 0
+    _due: list[float] = field(default_factory=list)
 
     def start(self) -> None:
         self._sqs = boto3.client("sqs", region_name=self.region)
+        self._due = [time.monotonic() + every for _, every in self.schedules]
         self._thread = threading.Thread(target=self._run, name="event-sources", daemon=True)
         self._thread.start()
 
@@ -60,11 +66,19 @@ class EventSources:
             try:
                 busy = self._pump_stream()
                 busy = self._pump_queue() or busy
+                self._run_schedules()
             except Exception:  # noqa: BLE001 - an event source keeps polling whatever one poll met
                 traceback.print_exc()
                 busy = False
             if not busy:
                 self._stop.wait(IDLE_SECONDS)
+
+    def _run_schedules(self) -> None:
+        now = time.monotonic()
+        for position, (run, every) in enumerate(self.schedules):
+            if now >= self._due[position]:
+                self._due[position] = now + every
+                run()
 
     # --- the table's stream ----------------------------------------------------------------------
 
@@ -134,6 +148,21 @@ class EventSources:
             if record["messageId"] not in failed:
                 self._sqs.delete_message(QueueUrl=self.retry_queue_url, ReceiptHandle=record["receiptHandle"])
         return True
+
+
+def scheduled_event(rule: str, account: str, region: str) -> dict[str, Any]:
+    """What an EventBridge schedule hands its function."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{account}:rule/{rule}"],
+        "detail": {},
+    }
 
 
 def _is_new_outbox_item(record: dict[str, Any]) -> bool:

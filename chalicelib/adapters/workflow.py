@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from chalicelib.approvals.ports import TaskClosed
+from chalicelib.ordering.ports import ExecutionStatus
+from chalicelib.shared.pagination import Page, PageRequest, bad_cursor
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -18,6 +20,9 @@ class StepFunctionsWorkflow:
     def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
         self._client = client
         self._arn = state_machine_arn
+
+    def _execution_arn(self, name: str) -> str:
+        return self._arn.replace(":stateMachine:", ":execution:") + f":{name}"
 
     def start(self, name: str, execution_input: dict[str, Any]) -> None:
         """Starts the execution named `name`, so a second start starts nothing."""
@@ -36,3 +41,31 @@ class StepFunctionsWorkflow:
             if error.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
                 raise TaskClosed(error.response["Error"]["Code"]) from error
             raise
+
+    def status(self, name: str) -> ExecutionStatus | None:
+        try:
+            execution = self._client.describe_execution(executionArn=self._execution_arn(name))
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ExecutionDoesNotExist":
+                return None
+            raise
+        return ExecutionStatus(execution["status"])
+
+    def running(self, page: PageRequest) -> Page[str]:
+        kwargs: dict[str, Any] = {"stateMachineArn": self._arn, "statusFilter": "RUNNING", "maxResults": page.limit}
+        if page.cursor:
+            kwargs["nextToken"] = page.cursor
+        try:
+            response = self._client.list_executions(**kwargs)
+        except ClientError as error:
+            if page.cursor and error.response["Error"]["Code"] == "InvalidToken":
+                raise bad_cursor() from error
+            raise
+        return Page([execution["name"] for execution in response["executions"]], response.get("nextToken"))
+
+    def stop(self, name: str, cause: str) -> None:
+        try:
+            self._client.stop_execution(executionArn=self._execution_arn(name), cause=cause)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExecutionDoesNotExist":
+                raise

@@ -3,9 +3,10 @@ workflow that carries an order through its chain."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Protocol
 
-from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
@@ -33,6 +34,9 @@ class Orders(Protocol):
     def waiting_for_agent(self, agent_org_id: str, page: PageRequest) -> Page[Order]:
         """Most recently changed first."""
 
+    def with_status(self, status: OrderStatus, page: PageRequest) -> Page[Order]:
+        """Orders still open (in progress, or needing attention), the longest unchanged first."""
+
     def cases(self, page: PageRequest) -> Page[Case]: ...
 
 
@@ -49,6 +53,22 @@ class OrderNumbers(Protocol):
         concurrent submit that took it first makes the commit fail, to be tried again)."""
 
 
+class ExecutionStatus(StrEnum):
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    ABORTED = "ABORTED"
+
+
 class Workflow(Protocol):
     def start(self, name: str, execution_input: dict[str, Any]) -> None:
         """Starts the execution named `name`; starting the same name again starts nothing."""
+
+    def status(self, name: str) -> ExecutionStatus | None:
+        """How the execution named `name` stands; None if it was never started."""
+
+    def running(self, page: PageRequest) -> Page[str]:
+        """The names of the executions still running."""
+
+    def stop(self, name: str, cause: str) -> None: ...

@@ -33,6 +33,15 @@ START_WORKFLOW = "workflow.start"
 NUMBER_ATTEMPTS = 5
 
 
+def workflow_input(order: Order, decision_timeout_seconds: int) -> dict[str, Any]:
+    """What an order's execution starts with (statemachines/order_workflow.asl.json reads these)."""
+    return {
+        "order_id": order.order_id,
+        "flow": order.flow.value,
+        "decision_timeout_seconds": decision_timeout_seconds,
+    }
+
+
 class OrderService:
     def __init__(
         self,
@@ -78,14 +87,7 @@ class OrderService:
                 OutboxMessage(
                     key=f"order:{order.order_id}:start",
                     kind=START_WORKFLOW,
-                    payload={
-                        "name": order.order_id,
-                        "input": {
-                            "order_id": order.order_id,
-                            "flow": order.flow.value,
-                            "decision_timeout_seconds": self._decision_timeout_seconds,
-                        },
-                    },
+                    payload={"name": order.order_id, "input": workflow_input(order, self._decision_timeout_seconds)},
                     correlation_id=order.order_id,
                 ),
             )

@@ -13,6 +13,7 @@ from chalicelib.manifest import (
     CREATE_CASE,
     DELIVER_OUTBOX,
     NOTIFY_OPERATIONS,
+    RECONCILE_ORDERS,
     REQUEST_DECISION,
     Task,
 )
@@ -37,6 +38,7 @@ class FunctionProfile:
     answers_workflow_tasks: bool = False
     reads_link_secret: bool = False
     relays_outbox: bool = False  # reads the table's stream and the retry queue, writes the outbox's queues
+    reconciles_executions: bool = False  # reads, starts and stops executions of the order workflow
 
     def function_name(self, stage: str) -> str:
         return f"{APP_NAME}-{stage}-{self.chalice_name}"
@@ -91,6 +93,13 @@ DELIVER_OUTBOX_FUNCTION = FunctionProfile(
     relays_outbox=True,
 )
 
+RECONCILE_ORDERS_FUNCTION = FunctionProfile(
+    logical_id="ReconcileOrders",
+    chalice_name=RECONCILE_ORDERS.name,
+    description="every quarter of an hour, holds orders and their executions to each other",
+    reconciles_executions=True,
+)
+
 FUNCTIONS: tuple[FunctionProfile, ...] = (
     API_HANDLER,
     AUTHORIZER,
@@ -99,6 +108,7 @@ FUNCTIONS: tuple[FunctionProfile, ...] = (
     CLOSE_ORDER_FUNCTION,
     NOTIFY_OPERATIONS_FUNCTION,
     DELIVER_OUTBOX_FUNCTION,
+    RECONCILE_ORDERS_FUNCTION,
 )
 # The authorizer appears in `chalice package` output only once app.py declares `@app.authorizer()`;
 # every other function is named by the state machine or serves the API and must exist.
@@ -138,6 +148,7 @@ class Grants:
     index_arns: list[str]
     idempotency_table_arn: str
     state_machine_arn: str
+    executions_arn: str  # every execution of the state machine
     mail_identity_arns: list[str]
     configuration_set_arn: str
     sender_address: str
@@ -245,6 +256,19 @@ def build_role(scope: Construct, profile: FunctionProfile, stage: str, grants: G
                 resources=grants.outbox_queue_arns[:1],
             ),
         ]
+    if profile.reconciles_executions:
+        statements += [
+            iam.PolicyStatement(
+                sid="ListAndStartOrderExecutions",
+                actions=["states:ListExecutions", "states:StartExecution"],
+                resources=[grants.state_machine_arn],
+            ),
+            iam.PolicyStatement(
+                sid="ReadAndStopOrderExecutions",
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[grants.executions_arn],
+            ),
+        ]
     if profile.answers_workflow_tasks:
         statements.append(
             iam.PolicyStatement(sid="AnswerDecisionTasks", actions=TASK_ANSWER_ACTIONS, resources=["*"])
@@ -267,6 +291,15 @@ def build_role(scope: Construct, profile: FunctionProfile, stage: str, grants: G
             applies_to=["Resource::*"],
         ),
     ]
+    if profile.reconciles_executions:
+        acknowledged.append(
+            NagPackSuppression(
+                id="AwsSolutions-IAM5",
+                reason="Execution ARNs end in the execution's name, an order id known only at run time; the "
+                "grant is limited to executions of the order workflow (execution:<state machine>:*).",
+                applies_to=[{"regex": "/^Resource::.*:states:.*:execution:.*-order-workflow:\\*$/g"}],
+            )
+        )
     role = iam.Role(
         scope,
         f"{profile.logical_id}Role",

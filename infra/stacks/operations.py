@@ -26,6 +26,7 @@ ORDER_METRICS = {
     "DecisionsRecorded": "decided",
     "OrdersCompleted": "completed",
     "OrdersNeedingAttention": "stuck (needs attention)",
+    "OrdersRepaired": "repaired by reconciliation",
 }
 # Terminal statuses in which the workflow gave up on an order; each lands in the dead-letter queue.
 GAVE_UP_STATUSES = ["FAILED", "TIMED_OUT", "ABORTED"]
@@ -51,6 +52,20 @@ class Operations(Construct):
 
         self.alarm_topic = self._alarm_topic()
         self.dead_letters = self._dead_letters(state_machine)
+        self._alarm(
+            "OrdersRepaired",
+            name="orders-repaired",
+            description="The reconciliation found an order without its execution (started it, or handed it "
+            "to operations) or an execution without its order (stopped it): something upstream lost work.",
+            metric=cloudwatch.Metric(
+                namespace=ORDER_METRICS_NAMESPACE,
+                metric_name="OrdersRepaired",
+                dimensions_map={"service": APP_NAME},
+                statistic="Sum",
+                period=Duration.minutes(15),
+            ),
+            threshold=1,
+        )
         self.outbox_dead_letters = outbox_dead_letters
         self._alarm(
             "OutboxDeadLettersWaiting",

@@ -363,6 +363,12 @@ class ServiceOrdersStack(Stack):
             index_arns=[f"{self.table.table_arn}/index/{index.name}" for index in APPLICATION_TABLE.indexes],
             idempotency_table_arn=self.idempotency_table.table_arn,
             state_machine_arn=self.state_machine_arn,
+            executions_arn=self.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{self.state_machine_name}:*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            ),
             mail_identity_arns=[
                 ses_arn("identity", self.config.sender_domain),
                 *(ses_arn("identity", address) for address in self.config.sandbox_recipients),

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
 from .store import MemoryStore, paged, staged
+
+
+def _inverted(text: str) -> str:
+    return "".join(chr(0x10FFFF - ord(character)) for character in text)
 
 
 def _created(order: Order) -> str:
@@ -69,6 +73,11 @@ class MemoryOrders:
     def waiting_for_agent(self, agent_org_id: str, page: PageRequest) -> Page[Order]:
         waiting = [o for o in self._all() if o.waits_for_agent and o.agent_org_id == agent_org_id]
         return paged(waiting, lambda order: f"{order.updated_at.isoformat()}#{order.order_id}", page)
+
+    def with_status(self, status: OrderStatus, page: PageRequest) -> Page[Order]:
+        found = [o for o in self._all() if o.status is status]
+        # Oldest first, as the index: paged() orders by descending position, so the position is inverted.
+        return paged(found, lambda o: _inverted(f"{o.updated_at.isoformat()}#{o.order_id}"), page)
 
     def cases(self, page: PageRequest) -> Page[Case]:
         return paged(list(self.cases_by_order.values()), lambda c: f"{c.created_at.isoformat()}#{c.order_id}", page)

@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.approvals.ports import TaskClosed
+from chalicelib.ordering.ports import ExecutionStatus
 from chalicelib.shared.errors import InProgress, InvalidRequest
 from chalicelib.shared.idempotency import IN_PROGRESS, KEY_REUSED
+from chalicelib.shared.pagination import Page, PageRequest
+
+from .store import paged
 
 
 @dataclass
@@ -16,11 +20,25 @@ class FakeWorkflow:
     """Implements the workflow engine: executions started by name (once), answers handed to tasks."""
 
     started: dict[str, dict[str, Any]] = field(default_factory=dict)
+    statuses: dict[str, ExecutionStatus] = field(default_factory=dict)
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     closed_tasks: set[str] = field(default_factory=set)
 
     def start(self, name: str, execution_input: dict[str, Any]) -> None:
-        self.started.setdefault(name, execution_input)
+        if name not in self.started:
+            self.started[name] = execution_input
+            self.statuses[name] = ExecutionStatus.RUNNING
+
+    def status(self, name: str) -> ExecutionStatus | None:
+        return self.statuses.get(name)
+
+    def running(self, page: PageRequest) -> Page[str]:
+        names = [name for name, status in self.statuses.items() if status is ExecutionStatus.RUNNING]
+        return paged(names, lambda name: name, page)
+
+    def stop(self, name: str, cause: str) -> None:
+        if self.statuses.get(name) is ExecutionStatus.RUNNING:
+            self.statuses[name] = ExecutionStatus.ABORTED
 
     def answer(self, task_token: str, output: dict[str, Any]) -> None:
         if task_token in self.closed_tasks or task_token in self.answers:

@@ -136,10 +136,22 @@ def test_application_table_has_the_keys_indexes_and_expiry_of_the_data_model(sta
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     assert {a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]} == {
-        name: "S" for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk")
+        name: "S"
+        for name in (
+            "pk",
+            "sk",
+            "gsi1pk",
+            "gsi1sk",
+            "gsi2pk",
+            "gsi2sk",
+            "gsi3pk",
+            "gsi3sk",
+            "gsi4pk",
+            "gsi4sk",
+        )
     }
     indexes = {index["IndexName"]: index for index in properties["GlobalSecondaryIndexes"]}
-    assert sorted(indexes) == ["gsi1", "gsi2", "gsi3"]
+    assert sorted(indexes) == ["gsi1", "gsi2", "gsi3", "gsi4"]
     for name, index in indexes.items():
         assert index["KeySchema"] == [
             {"AttributeName": f"{name}pk", "KeyType": "HASH"},
@@ -392,7 +404,7 @@ def test_table_grants_name_the_table_and_its_indexes(stage: Synthesized) -> None
                 assert "*" not in text, f"{logical_id}: {text}"
                 if text.startswith(json.dumps({"Fn::GetAtt": [table_id, "Arn"]}, sort_keys=True)):
                     suffix = text.removeprefix(json.dumps({"Fn::GetAtt": [table_id, "Arn"]}, sort_keys=True))
-                    assert suffix in {"", "/index/gsi1", "/index/gsi2", "/index/gsi3"}, (
+                    assert suffix in {"", "/index/gsi1", "/index/gsi2", "/index/gsi3", "/index/gsi4"}, (
                         f"{logical_id}: {text}"
                     )
 
@@ -403,14 +415,24 @@ def grants(stage: Synthesized, logical_id: str) -> set[str]:
 
 
 def test_only_the_outbox_relay_starts_the_workflow_and_answers_its_decisions(stage: Synthesized) -> None:
-    """The API and the tasks stage these with the change that causes them; only the relay delivers them."""
+    """The API and the tasks stage these with the change that causes them; only the relay delivers them (and
+    the reconciliation starts an order whose start was lost)."""
     answers = {"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
+    reconciling = {
+        "states:ListExecutions",
+        "states:StartExecution",
+        "states:DescribeExecution",
+        "states:StopExecution",
+    }
     for logical_id in stage.functions():
         actions = grants(stage, logical_id)
+        workflow_calls = {a for a in actions if a.startswith("states:")}
         if logical_id == "DeliverOutbox":
-            assert {"states:StartExecution", *answers} <= actions
+            assert workflow_calls == {"states:StartExecution", *answers}
+        elif logical_id == "ReconcileOrders":
+            assert workflow_calls == reconciling
         else:
-            assert not {a for a in actions if a.startswith("states:")}, logical_id
+            assert not workflow_calls, logical_id
 
     start = next(
         s

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 
-from chalicelib.adapters.dynamo.schema import GSI1, GSI2, GSI3, Index
+from chalicelib.adapters.dynamo.schema import GSI1, GSI2, GSI3, GSI4, Index
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, staged, without_bookkeeping
-from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
 CATALOGUE_KEY = {"pk": "CATALOGUE", "sk": "CURRENT"}
 COUNTER_KEY = {"pk": "COUNTER", "sk": "ORDER_NUMBER"}
 CASES = "CASES"
+OPEN_STATUSES = (OrderStatus.IN_PROGRESS, OrderStatus.NEEDS_ATTENTION)
 
 
 def order_key(order_id: str) -> Item:
@@ -30,6 +31,10 @@ def order_item(order: Order, version: int) -> Item:
         GSI2.sort_key: f"{order.created_at.isoformat()}#{order.order_id}",
         **order.model_dump(mode="json"),
     }
+    if order.status in OPEN_STATUSES:
+        # Sparse: only orders still open are listed, the longest unchanged first, for operations to reconcile.
+        item[GSI4.partition_key] = f"ORDERS#{order.status.value}"
+        item[GSI4.sort_key] = f"{order.updated_at.isoformat()}#{order.order_id}"
     if order.waits_for_agent:
         # R-ORD-7: sparse index; an order sits in the agent's queue only while it waits for the agent.
         item[GSI3.partition_key] = f"AGENT#{order.agent_org_id}#QUEUE"
@@ -105,6 +110,11 @@ class DynamoOrders:
 
     def waiting_for_agent(self, agent_org_id: str, page: PageRequest) -> Page[Order]:
         return self._orders(f"AGENT#{agent_org_id}#QUEUE", GSI3, page)
+
+    def with_status(self, status: OrderStatus, page: PageRequest) -> Page[Order]:
+        if status not in OPEN_STATUSES:
+            raise ValueError(f"only open orders are listed by status, not {status.value}")
+        return self._table.query(f"ORDERS#{status.value}", index=GSI4, page=page).map(_order)
 
     def cases(self, page: PageRequest) -> Page[Case]:
         found = self._table.query(CASES, index=GSI2, newest_first=True, page=page)

@@ -61,12 +61,12 @@ def _index(number: int) -> Index:
     return Index(f"gsi{number}", f"gsi{number}pk", f"gsi{number}sk")
 
 
-GSI1, GSI2, GSI3 = _index(1), _index(2), _index(3)
+GSI1, GSI2, GSI3, GSI4 = _index(1), _index(2), _index(3), _index(4)
 
 APPLICATION_TABLE = TableSchema(
     partition_key="pk",
     sort_key="sk",
-    indexes=(GSI1, GSI2, GSI3),
+    indexes=(GSI1, GSI2, GSI3, GSI4),
     ttl_attribute="expires_at_epoch",
     stream_view="NEW_IMAGE",
 )
