@@ -24,12 +24,14 @@ import moto
 from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE
 from chalicelib.manifest import APP_NAME, DELIVER_OUTBOX, ORDER_WORKFLOW_FILE, RECONCILE_ORDERS, WORKFLOW_TASKS, Task
 from chalicelib.shared.identity import Role
+from local import moto_patches
 from local.event_sources import EventSources, scheduled_event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -250,9 +252,10 @@ def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _stream_records(table_name: str, position: int) -> list[dict[str, Any]]:
-    """The table's stream records from `position` on, read from moto's table itself: moto undoes a failed
-    transaction by restoring a copy of the table, stream included, which leaves shard iterators reading the old
-    copy. Read under the DynamoDB lock, so no record of a transaction still running is seen."""
+    """The table's stream records from `position` on, read from moto's table itself: without the patch of
+    `transact_write_items`, moto undoes a failed transaction by restoring a copy of the table, stream included,
+    which leaves shard iterators reading the old copy; and every GetRecords keeps a new iterator for good. Read
+    under the DynamoDB lock, so no record of a transaction still running is seen."""
     with _dynamodb_lock:
         shard = moto.backends.get_backend("dynamodb")[ACCOUNT_ID][REGION].get_table(table_name).stream_shard
         return [record.to_json() for record in shard.items[position:]] if shard else []
@@ -283,12 +286,18 @@ def embedded_aws(
     ) -> bytes:
         return dispatcher.invoke(function_name, body, response_headers)
 
-    originals = (LambdaBackend.invoke, LambdaSimpleBackend.invoke, DynamoHandler.call_action)
+    originals = (
+        LambdaBackend.invoke,
+        LambdaSimpleBackend.invoke,
+        DynamoHandler.call_action,
+        DynamoDBBackend.transact_write_items,
+    )
     retrier_time = vars(retrier_decl)["time"]
     setattr(retrier_decl, "time", _ScaledTime(retry_time_scale))  # noqa: B010 - moto does not export the name
     LambdaBackend.invoke = patched_invoke  # type: ignore[method-assign]
     LambdaSimpleBackend.invoke = patched_invoke  # type: ignore[method-assign]
     DynamoHandler.call_action = _serialised(DynamoHandler.call_action)  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = moto_patches.transact_write_items  # type: ignore[method-assign]
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
     mock.start()
     sources: EventSources | None = None
@@ -321,7 +330,10 @@ def embedded_aws(
         if sources is not None:
             sources.stop()
         mock.stop()
-        LambdaBackend.invoke, LambdaSimpleBackend.invoke, DynamoHandler.call_action = originals  # type: ignore[method-assign]
+        LambdaBackend.invoke = originals[0]  # type: ignore[method-assign]
+        LambdaSimpleBackend.invoke = originals[1]  # type: ignore[method-assign]
+        DynamoHandler.call_action = originals[2]  # type: ignore[method-assign]
+        DynamoDBBackend.transact_write_items = originals[3]  # type: ignore[method-assign]
         setattr(retrier_decl, "time", retrier_time)  # noqa: B010
         for name, value in saved.items():
             if value is None:

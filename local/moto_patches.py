@@ -1,0 +1,175 @@
+"""Small patches of moto for the embedded AWS, each faithful to what moto did before (tests/integration/
+test_moto_patches.py runs the same calls through moto's own code and the patch and compares), and written so
+they could be offered upstream. Dev-only: never shipped.
+
+`transact_write_items`: moto backs up every table named in a transaction with `copy.deepcopy` before writing,
+so that it can put the copy back if one operation fails. That copy costs as much as the table is big, on every
+transaction, and held the embedded AWS's DynamoDB lock for most of a test run. The patch checks every
+operation first (moto already refuses two operations on one item, so no operation's condition depends on
+another's write) and writes only when all pass; if a write still fails, it puts back just the items written so
+far, and the stream records they made.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MockValidationException,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+
+Errors = list[tuple[str | None, str | None, dict[str, Any] | None]]
+
+
+def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    target_items: set[tuple[str, str]] = set()
+    errors: Errors = []
+    operations: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = []
+
+    # First every operation is checked against the tables as they are; nothing is written yet.
+    for item in transact_items:
+        original_item: dict[str, Any] | None = None
+        if len(list(item.keys())) > 1:
+            raise TransactWriteSingleOpException
+        try:
+            op_type, op = next(iter(item.items()))
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+            table_name = op["TableName"]
+            if op_type == "Put":
+                attrs = op["Item"]
+                table = self.get_table(table_name)
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            unique = (str(table_name), str(dict(sorted(key.items()))))
+            if unique in target_items:
+                raise MultipleTransactionsException()
+            target_items.add(unique)
+
+            current = self.get_item(table_name, key)
+            condition_expression = op.get("ConditionExpression")
+            if condition_expression is not None:
+                condition_op = get_filter_expression(
+                    condition_expression, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                )
+                if not condition_op.expr(current):
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        original_item = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=original_item)
+            operations.append((op_type, op, table_name, key))
+            errors.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            raise
+        except ConditionalCheckFailed as error:
+            errors.append(("ConditionalCheckFailed", str(error.message), original_item))
+        except Exception as error:  # noqa: BLE001 - reported per operation, as moto does
+            errors.append((type(error).__name__, str(error), original_item))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+
+    # Then every operation is written; a failure puts back what was written before it.
+    with _undo_on_failure() as remember:
+        for position, (op_type, op, table_name, key) in enumerate(operations):
+            table = self.get_table(table_name)
+            remember(table, key)
+            try:
+                _write(self, op_type, op, table_name, key)
+            except (MultipleTransactionsException, MockValidationException):
+                raise
+            except Exception as error:
+                errors[position] = (type(error).__name__, str(error), None)
+                raise TransactionCanceledException(errors) from error
+
+
+def _write(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], table_name: str, key: dict[str, Any]) -> None:
+    names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    condition_expression = op.get("ConditionExpression")
+    if op_type == "Put":
+        backend.put_item(
+            table_name,
+            op["Item"],
+            condition_expression=condition_expression,
+            expression_attribute_names=names,
+            expression_attribute_values=values,
+        )
+    elif op_type == "Delete":
+        backend.delete_item(
+            table_name,
+            key,
+            condition_expression=condition_expression,
+            expression_attribute_names=names,
+            expression_attribute_values=values,
+        )
+    elif op_type == "Update":
+        backend.update_item(
+            table_name,
+            key,
+            update_expression=op["UpdateExpression"],
+            condition_expression=condition_expression,
+            expression_attribute_names=names,  # type: ignore[arg-type]  # as moto passes them
+            expression_attribute_values=values,  # type: ignore[arg-type]
+        )
+
+
+def _key_of(table: Table, key: dict[str, Any]) -> tuple[DynamoType, DynamoType | None]:
+    range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+    return DynamoType(key[table.hash_key_attr]), range_value
+
+
+@contextmanager
+def _undo_on_failure() -> Iterator[Any]:
+    """Yields `remember(table, key)`, to be called before each write; on failure, puts back every remembered
+    item as it was (an update changes an item in place, so each is copied) and drops the stream records made."""
+    saved: list[tuple[Table, DynamoType, DynamoType | None, Item | None]] = []
+    stream_lengths: dict[int, tuple[Table, int]] = {}
+
+    def remember(table: Table, key: dict[str, Any]) -> None:
+        hash_value, range_value = _key_of(table, key)
+        if table.stream_shard is not None:
+            stream_lengths.setdefault(id(table), (table, len(table.stream_shard.items)))
+        saved.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
+
+    try:
+        yield remember
+    except BaseException:
+        for table, hash_value, range_value, previous in reversed(saved):
+            if range_value is not None:
+                if previous is None:
+                    table.items[hash_value].pop(range_value, None)
+                else:
+                    table.items[hash_value][range_value] = previous
+            elif previous is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = previous  # type: ignore[assignment]
+        for table, length in stream_lengths.values():
+            if table.stream_shard is not None:
+                del table.stream_shard.items[length:]
+        raise
+
+
+@contextmanager
+def patched() -> Iterator[None]:
+    original = DynamoDBBackend.transact_write_items
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
