@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "Could not install chromium; the browser test will be skipped"; }
+	  || { echo "Could not install Debian's chromium, which the browser tests need" >&2; exit 1; }; }
 
 ## test: the dependency rule (import-linter), then every test: models, services over fakes, embedded AWS end
 ## to end, browser, infrastructure

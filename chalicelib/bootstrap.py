@@ -104,12 +104,17 @@ def templates() -> Environment:
     )
 
 
+def new_session(region: str) -> boto3.session.Session:
+    """The session every adapter's client is made from (and where a test injects failures into them)."""
+    return boto3.session.Session(region_name=region)
+
+
 def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
     """How each adapter is built on AWS. Nothing is built until asked for, so a replaced adapter costs nothing."""
 
     @cache
     def session() -> boto3.session.Session:
-        return boto3.session.Session(region_name=settings.aws_region)
+        return new_session(settings.aws_region)
 
     def client(service: str) -> Any:
         return session().client(service, config=AWS_CONFIG)  # type: ignore[call-overload]

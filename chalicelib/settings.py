@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     outbox_retry_queue_url: str
     outbox_dead_letter_queue_url: str
     outbox_first_retry_seconds: int = Field(default=60, ge=0, le=900)
-    outbox_max_attempts: int = Field(default=10, ge=1)
+    outbox_max_attempts: int = Field(default=20, ge=1)
     decision_timeout_seconds: int = Field(default=7 * 24 * 3600, ge=1)
     one_time_code_ttl_seconds: int = Field(default=300, ge=30)
     one_time_code_max_attempts: int = Field(default=5, ge=1)

@@ -5,9 +5,11 @@ Shared by the tests and the benchmark, so both drive the product the way a perso
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -23,6 +25,32 @@ CODE = re.compile(r"\b(?P<code>\d{6})\b")
 
 def _no_wrapping(method: str, path: str) -> AbstractContextManager[None]:
     return nullcontext()
+
+
+@dataclass
+class HttpAnswer:
+    status_code: int
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class OverHttp:
+    """Requests to the served product over real HTTP, with `chalice.test.Client().http`'s `request`: for people
+    acting in parallel threads, each request is its own (the test client keeps one request per app)."""
+
+    base_url: str
+    timeout: float = 60.0
+
+    def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> HttpAnswer:
+        url = urllib.parse.urlsplit(self.base_url)
+        connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=self.timeout)
+        try:
+            connection.request(method, path, body=body or None, headers=headers)
+            response = connection.getresponse()
+            return HttpAnswer(response.status, response.read(), dict(response.getheaders()))
+        finally:
+            connection.close()
 
 
 @dataclass

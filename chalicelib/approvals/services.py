@@ -76,12 +76,14 @@ class DecisionService:
     def open(self, ref: SubjectRef, task_token: str, timeout_seconds: int) -> Approval:
         """Stores the task token under a fresh opaque id and tells the assignees (R-ORD-5, R-ORD-6).
 
-        A step opens once (R-ORD-2). Opened again, it is the workflow retrying its task, which then waits
-        under a new token: the step keeps its link and its mail, and answers the new token; if it was already
-        decided, the decision is handed to the new token at once.
+        A step opens once (R-ORD-2). Opened again, it is the workflow retrying its task: the step keeps its link
+        and its mail. A retry may wait under the token it had (nothing to change: an answer reaches it through
+        the outbox) or under a new one, which the step then answers, at once if it was already decided.
         """
         for _ in range(3):
             previous = self._approvals.current(ref)
+            if previous is not None and self._approvals.task_token(previous.key) == task_token:
+                return previous
             transaction = self._transactions.begin()
             if previous is None:
                 approval = self._first_opening(transaction, ref, task_token, timeout_seconds)

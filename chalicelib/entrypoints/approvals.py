@@ -13,7 +13,7 @@ from chalicelib.approvals.reasons import LINK_NOT_VALID
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.auth import actor_of, authorizer
 from chalicelib.entrypoints.http import handles_errors, json_response, page_request, page_response, parse
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import correlate, logger, metrics
 from chalicelib.ordering.commands import AgentReviewInput
 from chalicelib.shared.errors import InvalidRequest
 
@@ -59,7 +59,7 @@ def decide(approval_id: str) -> Response:
     actor = actor_of(request)
     body = parse(DecisionBody, request.raw_body)
     result = container().decisions.decide(checked(approval_id), actor, body, body.agent_review)
-    logger.set_correlation_id(result["subject_id"])
+    correlate(result["subject_id"])
     logger.info("Decision recorded", extra={"step": result["step"], "outcome": result["outcome"]})
     metrics.add_metric(name="DecisionsRecorded", unit=MetricUnit.Count, value=1)
     return json_response(result)

@@ -6,17 +6,17 @@ from collections.abc import Callable
 
 from chalice.app import Request, Response
 
-from chalicelib.observability import logger, publish_metrics, tracer
+from chalicelib.observability import in_request, publish_metrics, request_done, tracer
 
 
 def http_observability(event: Request, get_response: Callable[[Request], Response]) -> Response:
     # The route pattern, never the path: an approval link's id is a secret.
     route = event.context.get("resourcePath", "?")
-    logger.append_keys(route=route, method=event.method)
+    in_request(route, event.method)
     try:
         with tracer.provider.in_subsegment(f"## {event.method} {route}"):
             response = get_response(event)
     finally:
         publish_metrics()
-        logger.remove_keys(["route", "method", "correlation_id"])
+        request_done()
     return response

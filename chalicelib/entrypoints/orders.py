@@ -11,7 +11,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.auth import actor_of, authorizer
 from chalicelib.entrypoints.http import BadRequest, handles_errors, json_response, page_request, page_response, parse
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import correlate, logger, metrics
 from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Order
 
@@ -62,7 +62,7 @@ def submit_order() -> Response:
     summary = container().adapters.idempotency.once(
         [actor.person.user_id, key], command.model_dump(mode="json"), submit, orders.lambda_context
     )
-    logger.set_correlation_id(summary["order_id"])
+    correlate(summary["order_id"])
     logger.info("Order submitted", extra={"number": summary["number"]})
     return json_response(summary, 201, {"Location": f"/api/orders/{summary['order_id']}"})
 
@@ -88,7 +88,7 @@ def list_orders() -> Response:
 def read_order(order_id: str) -> Response:
     if not re.fullmatch(r"[0-9a-f]{32}", order_id):
         raise BadRequest("Unknown order id.", [{"field": "order_id", "reason": "not an order id"}])
-    logger.set_correlation_id(order_id)
+    correlate(order_id)
     order, history = container().orders.read(actor_of(orders.current_request), order_id)
     return json_response(
         {"order": order.model_dump(mode="json"), "history": [event.model_dump(mode="json") for event in history]}

@@ -11,13 +11,13 @@ from chalice.app import Blueprint
 from chalicelib.bootstrap import container
 from chalicelib.manifest import DELIVER_OUTBOX
 from chalicelib.notifications.ports import OutboxMessage
-from chalicelib.observability import logger, metrics, publish_metrics
+from chalicelib.observability import correlate, logger, metrics, publish_metrics
 
 outbox = Blueprint(__name__)
 
 
 def delivering(message: OutboxMessage) -> None:
-    logger.set_correlation_id(message.correlation_id)
+    correlate(message.correlation_id)
     logger.info("Delivering", extra={"kind": message.kind})
 
 
@@ -36,5 +36,5 @@ def deliver_outbox(event: dict[str, Any], context: Any) -> dict[str, Any]:
         again = container().relay.relay(event, failed, delivering)
     finally:
         publish_metrics()
-        logger.set_correlation_id(None)
+        correlate(None)
     return {"batchItemFailures": [{"itemIdentifier": receipt} for receipt in again]}

@@ -12,7 +12,7 @@ from chalice.app import Blueprint
 
 from chalicelib.bootstrap import container
 from chalicelib.manifest import CLOSE_ORDER, CREATE_CASE, NOTIFY_OPERATIONS, REQUEST_DECISION
-from chalicelib.observability import logger, metrics, publish_metrics, tracer
+from chalicelib.observability import correlate, logger, metrics, publish_metrics, tracer
 from chalicelib.ordering.model import Ending, Step
 from chalicelib.ordering.steps import order_step
 from chalicelib.shared.errors import DomainError
@@ -25,7 +25,7 @@ def task(run: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str,
     machine does not retry; anything else is retried with backoff, then handed to operations."""
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        logger.set_correlation_id(event.get("order_id"))
+        correlate(event.get("order_id"))
         try:
             return run(event)
         except DomainError:
@@ -33,7 +33,7 @@ def task(run: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str,
             raise
         finally:
             publish_metrics()
-            logger.set_correlation_id(None)
+            correlate(None)
 
     handler.__name__ = run.__name__
     return handler

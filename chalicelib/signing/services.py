@@ -25,7 +25,8 @@ class SmsCodeSigner:
         self._max_attempts = max_attempts
 
     def start(self, request: SigningRequest) -> dict[str, str]:
-        """A fresh code, by SMS; it replaces any earlier one."""
+        """A fresh code, by SMS; it replaces any earlier one. It is stored (and counted toward the limit) only
+        once the SMS has left: a send that fails costs the person none of their codes."""
         phone = request.signer.phone
         if not phone:
             raise InvalidRequest(NO_PHONE)
@@ -36,12 +37,12 @@ class SmsCodeSigner:
             self._code_ttl,
             self._challenges.get(request.purpose),
         )
-        self._challenges.put(challenge)
         minutes = int(self._code_ttl.total_seconds() // 60)
         self._texts.send(
             phone,
             f"{code} is your code to {request.description}. It is valid for {minutes} minutes. Never share it.",
         )
+        self._challenges.put(challenge)
         return {"sent_to": masked(phone), "expires_at": challenge.expires_at.isoformat()}
 
     def verify(self, transaction: Transaction, request: SigningRequest, proof: str | None) -> Signature:

@@ -85,7 +85,7 @@ def test_a_task_that_keeps_failing_calls_operations_in(person, aws, failing):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
     approval_id = adam.approval_link("attest order", number)
-    aws.dispatcher.failures[failing] = 20  # more than the state machine's ten retries
+    aws.dispatcher.failures[failing] = 101  # more than the state machine's hundred retries
     try:
         assert adam.attest(approval_id).status == 200
         execution = aws.wait_for_execution(order_id, timeout=30)

@@ -91,3 +91,20 @@ def test_nobody_signs_with_a_code_sent_to_someone_else(signer: SmsCodeSigner):
 def test_no_code_without_a_mobile_number(signer: SmsCodeSigner):
     with pytest.raises(InvalidRequest, match="No mobile number"):
         signer.start(SigningRequest(purpose="p", signer=ADAM.model_copy(update={"phone": None}), description="x"))
+
+
+def test_a_code_whose_sms_failed_costs_none_of_the_five(signer: SmsCodeSigner, monkeypatch):
+    """A failed send used to count toward the limit, so a person could be locked out by the network."""
+    texts = signer._texts
+
+    def unavailable(phone_number: str, text: str) -> None:
+        raise ConnectionError("SNS is unavailable")
+
+    monkeypatch.setattr(texts, "send", unavailable)
+    for _ in range(7):
+        with pytest.raises(ConnectionError):
+            signer.start(REQUEST)
+    monkeypatch.undo()
+    for _ in range(5):
+        signer.start(REQUEST)
+    verify(signer, sent_code(signer))
