@@ -12,6 +12,7 @@ from chalicelib.entrypoints.operations import operations
 from chalicelib.entrypoints.orders import orders
 from chalicelib.entrypoints.outbox import outbox
 from chalicelib.entrypoints.pages import pages
+from chalicelib.entrypoints.reference import reference
 from chalicelib.entrypoints.tasks import tasks
 from chalicelib.manifest import APP_NAME
 
@@ -20,5 +21,5 @@ app = Chalice(app_name=APP_NAME, configure_logs=False)
 app.register_middleware(http_observability, "http")
 
 # The authorizer first: the routes of the other blueprints refer to it.
-for blueprint in (auth, directory, orders, approvals, pages, tasks, outbox, operations):
+for blueprint in (auth, directory, orders, approvals, pages, reference, tasks, outbox, operations):
     app.register_blueprint(blueprint)

@@ -45,3 +45,28 @@ class Scheduled(Function):
 
 
 RECONCILE_ORDERS = Scheduled("reconcile_orders", every_minutes=15)
+
+
+@dataclass(frozen=True)
+class GatewayError:
+    """An answer API Gateway gives by itself, before any function runs, in the body every error of the API has
+    (`entrypoints/http.py` ErrorBody). infra/ sets one GatewayResponse per entry; the local product answers the
+    same way."""
+
+    response_type: str  # API Gateway's GatewayResponse type
+    code: str
+    message: str | None  # None: the gateway's own message
+
+
+GATEWAY_ERRORS = (
+    GatewayError("UNAUTHORIZED", "auth.not_signed_in", "Sign in first: send Authorization: Bearer <id_token>."),
+    GatewayError("ACCESS_DENIED", "auth.token_not_valid", "Your sign-in is not valid or has expired; sign in again."),
+    # API Gateway's answer to a path (or a method) no route has.
+    GatewayError("MISSING_AUTHENTICATION_TOKEN", "request.no_such_route", "No such route."),
+    GatewayError("DEFAULT_4XX", "request.refused", None),
+    GatewayError("DEFAULT_5XX", "internal", "Something went wrong on our side; nothing was lost. Try again."),
+)
+
+
+def gateway_error(response_type: str) -> GatewayError:
+    return next(error for error in GATEWAY_ERRORS if error.response_type == response_type)

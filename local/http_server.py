@@ -3,6 +3,7 @@ without the secrets some paths carry."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import traceback
@@ -17,11 +18,16 @@ from chalice.config import Config
 from chalice.local import (
     ChaliceRequestHandler,
     CustomLocalChalice,
+    ForbiddenError,
     LocalChalice,
     LocalDevServer,
+    LocalGatewayException,
+    NotAuthorizedError,
     RouteMatcher,
     ThreadedHTTPServer,
 )
+
+from chalicelib.manifest import gateway_error
 
 # An approval link's id is 20 to 64 of these characters. Any run that long may be one (or a cursor), wherever it
 # stands in a path, a malformed request line or an error message.
@@ -83,6 +89,33 @@ class RedactingRequestHandler(ChaliceRequestHandler):
         # Every line passes here, `log_error`'s too ("Bad request syntax ('GET /approvals/…')"), so every line
         # is redacted; the base class then escapes control characters and writes it to stderr.
         super().log_message("%s", redact(format % args))
+
+    def __getattr__(self, name: str) -> Any:
+        # Methods Chalice's server has no `do_` for (TRACE, QUERY…) the base class answers with 501. The app
+        # answers every method no route has with 405 and Allow, as it does behind the gateway.
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        """What the gateway answers by itself, in the body the deployed GatewayResponses give it."""
+        kind = gateway_response_type(error)
+        answer = gateway_error(kind)
+        message = answer.message
+        if message is None:
+            message = str(json.loads(error.body or b"{}").get("message") or HTTPStatus(error.CODE).phrase)
+        body = json.dumps({"message": message, "code": answer.code, "errors": []}).encode()
+        self._send_http_response(error.CODE, {**error.headers, "Content-Type": "application/json"}, body)
+
+
+def gateway_response_type(error: LocalGatewayException) -> str:
+    """Which of API Gateway's own answers Chalice's local gateway is giving."""
+    if isinstance(error, NotAuthorizedError):
+        return "UNAUTHORIZED"
+    if isinstance(error, ForbiddenError):
+        denied = error.headers.get("x-amzn-ErrorType") == "AccessDeniedException"
+        return "ACCESS_DENIED" if denied else "MISSING_AUTHENTICATION_TOKEN"
+    return "DEFAULT_5XX" if error.CODE >= 500 else "DEFAULT_4XX"
 
 
 class ProductHttpServer(ThreadedHTTPServer):

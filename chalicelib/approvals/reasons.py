@@ -13,3 +13,4 @@ NEEDS_NO_SIGNATURE = Reason(
     "approvals.needs_no_signature", "This step is an approval, not an attestation: it needs no code."
 )
 UNKNOWN_SUBJECT = Reason("approvals.unknown_subject", "Nothing of the kind {kind} is decided here.")
+REASON_REQUIRED = Reason("approvals.reason_required", "A reason is required to reject or cancel.")

@@ -206,6 +206,7 @@ class DecisionService:
         self, approval_id: str, actor: Actor, command: Decide, details: BaseModel | None = None
     ) -> dict[str, Any]:
         """Single use: of any number of decisions sent at once, one is stored; the others are told why not."""
+        command.require_reason()
         approval = self._approval_for(approval_id, actor)
         now = self._clock()
         approval.require_open(now)

@@ -6,12 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chalice.app import Request, Response
-from pydantic import BaseModel, Field, ValidationError
+from chalice.app import Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.observability import logger
 from chalicelib.shared import errors
-from chalicelib.shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest
+from chalicelib.shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -33,6 +33,28 @@ JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 # than 4 levels. Python's JSON parser recurses, so depth is checked before it runs.
 MAX_BODY_BYTES = 256 * 1024
 MAX_NESTING = 16
+
+
+class Problem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str
+    reason: str
+
+
+class ErrorBody(BaseModel):
+    """Every refusal and failure: what went wrong, a code that never changes, and each field at fault."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str
+    code: str
+    errors: list[Problem]
+
+
+TRY_AGAIN = ErrorBody(
+    message="Something went wrong on our side; nothing was lost. Try again.", code="internal", errors=[]
+)
 
 
 class BadRequest(Exception):
@@ -87,7 +109,13 @@ def parse(model: type[ModelT], raw_body: bytes | str | None) -> ModelT:
     try:
         return model.model_validate(document)
     except ValidationError as error:
-        raise BadRequest("Some fields are missing or wrong.", problems(error, "body")) from None
+        raise BadRequest("Some fields are missing or wrong.", problems(error, "body"), status_of(error)) from None
+
+
+def status_of(error: ValidationError) -> int:
+    """400 when the input is not of the shape the document gives it; 422 when it is, and only a rule the document
+    cannot state refuses it (a blank name, a control character): our validators' `ValueError`s."""
+    return 422 if all(problem["type"] == "value_error" for problem in error.errors()) else 400
 
 
 def problems(error: ValidationError, whole: str) -> list[dict[str, str]]:
@@ -98,24 +126,16 @@ def problems(error: ValidationError, whole: str) -> list[dict[str, str]]:
 
 
 class ListQuery(BaseModel):
-    """Paging parameters every list takes from its query string."""
+    """Paging parameters every list takes from its query string (which holds strings, so no strict types)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = Field(default=None, min_length=1, max_length=2000, pattern=r"^[A-Za-z0-9_-]+$")
 
 
-def page_request(request: Request) -> PageRequest:
-    given: dict[str, str] = dict(request.query_params or {})
-    try:
-        query = ListQuery.model_validate({name: given[name] for name in ("limit", "cursor") if name in given})
-    except ValidationError as error:
-        raise BadRequest("The paging parameters are wrong.", problems(error, "query")) from None
+def page_request(query: ListQuery) -> PageRequest:
     return PageRequest(limit=query.limit, cursor=query.cursor)
-
-
-def page_response(name: str, page: Page[Any], convert: Callable[[Any], Any]) -> Response:
-    """A page of a list under `name`, and `next`: the cursor of the following page, or null on the last."""
-    return json_response({name: [convert(item) for item in page.items], "next": page.next})
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -126,14 +146,39 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 def error_response(error: Exception) -> Response | None:
     """The JSON error for a known failure, or None for an unexpected one."""
     if isinstance(error, BadRequest):
-        return json_response(
-            {"message": error.message, "code": "request.malformed", "errors": error.problems}, error.status
-        )
+        code = {413: "request.too_large", 422: "request.refused_by_rule"}.get(error.status, "request.malformed")
+        body = ErrorBody(message=error.message, code=code, errors=[Problem(**problem) for problem in error.problems])
+        return json_response(body.model_dump(), error.status)
     if isinstance(error, errors.DomainError):
         status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
-        problems = [{"field": error.field, "reason": error.message}] if error.field else []
-        return json_response({"message": error.message, "code": error.code, "errors": problems}, status)
+        problems = [Problem(field=error.field, reason=error.message)] if error.field else []
+        return json_response(ErrorBody(message=error.message, code=error.code, errors=problems).model_dump(), status)
     return None
+
+
+# What Chalice answers by itself (before a view runs, or when one fails past `handles_errors`), in our words.
+FRAMEWORK_CODES = {
+    "MethodNotAllowedError": "request.method_not_allowed",
+    "UnsupportedMediaType": "request.unsupported_media_type",
+    "BadRequest": "request.malformed",
+    "InternalServerError": "internal",
+}
+
+
+def in_our_words(response: Response) -> Response:
+    """Chalice's own error bodies (`{"Code", "Message"}`) as an ErrorBody, so that every error has one shape."""
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or set(body) != {"Code", "Message"}:
+        return response
+    if response.status_code >= 500:
+        answer = TRY_AGAIN
+    else:
+        code = FRAMEWORK_CODES.get(str(body["Code"]), "request.refused")
+        answer = ErrorBody(message=str(body["Message"]), code=code, errors=[])
+    headers = {name: value for name, value in response.headers.items() if name.lower() != "content-type"}
+    return Response(
+        body=json.dumps(answer.model_dump()), status_code=response.status_code, headers={**JSON_HEADERS, **headers}
+    )
 
 
 def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -146,14 +191,7 @@ def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
             response = error_response(error)
             if response is None:
                 logger.exception("Request failed")
-                return json_response(
-                    {
-                        "message": "Something went wrong on our side; nothing was lost. Try again.",
-                        "code": "internal",
-                        "errors": [],
-                    },
-                    500,
-                )
+                return json_response(TRY_AGAIN.model_dump(), 500)
             logger.info("Request refused", extra={"status": response.status_code, "error": type(error).__name__})
             return response
 

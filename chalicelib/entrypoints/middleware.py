@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from chalice.app import Request, Response
 
+from chalicelib.entrypoints.http import in_our_words
 from chalicelib.observability import in_request, publish_metrics, request_done, tracer
 
 
@@ -15,7 +16,7 @@ def http_observability(event: Request, get_response: Callable[[Request], Respons
     in_request(route, event.method)
     try:
         with tracer.provider.in_subsegment(f"## {event.method} {route}"):
-            response = get_response(event)
+            response = in_our_words(get_response(event))
     finally:
         publish_metrics()
         request_done()

@@ -2,110 +2,182 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint, Response
+from pydantic import StringConstraints
 
 from chalicelib.bootstrap import container
-from chalicelib.entrypoints.auth import actor_of, authorizer
-from chalicelib.entrypoints.http import BadRequest, handles_errors, json_response, page_request, page_response, parse
+from chalicelib.entrypoints.auth import authorizer
+from chalicelib.entrypoints.contract import Access, Call, Header, Relation, Strict, operation, reply
+from chalicelib.entrypoints.http import ListQuery, page_request
 from chalicelib.observability import correlate, logger, metrics
 from chalicelib.ordering.commands import PlaceOrder
-from chalicelib.ordering.model import Order
+from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus, Step
+from chalicelib.shared.errors import InProgress, InvalidRequest, NotAllowed, NotFound
+from chalicelib.shared.identity import Role
 
 orders = Blueprint(__name__)
 
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+OrderId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+IDEMPOTENCY_KEY = Header(
+    "Idempotency-Key",
+    r"[A-Za-z0-9_-]{8,128}",
+    "8-128 letters, digits, - or _, the same for every try of one order: a repeat returns the first answer",
+)
 
 
-def order_summary(order: Order) -> dict[str, Any]:
-    return {
-        "order_id": order.order_id,
-        "number": order.number,
-        "status": order.status.value,
-        "current_step": order.current_step.value if order.current_step else None,
-        "offering_name": order.offering.name,
-        "customer_name": order.customer_name,
-        "created_at": order.created_at.isoformat(),
-        "case_number": order.case_number,
-    }
+class OrderSummary(Strict):
+    order_id: str
+    number: str
+    status: OrderStatus
+    current_step: Step | None
+    offering_name: str
+    customer_name: str
+    created_at: datetime
+    case_number: str | None
+
+
+class OrderPage(Strict):
+    orders: list[OrderSummary]
+    next: str | None
+
+
+class OrderWithHistory(Strict):
+    order: Order
+    history: list[HistoryEvent]
+
+
+class CasePage(Strict):
+    cases: list[Case]
+    next: str | None
+
+
+class OrderListQuery(ListQuery):
+    scope: Literal["mine", "organisation"] = "mine"
+
+
+def order_summary(order: Order) -> OrderSummary:
+    return OrderSummary(
+        order_id=order.order_id,
+        number=order.number,
+        status=order.status,
+        current_step=order.current_step,
+        offering_name=order.offering.name,
+        customer_name=order.customer_name,
+        created_at=order.created_at,
+        case_number=order.case_number,
+    )
 
 
 @orders.route("/api/catalogue", authorizer=authorizer)
-@handles_errors
-def catalogue() -> Response:
-    actor_of(orders.current_request)  # only people of the directory read the catalogue
-    return json_response(container().orders.catalogue().model_dump(mode="json"))
+@operation(
+    orders,
+    summary="The catalogue: services, offerings with their flow and prices, and agents",
+    access=Access(),
+    responses={200: Catalogue},
+    refusals=(NotFound,),
+    tag="ordering",
+)
+def catalogue(call: Call[None]) -> Response:
+    return reply(container().orders.catalogue())
 
 
 @orders.route("/api/orders", methods=["POST"], authorizer=authorizer)
-@handles_errors
-def submit_order() -> Response:
-    request = orders.current_request
-    actor = actor_of(request)
-    command = parse(PlaceOrder, request.raw_body)
-    key = request.headers.get("idempotency-key", "")
-    if not IDEMPOTENCY_KEY.match(key):
-        raise BadRequest(
-            "Send an Idempotency-Key header (8-128 letters, digits, - or _) with every order.",
-            [{"field": "Idempotency-Key", "reason": "missing or malformed"}],
-        )
+@operation(
+    orders,
+    summary="Submit an order",
+    description="The order is stored with its number and first history event, and its workflow starts.",
+    access=Access(
+        roles=frozenset({Role.ORDERER}), agreement_signed=True, rules="R-ONB-1, R-ONB-2", relation=Relation.NONE
+    ),
+    body=PlaceOrder,
+    headers=(IDEMPOTENCY_KEY,),
+    responses={201: OrderSummary},
+    refusals=(InvalidRequest, NotAllowed, NotFound, InProgress),
+    tag="ordering",
+)
+def submit_order(call: Call[PlaceOrder]) -> Response:
+    actor, command, key = call.caller, call.body, call.header(IDEMPOTENCY_KEY.name)
 
     def submit() -> dict[str, Any]:
         order = container().orders.submit(actor, command, key)
         metrics.add_metric(name="OrdersSubmitted", unit=MetricUnit.Count, value=1)
-        return order_summary(order)
+        return order_summary(order).model_dump(mode="json")
 
     # A repeated Idempotency-Key returns the first answer and starts nothing.
-    summary = container().adapters.idempotency.once(
-        [actor.person.user_id, key], command.model_dump(mode="json"), submit, orders.lambda_context
+    summary = OrderSummary.model_validate(
+        container().adapters.idempotency.once(
+            [actor.person.user_id, key], command.model_dump(mode="json"), submit, orders.lambda_context
+        )
     )
-    correlate(summary["order_id"])
-    logger.info("Order submitted", extra={"number": summary["number"]})
-    return json_response(summary, 201, {"Location": f"/api/orders/{summary['order_id']}"})
+    correlate(summary.order_id)
+    logger.info("Order submitted", extra={"number": summary.number})
+    return reply(summary, 201, {"Location": f"/api/orders/{summary.order_id}"})
 
 
 @orders.route("/api/orders", authorizer=authorizer)
-@handles_errors
-def list_orders() -> Response:
-    request = orders.current_request
-    actor = actor_of(request)
-    scope = request.query_params.get("scope", "mine") if request.query_params else "mine"
-    page = page_request(request)
-    if scope == "mine":
-        found = container().orders.my_orders(actor, page)
-    elif scope == "organisation":
-        found = container().orders.organisation_orders(actor, page)
-    else:
-        raise BadRequest("Unknown scope.", [{"field": "scope", "reason": "must be 'mine' or 'organisation'"}])
-    return page_response("orders", found, order_summary)
+@operation(
+    orders,
+    summary="My orders, or my organisation's, newest first",
+    access=Access(relation=Relation.OWN, rules="R-ORD-8"),
+    query=OrderListQuery,
+    responses={200: OrderPage},
+    refusals=(InvalidRequest,),
+    tag="ordering",
+)
+def list_orders(call: Call[None]) -> Response:
+    query: OrderListQuery = call.query
+    service = container().orders
+    lister = service.my_orders if query.scope == "mine" else service.organisation_orders
+    found = lister(call.caller, page_request(query))
+    return reply(OrderPage(orders=[order_summary(order) for order in found.items], next=found.next))
 
 
 @orders.route("/api/orders/{order_id}", authorizer=authorizer)
-@handles_errors
-def read_order(order_id: str) -> Response:
-    if not re.fullmatch(r"[0-9a-f]{32}", order_id):
-        raise BadRequest("Unknown order id.", [{"field": "order_id", "reason": "not an order id"}])
+@operation(
+    orders,
+    summary="An order with its whole history",
+    access=Access(relation=Relation.PARTY, everywhere=frozenset({Role.CUSTOMER_SERVICE}), rules="R-ORD-8"),
+    path={"order_id": OrderId},
+    responses={200: OrderWithHistory},
+    refusals=(NotFound,),
+    tag="ordering",
+)
+def read_order(call: Call[None]) -> Response:
+    order_id = call.path["order_id"]
     correlate(order_id)
-    order, history = container().orders.read(actor_of(orders.current_request), order_id)
-    return json_response(
-        {"order": order.model_dump(mode="json"), "history": [event.model_dump(mode="json") for event in history]}
-    )
+    order, history = container().orders.read(call.caller, order_id)
+    return reply(OrderWithHistory(order=order, history=history))
 
 
 @orders.route("/api/agent/queue", authorizer=authorizer)
-@handles_errors
-def agent_queue() -> Response:
-    request = orders.current_request
-    waiting = container().orders.agent_queue(actor_of(request), page_request(request))
-    return page_response("orders", waiting, order_summary)
+@operation(
+    orders,
+    summary="The agent's customers' orders waiting for the agent",
+    access=Access(roles=frozenset({Role.AGENT_CASE_HANDLER}), relation=Relation.OWN, rules="R-ORD-7"),
+    query=ListQuery,
+    responses={200: OrderPage},
+    refusals=(InvalidRequest, NotAllowed),
+    tag="ordering",
+)
+def agent_queue(call: Call[None]) -> Response:
+    waiting = container().orders.agent_queue(call.caller, page_request(call.query))
+    return reply(OrderPage(orders=[order_summary(order) for order in waiting.items], next=waiting.next))
 
 
 @orders.route("/api/cases", authorizer=authorizer)
-@handles_errors
-def cases() -> Response:
-    request = orders.current_request
-    found = container().orders.cases(actor_of(request), page_request(request))
-    return page_response("cases", found, lambda case: case.model_dump(mode="json"))
+@operation(
+    orders,
+    summary="Cases for customer service, newest first",
+    access=Access(roles=frozenset({Role.CUSTOMER_SERVICE})),
+    query=ListQuery,
+    responses={200: CasePage},
+    refusals=(InvalidRequest, NotAllowed),
+    tag="ordering",
+)
+def cases(call: Call[None]) -> Response:
+    found = container().orders.cases(call.caller, page_request(call.query))
+    return reply(CasePage(cases=found.items, next=found.next))

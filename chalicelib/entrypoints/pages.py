@@ -3,12 +3,15 @@ opening a page (an e-mailed link, say) reads nothing and changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Blueprint, Response
+from pydantic import BaseModel, ConfigDict
 
 from chalicelib.bootstrap import container
-from chalicelib.entrypoints.http import json_response
+from chalicelib.entrypoints.contract import ANYONE, Call, Strict, View, operation, reply
+from chalicelib.shared.errors import NotFound, Reason
 
 pages = Blueprint(__name__)
 
@@ -28,31 +31,71 @@ def page(template: str, **context: Any) -> Response:
     return Response(body=html, status_code=200, headers=PAGE_HEADERS)
 
 
+class Health(Strict):
+    status: str
+
+
+class PageQuery(BaseModel):
+    """A page reads no parameters, and a link that carries some (a mail program's tracking, say) still opens."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+def shell(summary: str, **declared: Any) -> Callable[[Callable[[Call[None]], Response]], View]:
+    """A page: anyone may load it, and it reads and changes nothing until the browser asks the API."""
+    return operation(
+        pages,
+        summary=summary,
+        access=ANYONE,
+        query=PageQuery,
+        responses={200: None},
+        media_type="text/html",
+        **declared,
+    )
+
+
 @pages.route("/")
-def home_page() -> Response:
+@shell("The portal: sign-in, new order, my approvals, my orders")
+def home_page(call: Call[None]) -> Response:
     return page("home.html")
 
 
 @pages.route("/approvals/{approval_id}")
-def approval_page(approval_id: str) -> Response:
+@shell("The page behind an e-mailed link", path={"approval_id": str})
+def approval_page(call: Call[None]) -> Response:
     """Only the page: the step is fetched by the signed-in assignee's browser, so opening changes nothing."""
     return page("approval.html")
 
 
 @pages.route("/orders/{order_id}")
-def order_page(order_id: str) -> Response:
+@shell("An order's page", path={"order_id": str})
+def order_page(call: Call[None]) -> Response:
     return page("order.html")
 
 
 @pages.route("/favicon.ico")
-def favicon() -> Response:
+@operation(pages, summary="No icon", access=ANYONE, responses={204: None}, media_type="image/x-icon")
+def favicon(call: Call[None]) -> Response:
     return Response(body="", status_code=204, headers={"Cache-Control": "max-age=86400"})
 
 
+NO_SUCH_ASSET = Reason("pages.no_such_asset", "No such asset.")
+
+
 @pages.route("/assets/{name}")
-def asset(name: str) -> Response:
+@operation(
+    pages,
+    summary="The portal's script and style sheet",
+    access=ANYONE,
+    path={"name": str},
+    responses={200: None},
+    refusals=(NotFound,),
+    media_type="text/javascript",
+)
+def asset(call: Call[None]) -> Response:
+    name = call.path["name"]
     if name not in ASSETS:
-        return json_response({"message": "No such asset.", "errors": []}, 404)
+        raise NotFound(NO_SUCH_ASSET, field="name")
     text = container().templates.get_template(f"assets/{name}").render()
     return Response(
         body=text,
@@ -62,6 +105,8 @@ def asset(name: str) -> Response:
 
 
 @pages.route("/api/health")
-def health() -> dict[str, str]:
-    """For load balancers and smoke tests: the function answers."""
-    return {"status": "ok"}
+@operation(
+    pages, summary="The function answers (for load balancers and smoke tests)", access=ANYONE, responses={200: Health}
+)
+def health(call: Call[None]) -> Response:
+    return reply(Health(status="ok"))

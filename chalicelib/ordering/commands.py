@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from chalicelib.shared.commands import Command, Identifier, LongText, Text, Ticked
+from chalicelib.shared.commands import Command, Identifier, LongText, Text, Ticked, WholeNumber
 
 
 class NewInvoice(Command):
@@ -21,16 +21,12 @@ class SavedInvoice(Command):
 
 
 class CareUnits(Command):
-    count: int = Field(ge=1, le=1000)
-    names: list[Text] = Field(min_length=1, max_length=1000)
+    """How many care units will use the service, and which: the count must match the names, each named once
+    (`rules.place_order`; rules between fields are checked there, so that this shape is all a valid body
+    needs)."""
 
-    @model_validator(mode="after")
-    def count_matches_names(self) -> CareUnits:
-        if len(self.names) != self.count:
-            raise ValueError("count must equal the number of care unit names")
-        if len({name.casefold() for name in self.names}) != len(self.names):
-            raise ValueError("each care unit may be named only once")
-        return self
+    count: WholeNumber = Field(ge=1, le=1000)
+    names: list[Text] = Field(min_length=1, max_length=1000)
 
 
 class PlaceOrder(Command):
@@ -40,7 +36,10 @@ class PlaceOrder(Command):
     care_units: CareUnits
     source_system: Text | None = None
     agent_org_id: Identifier | None = None
-    declarations: dict[Identifier, bool] = Field(default_factory=dict, max_length=50)  # strict: true or false
+    # Strict: true or false; and only keys of the identifier's shape (the document says so too).
+    declarations: dict[Identifier, bool] = Field(
+        default_factory=dict, max_length=50, json_schema_extra={"additionalProperties": False}
+    )
     invoice: NewInvoice | SavedInvoice = Field(discriminator="kind")
     attester_id: Identifier
     terms_accepted: Ticked = Field(description="the orderer must accept the terms")

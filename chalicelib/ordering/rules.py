@@ -25,6 +25,8 @@ from chalicelib.ordering.reasons import (
     AGENT_MISSING,
     AGREEMENT_NOT_SIGNED,
     ATTESTER_NOT_OF_ORGANISATION,
+    CARE_UNIT_NAMED_TWICE,
+    CARE_UNITS_NOT_COUNTED,
     DECLARATION_NOT_TICKED,
     DIRECT_TAKES_NO_AGENT,
     NO_AGENT_ATTESTER_CHOSEN,
@@ -36,6 +38,14 @@ from chalicelib.ordering.reasons import (
 )
 from chalicelib.shared.errors import InvalidRequest, NotAllowed
 from chalicelib.shared.identity import Person, Role
+
+
+def _check_care_units(command: PlaceOrder) -> None:
+    names = command.care_units.names
+    if len(names) != command.care_units.count:
+        raise InvalidRequest(CARE_UNITS_NOT_COUNTED, field="care_units")
+    if len({name.casefold() for name in names}) != len(names):
+        raise InvalidRequest(CARE_UNIT_NAMED_TWICE, field="care_units")
 
 
 def place_order(
@@ -58,6 +68,7 @@ def place_order(
     if attester is None or attester.org_id != customer.org_id or not attester.has_role(Role.ATTESTER):
         raise InvalidRequest(ATTESTER_NOT_OF_ORGANISATION, field="attester_id")  # R-ONB-2
 
+    _check_care_units(command)  # R-ORD-1: one order covers every care unit, each once
     offering = catalogue.offering(command.offering_id)
     _check_declarations(command, [question.question_id for question in offering.declaration_questions])
 

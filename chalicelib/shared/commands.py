@@ -6,6 +6,7 @@ import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic_core import PydanticCustomError
 
 # Control characters, invisible formatting (zero-width, bidi overrides), surrogates, private use, and line or
 # paragraph separators: nothing a person types into a name or a reason, and each can disguise text in mails
@@ -30,30 +31,47 @@ def plain_text(text: str, *, multiline: bool = False) -> str:
 
 
 def _one_line(text: str) -> str:
-    return plain_text(text)
+    return _not_blank(plain_text(text.strip()))
 
 
 def _lines(text: str) -> str:
-    return plain_text(text, multiline=True)
+    return _not_blank(plain_text(text.strip(), multiline=True))
+
+
+def _not_blank(text: str) -> str:
+    if not text:
+        raise ValueError("must not be blank")
+    return text
 
 
 def _a_boolean(value: Any) -> Any:
-    # Literal[True] would take 1 (1 == True); a tick is true or false, nothing else.
+    # Literal[True] would take 1 (1 == True); a tick is true or false, nothing else. A type error, as pydantic's
+    # own: the document says `true`.
     if not isinstance(value, bool):
-        raise ValueError("must be true or false")
+        raise PydanticCustomError("bool_type", "must be true or false")
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]
-LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_lines)
-]
+def _a_whole_number(value: Any) -> Any:
+    # JSON has numbers, not integers: 2.0 is the number 2 (and an integer to JSON Schema). "2" and true are not.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "must be a whole number")
+    return value
+
+
+# Text is trimmed and NFC-normalised; the lengths are of what is sent, as the document states them. What a
+# document cannot state (blank, control characters) is refused by a rule: `ValueError`, a 422 naming the field.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_one_line)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_lines)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,100}$")]
 Ticked = Annotated[Literal[True], BeforeValidator(_a_boolean)]
+WholeNumber = Annotated[int, BeforeValidator(_a_whole_number)]
 
 
 class Command(BaseModel):
-    """A request body: unknown fields are refused, text is trimmed, and no type is guessed at (a count is a
-    number, not "1"; a tick is true, not 1)."""
+    """A request body: unknown fields are refused, and no type is guessed at (a count is a number, not "1"; a
+    tick is true, not 1)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True)

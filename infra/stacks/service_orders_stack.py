@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from aws_cdk import (
     Tags,
     Validations,
 )
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -26,7 +28,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import NagPackSuppression, NagSuppressions
 from chalice.cdk import Chalice
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE, TableSchema
-from chalicelib.manifest import METRICS_NAMESPACE, ORDER_WORKFLOW_FILE
+from chalicelib.manifest import GATEWAY_ERRORS, METRICS_NAMESPACE, ORDER_WORKFLOW_FILE
 from chalicelib.shared.identity import ROLE_DESCRIPTIONS
 from constructs import Construct
 
@@ -474,6 +476,22 @@ class ServiceOrdersStack(Stack):
 
     def _configure_api(self) -> None:
         self.chalice.get_resource("RestAPI").add_property_override("TracingEnabled", True)
+        # What the gateway answers by itself (no token, a token not valid, no such route) has the body every
+        # error of the API has; the local product answers the same (local/http_server.py).
+        for error in GATEWAY_ERRORS:
+            message = (
+                json.dumps(error.message) if error.message is not None else "$context.error.messageString"
+            )
+            apigateway.CfnGatewayResponse(
+                self,
+                f"Gateway{error.response_type.title().replace('_', '')}",
+                rest_api_id=self.chalice.get_resource("RestAPI").ref,
+                response_type=error.response_type,
+                response_templates={
+                    "application/json": f'{{"message": {message}, "code": "{error.code}", "errors": []}}'
+                },
+                response_parameters={"gatewayresponse.header.Cache-Control": "'no-store'"},
+            )
         if self.config.api_domain is not None:
             # Chalice maps the domain to the stage by name, so CloudFormation may create the mapping before
             # SAM's stage exists ("Invalid stage identifier", aws/chalice#1735); SAM's RestAPI.Stage

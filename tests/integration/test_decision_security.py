@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+from typing import Any
 
 import pytest
 
-from local.people import agent_review, direct_order, placed, via_agent_order
+from local.people import OverHttp, Person, Reply, agent_review, direct_order, placed, via_agent_order
 
 
 @pytest.fixture
@@ -65,6 +68,49 @@ def test_a_double_click_on_a_decision_decides_once(agent_approval, person, aws):
     assert [e["step"] for e in events] == ["agent_approval", "agent_attestation"]
 
 
+def all_at_once(person: Person, approval_id: str, bodies: list[dict[str, Any]]) -> list[Reply]:
+    """Every body POSTed as its own request over real HTTP, released together."""
+    start = Barrier(len(bodies))
+
+    def send(body: dict[str, Any]) -> Reply:
+        start.wait()
+        return person.post(f"/api/approvals/{approval_id}/decision", body)
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, bodies))
+
+
+def test_ten_identical_decisions_at_once_have_one_winner_and_nine_clear_409s(served, aws, person):
+    olivia = person("olivia.orderer")
+    hanna = Person("hanna.handler", OverHttp(served), aws).sign_in()
+    order_id, number = placed(olivia.submit(via_agent_order()))
+    approval_id = hanna.approval_link("review order", number)
+
+    answers = all_at_once(hanna, approval_id, [{"decision": "approve", "agent_review": agent_review()}] * 10)
+    assert sorted(a.status for a in answers) == [200] + [409] * 9, [(a.status, a.body) for a in answers]
+    for lost in (a for a in answers if a.status == 409):
+        assert lost.body["message"] == "This step has already been decided.", lost.body
+    assert history_actions(hanna, order_id).count("approved") == 1
+
+
+def test_approve_and_cancel_at_once_one_wins_and_the_other_is_told_it_lost(served, aws, person):
+    olivia = person("olivia.orderer")
+    adam = Person("adam.attester", OverHttp(served), aws).sign_in()
+    order_id, number = placed(olivia.submit(direct_order()))
+    approval_id = adam.approval_link("attest order", number)
+    code = adam.sign_with_code(approval_id)
+
+    approve = {"decision": "approve", "one_time_code": code}
+    cancel = {"decision": "reject", "reason": "Ordered twice.", "one_time_code": code}
+    answers = all_at_once(adam, approval_id, [approve, cancel])
+    assert sorted(a.status for a in answers) == [200, 409], [(a.status, a.body) for a in answers]
+    lost = next(a for a in answers if a.status != 200)
+    assert lost.body["message"] == "This step has already been decided.", lost.body
+    assert "outcome" not in lost.body  # the loser is not handed the winner's outcome as its own
+    history = history_actions(adam, order_id)
+    assert history.count("approved") + history.count("cancelled") == 1
+
+
 def test_a_replayed_link_after_the_decision_gets_a_clear_answer(agent_approval, person):
     order_id, approval_id, hanna = agent_approval
     hanna.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "agent_review": agent_review()})
@@ -90,7 +136,7 @@ def test_only_the_assignee_may_open_or_decide(agent_approval, person):
 def test_an_unknown_or_malformed_link_is_refused_clearly(person):
     hanna = person("hanna.handler")
     assert hanna.get("/api/approvals/" + "A" * 32).status == 404
-    assert hanna.get("/api/approvals/not-a-link").status == 422
+    assert hanna.get("/api/approvals/not-a-link").status == 400
     assert hanna.post("/api/approvals/" + "B" * 32 + "/decision", {"decision": "approve"}).status == 404
 
 

@@ -74,13 +74,17 @@ def test_a_refused_order_draws_no_number():
     assert drawn == ["RITM1"]
 
 
-@pytest.mark.parametrize(
-    "care_units",
-    [{"count": 3, "names": ["A", "B"]}, {"count": 0, "names": []}, {"count": 2, "names": ["A", "a"]}],
-)
-def test_care_units_count_must_match_their_names(care_units):
+def test_care_units_must_be_counted_and_named_each_once():
+    """R-ORD-1: one order covers all the care units, so the count and the names must agree."""
+    for care_units in ({"count": 3, "names": ["A", "B"]}, {"count": 2, "names": ["A", "a"]}):
+        with pytest.raises(InvalidRequest) as refused:
+            placed(cmd=command(care_units=care_units))
+        assert refused.value.field == "care_units"
+
+
+def test_no_care_units_is_not_an_order():
     with pytest.raises(ValidationError):
-        command(care_units=care_units)
+        command(care_units={"count": 0, "names": []})
 
 
 def test_terms_must_be_accepted():

@@ -1,0 +1,42 @@
+"""The API's own description: the OpenAPI document, and a page that reads it for people."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.bootstrap import container
+from chalicelib.entrypoints.contract import ANYONE, Call, operation
+from chalicelib.entrypoints.http import json_response
+from chalicelib.entrypoints.openapi import document
+from chalicelib.entrypoints.pages import PAGE_HEADERS
+
+reference = Blueprint(__name__)
+
+
+@cache
+def api_document() -> dict[str, Any]:
+    """Made once per container from the app's routes, which do not change while it runs."""
+    return document(reference.current_app.routes)
+
+
+@reference.route("/api/openapi.json")
+@operation(reference, summary="This API's OpenAPI 3.1 document", access=ANYONE, responses={200: None}, tag="reference")
+def openapi_document(call: Call[None]) -> Response:
+    return json_response(api_document(), headers={"Cache-Control": "max-age=300"})
+
+
+@reference.route("/api/reference")
+@operation(
+    reference,
+    summary="This API's reference, to read",
+    access=ANYONE,
+    responses={200: None},
+    media_type="text/html",
+    tag="reference",
+)
+def reference_page(call: Call[None]) -> Response:
+    html = container().templates.get_template("pages/reference.html").render(api=api_document())
+    return Response(body=html, status_code=200, headers=PAGE_HEADERS)
