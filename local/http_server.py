@@ -4,6 +4,7 @@ without the secrets some paths carry."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 import traceback
@@ -36,6 +37,20 @@ REDACTED = "<redacted>"
 # Shown instead of a query string: its values may be cursors, and its keys are whatever a client chose.
 QUERY_SHOWN = "?…"
 LISTEN_BACKLOG = 128
+
+
+class _ToStderr(logging.Handler):
+    """Writes to whatever `sys.stderr` is when a line is logged (a test's capture, say)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
+
+
+# The access log: a logger, so that the tests read it as they read the app's logs.
+access_log = logging.getLogger("local.access")
+access_log.setLevel(logging.INFO)
+access_log.propagate = False
+access_log.addHandler(_ToStderr())
 
 
 def redact(text: str) -> str:
@@ -87,8 +102,9 @@ class RedactingRequestHandler(ChaliceRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         # Every line passes here, `log_error`'s too ("Bad request syntax ('GET /approvals/…')"), so every line
-        # is redacted; the base class then escapes control characters and writes it to stderr.
-        super().log_message("%s", redact(format % args))
+        # is redacted, and its control characters escaped as the base class does.
+        message = redact(format % args).translate(self._control_char_table)  # type: ignore[attr-defined]
+        access_log.info("%s - - [%s] %s", self.address_string(), self.log_date_time_string(), message)
 
     def __getattr__(self, name: str) -> Any:
         # Methods Chalice's server has no `do_` for (TRACE, QUERY…) the base class answers with 501. The app

@@ -18,6 +18,7 @@ from chalicelib.observability import logger
 from local.embedded_aws import EmbeddedAws, embedded_aws
 from local.people import Person
 from local.run import seed_demo, serving
+from tests.leaks import Secrets
 
 
 def free_port() -> int:
@@ -34,6 +35,14 @@ def aws() -> Iterator[EmbeddedAws]:
         seed_demo(stack)
         yield stack
     container.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def handed_out(aws: EmbeddedAws) -> Iterator[Secrets]:
+    """The secrets the product hands out (task tokens as they are issued; links and codes from the outbox)."""
+    known = Secrets()
+    with known.recording_task_tokens():
+        yield known
 
 
 @pytest.fixture(scope="session")

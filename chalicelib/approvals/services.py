@@ -214,7 +214,12 @@ class DecisionService:
         transaction = self._transactions.begin()
         signature = None
         if approval.needs_signature:
-            signature = self._signer.verify(transaction, self._signing(approval, actor), command.one_time_code)
+            try:
+                signature = self._signer.verify(transaction, self._signing(approval, actor), command.one_time_code)
+            except DomainError:
+                # A decision sent at the same moment may have used the code up: then that is the answer.
+                self._refuse_if_decided_meanwhile(approval, now)
+                raise
         outcome = Outcome.APPROVED if command.decision == "approve" else Outcome.REJECTED
         decision = Decision(outcome=outcome, reason=command.reason, details=details)
         subject = self._subject(approval.subject)
@@ -234,6 +239,11 @@ class DecisionService:
             "subject_id": ref.subject_id,
             f"{ref.kind}_id": ref.subject_id,  # e.g. order_id, as the subject's own API names it
         }
+
+    def _refuse_if_decided_meanwhile(self, approval: Approval, now: datetime) -> None:
+        current = self._approvals.get(approval.key)
+        if current is None or current.status is not ApprovalStatus.OPEN:
+            raise self._why_not(approval, now)
 
     def _why_not(self, approval: Approval, now: datetime) -> Exception:
         """Why a decision lost at commit, as the step stands now: decided by someone (or a parallel click), or

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE
+from chalicelib.manifest import GATEWAY_ERRORS
 from chalicelib.shared.identity import Role
 from infra.stacks.environment import LOG_RETENTION_DAYS
 from infra.stacks.functions import FUNCTIONS, WORKFLOW_SUBSTITUTIONS
@@ -112,6 +113,22 @@ def test_api_answers_on_the_stage_domain_over_tls_1_2(stage: Synthesized) -> Non
     # Referencing SAM's stage (not its name) makes CloudFormation create the stage first.
     assert mapping["Properties"]["Stage"] == {"Ref": "RestAPI.Stage"}
     assert stage.config.public_base_url == f"https://{domain.domain_name}"
+
+
+def test_what_the_gateway_answers_by_itself_has_the_apis_error_shape(stage: Synthesized) -> None:
+    """No token, a token not valid, no such route: the same body as every other error (`ErrorBody`), as the
+    local product answers them."""
+    responses = {
+        resource["Properties"]["ResponseType"]: resource["Properties"]
+        for resource in stage.resources("AWS::ApiGateway::GatewayResponse").values()
+    }
+    assert set(responses) == {error.response_type for error in GATEWAY_ERRORS}
+    for error in GATEWAY_ERRORS:
+        template = responses[error.response_type]["ResponseTemplates"]["application/json"]
+        filled = template.replace("$context.error.messageString", '"the gateway says why"')
+        body = json.loads(filled)
+        assert body["code"] == error.code and body["errors"] == [] and body["message"], error
+        assert responses[error.response_type]["RestApiId"] == {"Ref": "RestAPI"}
 
 
 # --- data -----------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from local import demo
 from local.people import direct_order, placed
+from tests.leaks import leaks
 
 
 def test_every_log_line_of_an_order_carries_its_id_as_correlation_id(person, aws, logs):
@@ -47,3 +49,31 @@ def test_a_submit_publishes_its_metric_in_embedded_metric_format(person, monkeyp
     assert directive["Namespace"] == "ServiceOrders"
     assert {"Name": "OrdersSubmitted", "Unit": "Count"} in directive["Metrics"]
     assert submitted[0]["service"] == "service-orders"
+
+
+def test_the_log_check_finds_every_kind_of_secret(person, aws, handed_out, nothing_secret_is_logged):
+    """The fixture every integration test runs under (tests/integration/conftest.py) would find each of these."""
+    olivia, adam = person("olivia.orderer"), person("adam.attester")
+    order_id, number = placed(olivia.submit(direct_order()))
+    approval_id = adam.approval_link("attest order", number)
+    code = adam.sign_with_code(approval_id)
+    handed_out.read(aws)
+    tokens = handed_out.task_tokens
+    assert approval_id in handed_out.link_ids and code in handed_out.codes and tokens
+
+    secrets = {
+        "a JWT": adam.token,
+        "a phone number": adam.phone,
+        "a personal identity number": "19121212-1212",  # Skatteverket's test personnummer
+        "a task token": next(iter(tokens)),
+        "a link id": approval_id,
+        "a one-time code": code,
+        "a password": demo.PASSWORD,
+    }
+    for kind, secret in secrets.items():
+        line = json.dumps({"message": "Something happened", "detail": secret, "correlation_id": order_id})
+        assert [found for found in leaks(line, handed_out) if found.startswith(kind)], kind
+    assert leaks(json.dumps({"fodselsnummer": "15108695088"}), handed_out)  # a Norwegian one too
+    # What the product itself logged meanwhile is clean, and there was something to read.
+    assert "Decision requested" in nothing_secret_is_logged.text
+    assert leaks(nothing_secret_is_logged.text, handed_out) == []

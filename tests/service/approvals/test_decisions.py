@@ -160,3 +160,18 @@ def test_a_link_expires_with_its_step(world: World, agent_approval):
 def test_a_subject_of_an_unknown_kind_is_refused(world: World):
     with pytest.raises(InvalidRequest):
         world.app.decisions.open(SubjectRef(kind="spaceship", subject_id="1", step="launch"), "token", 60)
+
+
+def test_a_decision_that_lost_the_race_for_the_code_is_told_the_step_was_decided(world: World, monkeypatch):
+    """Approve and cancel sent at once: the one that finds the code used up by the other is a 409, not "ask for
+    a code first"."""
+    order = world.submit("olivia.orderer", direct_order())
+    approval_id = world.open_step(order.order_id, Step.CUSTOMER_ATTESTATION)
+    code = world.code_for("adam.attester", approval_id)
+    decisions = world.app.decisions
+    stale = decisions._approval_for(approval_id, world.actor("adam.attester"))  # read before the other commits
+    world.decide("adam.attester", approval_id, one_time_code=code)
+
+    monkeypatch.setattr(decisions, "_approval_for", lambda *_: stale.model_copy(deep=True))
+    with pytest.raises(AlreadyDone, match="already been decided"):
+        world.decide("adam.attester", approval_id, "reject", reason="Ordered twice.", one_time_code=code)
