@@ -49,10 +49,11 @@ class Access:
     def describe(self) -> str:
         if not self.signed_in:
             return "Anyone, without signing in."
-        who = " or ".join(sorted(self.roles)) if self.roles else "any signed-in person of the directory"
+        who = " or ".join(sorted(self.roles)) if self.roles else "any signed-in person"
+        known = who if self.roles else f"{who} of the directory"
         text = {
-            Relation.NONE: f"{who}.",
-            Relation.OWN: f"{who}, for their own.",
+            Relation.NONE: f"{known}.",
+            Relation.OWN: f"{known}, for their own.",
             Relation.PARTY: f"{who} of the order's customer or agent organisation",
             Relation.ASSIGNEE: f"{who}, when the step is addressed to them.",
         }[self.relation]
