@@ -29,7 +29,7 @@ from chalicelib.approvals.ports import Approvals, Decision, LinkSecret, Subject,
 from chalicelib.approvals.reasons import LINK_EXPIRED, LINK_NOT_VALID, NEEDS_NO_SIGNATURE, UNKNOWN_SUBJECT
 from chalicelib.notifications.ports import MailDeliverer, Outbox, OutboxMessage
 from chalicelib.shared.errors import DomainError, Expired, InProgress, InvalidRequest, NotFound, Reason
-from chalicelib.shared.identity import Actor
+from chalicelib.shared.identity import Actor, Person
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import ConcurrentChange, Transaction, Transactions
@@ -115,26 +115,30 @@ class DecisionService:
         )
         self._approvals.add(transaction, approval, task_token, opened.summary)
         for person in opened.assignees:
-            # The link is made when the mail is sent: the outbox holds its seed, never the link.
-            self._outbox.stage(
-                transaction,
-                OutboxMessage(
-                    key=f"approval:{approval.key}:request:{person.user_id}",
-                    kind=REQUEST_DECISION,
-                    payload={
-                        "seed": seed,
-                        "template": opened.request_template,
-                        "to": person.email,
-                        "context": {
-                            **opened.request_context,
-                            "person": person.model_dump(mode="json"),
-                            "expires_at": approval.expires_at.isoformat(),
-                        },
-                    },
-                    correlation_id=ref.subject_id,
-                ),
-            )
+            message = self._request_message(approval, person, opened.request_template, opened.request_context)
+            self._outbox.stage(transaction, message)
         return approval
+
+    def _request_message(
+        self, approval: Approval, person: Person, template: str, context: dict[str, Any]
+    ) -> OutboxMessage:
+        """The mail that asks `person` to decide. The link is made when the mail is sent: the outbox holds its
+        seed, never the link, so every mail of the step carries the same link."""
+        return OutboxMessage(
+            key=f"approval:{approval.key}:request:{person.user_id}",
+            kind=REQUEST_DECISION,
+            payload={
+                "seed": approval.link_seed,
+                "template": template,
+                "to": person.email,
+                "context": {
+                    **context,
+                    "person": person.model_dump(mode="json"),
+                    "expires_at": approval.expires_at.isoformat(),
+                },
+            },
+            correlation_id=approval.subject.subject_id,
+        )
 
     def deliver_request(self, payload: dict[str, Any]) -> None:
         """Delivers a request from the outbox: the mail, with the link made now from its seed."""
