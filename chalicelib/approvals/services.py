@@ -26,7 +26,13 @@ from chalicelib.approvals.model import (
     new_link_seed,
 )
 from chalicelib.approvals.ports import Approvals, Decision, LinkSecret, Subject, TaskAnswers, TaskClosed
-from chalicelib.approvals.reasons import LINK_EXPIRED, LINK_NOT_VALID, NEEDS_NO_SIGNATURE, UNKNOWN_SUBJECT
+from chalicelib.approvals.reasons import (
+    LINK_EXPIRED,
+    LINK_NOT_VALID,
+    NEEDS_NO_SIGNATURE,
+    NO_SUCH_STEP,
+    UNKNOWN_SUBJECT,
+)
 from chalicelib.notifications.ports import MailDeliverer, Outbox, OutboxMessage
 from chalicelib.shared.errors import DomainError, Expired, InProgress, InvalidRequest, NotFound, Reason
 from chalicelib.shared.identity import Actor, Person
@@ -174,6 +180,10 @@ class DecisionService:
             self._task_answers.answer(token, {"outcome": payload["outcome"], "step": payload["step"]})
 
     # --- used by people --------------------------------------------------------------------------
+    #
+    # A step is reached two ways: through the opaque id of its e-mailed link (the approval keyed by the id's hash)
+    # or, from the portal's lists, by the subject and the step (the step's pointer to its latest approval). Each
+    # way only finds the approval; everything after that is one code path, so both obey the same rules.
 
     def _approval_for(self, approval_id: str, actor: Actor) -> Approval:
         approval = self._approvals.get(approval_key(approval_id))
@@ -182,9 +192,22 @@ class DecisionService:
         approval.require_assignee(actor.person.user_id)  # R-ORD-5
         return approval
 
+    def _approval_of_step(self, ref: SubjectRef, actor: Actor) -> Approval:
+        approval = self._approvals.current(ref)
+        if approval is None or approval.subject != ref:  # not opened yet, or not this subject's
+            raise NotFound(NO_SUCH_STEP)
+        approval.require_assignee(actor.person.user_id)  # R-ORD-5
+        return approval
+
     def view(self, approval_id: str, actor: Actor) -> dict[str, Any]:
         """What the assignee sees behind the link. Reads only: mail scanners open links."""
-        approval = self._approval_for(approval_id, actor)
+        return self._view(self._approval_for(approval_id, actor), actor)
+
+    def view_step(self, ref: SubjectRef, actor: Actor) -> dict[str, Any]:
+        """What the assignee sees of a step opened from their list (R-ORD-6): what the link shows. Reads only."""
+        return self._view(self._approval_of_step(ref, actor), actor)
+
+    def _view(self, approval: Approval, actor: Actor) -> dict[str, Any]:
         shown = self._subject(approval.subject).view(approval.subject, actor)
         return {
             "step": approval.subject.step,
@@ -200,10 +223,17 @@ class DecisionService:
 
     def send_code(self, approval_id: str, actor: Actor) -> dict[str, str]:
         """R-ORD-4: the signature starts at the moment of deciding (a fresh code by SMS)."""
-        approval = self._approval_for(approval_id, actor)
+        return self._send_code(self._approval_for(approval_id, actor), actor)
+
+    def send_code_for_step(self, ref: SubjectRef, actor: Actor) -> dict[str, str]:
+        """R-ORD-4, for a step opened from the assignee's list: the same code as through the link."""
+        return self._send_code(self._approval_of_step(ref, actor), actor)
+
+    def _send_code(self, approval: Approval, actor: Actor) -> dict[str, str]:
         approval.require_open(self._clock())
         if not approval.needs_signature:
             raise InvalidRequest(NEEDS_NO_SIGNATURE)
+        # The code signs the approval (its key is the purpose), however the step was reached.
         return self._signer.start(self._signing(approval, actor))
 
     def decide(
@@ -211,13 +241,23 @@ class DecisionService:
     ) -> dict[str, Any]:
         """Single use: of any number of decisions sent at once, one is stored; the others are told why not."""
         command.require_reason()
-        approval = self._approval_for(approval_id, actor)
+        return self._decide(self._approval_for(approval_id, actor), actor, command, details)
+
+    def decide_step(
+        self, ref: SubjectRef, actor: Actor, command: Decide, details: BaseModel | None = None
+    ) -> dict[str, Any]:
+        """The same decision, of a step opened from the assignee's list: one winner among decisions sent at once
+        by step and by link alike, since both decide the one approval."""
+        command.require_reason()
+        return self._decide(self._approval_of_step(ref, actor), actor, command, details)
+
+    def _decide(self, approval: Approval, actor: Actor, command: Decide, details: BaseModel | None) -> dict[str, Any]:
         now = self._clock()
         approval.require_open(now)
 
         transaction = self._transactions.begin()
         signature = None
-        if approval.needs_signature:
+        if approval.needs_signature:  # R-ORD-4
             try:
                 signature = self._signer.verify(transaction, self._signing(approval, actor), command.one_time_code)
             except DomainError:

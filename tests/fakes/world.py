@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.approvals.model import SubjectRef
 from chalicelib.bootstrap import Container, bootstrap
 from chalicelib.entrypoints.approvals import DecisionBody
 from chalicelib.notifications.ports import OutboxMessage
@@ -186,3 +187,18 @@ class World:
     def attest(self, user_id: str, approval_id: str, decision: str = "approve", reason: str | None = None) -> None:
         code = self.code_for(user_id, approval_id)
         self.decide(user_id, approval_id, decision, one_time_code=code, **({"reason": reason} if reason else {}))
+
+    # --- a step opened from the portal's lists, by its order and its step -----------------------------
+
+    def code_for_step(self, user_id: str, ref: SubjectRef) -> str:
+        self.app.decisions.send_code_for_step(ref, self.actor(user_id))
+        _, text = self.texts.sent[-1]
+        match = CODE.search(text)
+        assert match is not None
+        return match["code"]
+
+    def decide_step(self, user_id: str, ref: SubjectRef, decision: str = "approve", **fields: Any) -> dict[str, Any]:
+        body = DecisionBody.model_validate({"decision": decision, **fields})
+        result = self.app.decisions.decide_step(ref, self.actor(user_id), body, body.agent_review)
+        self.flush()
+        return result

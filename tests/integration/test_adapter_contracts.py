@@ -182,6 +182,14 @@ def test_a_new_token_is_attached_only_while_the_approval_is_as_it_was_read(store
     assert store.approvals.task_token(opened.key) == "token-3"
 
 
+def test_a_step_without_an_approval_has_no_current_one(store: Store):
+    opened = approval(["someone"])
+    commit(store, lambda t: store.approvals.add(t, opened, "token", {}))
+    other_step = opened.subject.model_copy(update={"step": "agent_approval"})
+    assert store.approvals.current(other_step) is None
+    assert store.approvals.current(opened.subject.model_copy(update={"subject_id": uuid.uuid4().hex})) is None
+
+
 def test_a_transaction_across_contexts_writes_all_or_nothing(store: Store):
     order = new_order()
     commit(store, lambda t: store.orders.add(t, order, []))
