@@ -11,8 +11,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.approvals.reasons import ALREADY_DECIDED, LINK_EXPIRED, SOMEONE_ELSE, SUPERSEDED
-from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed
+from chalicelib.approvals.reasons import ALREADY_DECIDED, LINK_EXPIRED, SOMEONE_ELSE, SUPERSEDED, TOO_MANY_RESENDS
+from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
+
+# How often an assignee may ask for a step's request mail again (R-ORD-6): enough for a lost or deleted mail,
+# too few for a stuck button or a script to send mail by the hundred.
+MAX_RESENDS_PER_ASSIGNEE = 3
 
 
 class ApprovalStatus(StrEnum):
@@ -92,6 +96,16 @@ class Approval(BaseModel):
         self.status = ApprovalStatus.DECIDED
         self.decided_by = user_id
         self.outcome = outcome
+
+
+def resends_left(resends: int) -> int:
+    """How many more times an assignee whose request mail was sent again `resends` times may ask for it."""
+    return max(0, MAX_RESENDS_PER_ASSIGNEE - resends)
+
+
+def require_resend_allowed(resends: int) -> None:
+    if resends >= MAX_RESENDS_PER_ASSIGNEE:
+        raise TooManyAttempts(TOO_MANY_RESENDS, limit=MAX_RESENDS_PER_ASSIGNEE)
 
 
 class PendingStep(BaseModel):

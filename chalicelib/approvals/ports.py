@@ -22,6 +22,7 @@ __all__ = [
     "OpenedStep",
     "Outcome",
     "PendingStep",
+    "StepRequest",
     "Subject",
     "SubjectRef",
     "SubjectView",
@@ -42,6 +43,15 @@ class OpenedStep:
     summary: dict[str, str]
     request_template: str
     request_context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepRequest:
+    """The mail that asks an assignee to decide a step, as the subject stands now: its template and context (which
+    gets `person`, `link` and `expires_at`), as in `OpenedStep`."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,9 @@ class Subject(Protocol):
         """Stages the subject's own change for the step opening, and says who decides it."""
 
     def view(self, ref: SubjectRef, actor: Actor) -> SubjectView: ...
+
+    def request(self, ref: SubjectRef) -> StepRequest:
+        """The mail that asks for this step's decision, to send it again to an assignee who asks for it."""
 
     def is_closed(self, ref: SubjectRef) -> bool:
         """The subject no longer waits for this step (an order that timed out, say)."""
@@ -100,6 +113,13 @@ class Approvals(Protocol):
 
     def decide(self, transaction: Transaction, approval: Approval) -> None:
         """Stages the decided approval, if it is still open (single use), and removes its pending lines."""
+
+    def resends(self, key: str, user_id: str) -> int:
+        """How often the approval's request mail was sent again to this assignee (0 before the first time)."""
+
+    def add_resend(self, transaction: Transaction, approval: Approval, user_id: str, resends: int) -> None:
+        """Stages one more resend of the request mail to `user_id`, if the approval is still open and the count is
+        still `resends`, the one read: of two requests at once, one is counted and the other looks again."""
 
     def task_token(self, key: str) -> str: ...
 

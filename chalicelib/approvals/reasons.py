@@ -15,3 +15,6 @@ NEEDS_NO_SIGNATURE = Reason(
 UNKNOWN_SUBJECT = Reason("approvals.unknown_subject", "Nothing of the kind {kind} is decided here.")
 REASON_REQUIRED = Reason("approvals.reason_required", "A reason is required to reject or cancel.")
 NO_SUCH_STEP = Reason("approvals.no_such_step", "This step has not been opened for a decision.")
+TOO_MANY_RESENDS = Reason(
+    "approvals.too_many_resends", "The e-mail for this step has been sent to you again {limit} times; use the latest."
+)

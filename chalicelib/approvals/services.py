@@ -24,6 +24,8 @@ from chalicelib.approvals.model import (
     approval_id,
     approval_key,
     new_link_seed,
+    require_resend_allowed,
+    resends_left,
 )
 from chalicelib.approvals.ports import Approvals, Decision, LinkSecret, Subject, TaskAnswers, TaskClosed
 from chalicelib.approvals.reasons import (
@@ -126,12 +128,14 @@ class DecisionService:
         return approval
 
     def _request_message(
-        self, approval: Approval, person: Person, template: str, context: dict[str, Any]
+        self, approval: Approval, person: Person, template: str, context: dict[str, Any], resend: int = 0
     ) -> OutboxMessage:
-        """The mail that asks `person` to decide. The link is made when the mail is sent: the outbox holds its
-        seed, never the link, so every mail of the step carries the same link."""
+        """The mail that asks `person` to decide (the `resend`-th time again, if not the first). The link is made
+        when the mail is sent: the outbox holds its seed, never the link, so every mail of the step carries the
+        same link. Each resend has a key of its own: the outbox keeps each key once."""
+        key = f"approval:{approval.key}:request:{person.user_id}"
         return OutboxMessage(
-            key=f"approval:{approval.key}:request:{person.user_id}",
+            key=f"{key}:again:{resend}" if resend else key,
             kind=REQUEST_DECISION,
             payload={
                 "seed": approval.link_seed,
@@ -199,13 +203,24 @@ class DecisionService:
         approval.require_assignee(actor.person.user_id)  # R-ORD-5
         return approval
 
+    def _resolve(self, ref_or_link: SubjectRef | str, actor: Actor) -> Approval:
+        if isinstance(ref_or_link, SubjectRef):
+            return self._approval_of_step(ref_or_link, actor)
+        return self._approval_for(ref_or_link, actor)
+
     def view(self, approval_id: str, actor: Actor) -> dict[str, Any]:
         """What the assignee sees behind the link. Reads only: mail scanners open links."""
         return self._view(self._approval_for(approval_id, actor), actor)
 
     def view_step(self, ref: SubjectRef, actor: Actor) -> dict[str, Any]:
-        """What the assignee sees of a step opened from their list (R-ORD-6): what the link shows. Reads only."""
-        return self._view(self._approval_of_step(ref, actor), actor)
+        """What the assignee sees of a step opened from their list (R-ORD-6): the link's view, and whether they
+        may still ask for the step's e-mail again. Reads only."""
+        approval = self._approval_of_step(ref, actor)
+        shown = self._view(approval, actor)
+        left = 0
+        if shown["state"] == "open":
+            left = resends_left(self._approvals.resends(approval.key, actor.person.user_id))
+        return {**shown, "resends_left": left, "may_resend_request": left > 0}
 
     def _view(self, approval: Approval, actor: Actor) -> dict[str, Any]:
         shown = self._subject(approval.subject).view(approval.subject, actor)
@@ -302,6 +317,46 @@ class DecisionService:
         if self._subject(current.subject).is_closed(current.subject):
             return Expired(LINK_EXPIRED)
         return InProgress(CHANGED_MEANWHILE)
+
+    def resend_request(self, ref_or_link: SubjectRef | str, actor: Actor) -> dict[str, Any]:
+        """Sends an open step's request mail again, to this assignee only, with the link it had (R-ORD-6: a mail
+        lost or deleted leaves the step in the person's list, and now in their inbox again).
+
+        Through the outbox, like the first mail, under a key of its own (the n-th resend to this person), so it is
+        not taken for the first one; a few times per assignee and step. Refused, as a decision would be, to anyone
+        but an assignee (R-ORD-5) and once the step is decided, expired or its subject has ended.
+        """
+        for _ in range(3):
+            approval = self._resolve(ref_or_link, actor)
+            now = self._clock()
+            approval.require_open(now)
+            subject = self._subject(approval.subject)
+            if subject.is_closed(approval.subject):
+                raise Expired(LINK_EXPIRED)
+            person = actor.person
+            resends = self._approvals.resends(approval.key, person.user_id)
+            require_resend_allowed(resends)
+            request = subject.request(approval.subject)
+            transaction = self._transactions.begin()
+            self._approvals.add_resend(transaction, approval, person.user_id, resends)
+            self._outbox.stage(
+                transaction,
+                self._request_message(approval, person, request.template, request.context, resend=resends + 1),
+            )
+            try:
+                transaction.commit()
+            except ConcurrentChange:
+                continue  # decided, or asked for again, meanwhile: look again
+            ref = approval.subject
+            return {
+                "step": ref.step,
+                "kind": ref.kind,
+                "subject_id": ref.subject_id,
+                f"{ref.kind}_id": ref.subject_id,
+                "sent_to": person.email,
+                "resends_left": resends_left(resends + 1),
+            }
+        raise InProgress(CHANGED_MEANWHILE)
 
     def pending(self, actor: Actor, page: PageRequest) -> Page[dict[str, Any]]:
         """R-ORD-6: every step waiting for this person, the newest first."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.approvals.ports import Decision, OpenedStep, Outcome, SubjectRef, SubjectView
+from chalicelib.approvals.ports import Decision, OpenedStep, Outcome, StepRequest, SubjectRef, SubjectView
 from chalicelib.directory.ports import Directory
 from chalicelib.ordering.commands import AgentReviewInput
 from chalicelib.ordering.model import Order, Step
@@ -53,6 +53,7 @@ class OrderSteps:
         if not deciders:
             raise StepOutOfOrder(NOBODY_TO_DECIDE, step=step.value, number=order.number)
         self._orders.save(transaction, order, version, [opened])
+        request = self._request(order, step)
         return OpenedStep(
             assignees=deciders,
             needs_signature=step.is_attestation,  # R-ORD-4
@@ -63,9 +64,17 @@ class OrderSteps:
                 "customer_name": order.customer_name,
                 "offering_name": order.offering.name,
             },
-            request_template=f"request_{step.value}",
-            request_context={"order": order.model_dump(mode="json")},
+            request_template=request.template,
+            request_context=request.context,
         )
+
+    @staticmethod
+    def _request(order: Order, step: Step) -> StepRequest:
+        return StepRequest(template=f"request_{step.value}", context={"order": order.model_dump(mode="json")})
+
+    def request(self, ref: SubjectRef) -> StepRequest:
+        order, _ = self._order(ref)
+        return self._request(order, Step(ref.step))
 
     def view(self, ref: SubjectRef, actor: Actor) -> SubjectView:
         order, _ = self._order(ref)

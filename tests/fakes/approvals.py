@@ -23,6 +23,7 @@ class MemoryApprovals:
     tokens: dict[str, str] = field(default_factory=dict)
     pointers: dict[SubjectRef, str] = field(default_factory=dict)
     pending: dict[PendingKey, PendingStep] = field(default_factory=dict)
+    resent: dict[tuple[str, str], int] = field(default_factory=dict)  # (approval key, user id): resends
 
     def get(self, key: str) -> Approval | None:
         found = self.approvals.get(key)
@@ -68,6 +69,17 @@ class MemoryApprovals:
                 self.pending.pop(_pending_key(user_id, decided.subject), None)
 
         staged(transaction).stage(write, check=lambda: self._still_open(decided.key))
+
+    def resends(self, key: str, user_id: str) -> int:
+        return self.resent.get((key, user_id), 0)
+
+    def add_resend(self, transaction: Transaction, approval: Approval, user_id: str, resends: int) -> None:
+        counted = (approval.key, user_id)
+
+        def as_read() -> bool:
+            return self._still_open(approval.key) and self.resent.get(counted, 0) == resends
+
+        staged(transaction).stage(lambda: self.resent.__setitem__(counted, resends + 1), check=as_read)
 
     def task_token(self, key: str) -> str:
         if key not in self.tokens:

@@ -202,3 +202,10 @@ class World:
         result = self.app.decisions.decide_step(ref, self.actor(user_id), body, body.agent_review)
         self.flush()
         return result
+
+    def resend(self, user_id: str, ref_or_link: SubjectRef | str) -> list[SentMail]:
+        """Asks for the step's request mail again; returns the mail that sent."""
+        before = len(self.mail.sent)
+        self.app.decisions.resend_request(ref_or_link, self.actor(user_id))
+        self.flush()
+        return self.mail.sent[before:]

@@ -190,6 +190,26 @@ def test_a_step_without_an_approval_has_no_current_one(store: Store):
     assert store.approvals.current(opened.subject.model_copy(update={"subject_id": uuid.uuid4().hex})) is None
 
 
+def test_a_resent_request_is_counted_per_assignee_at_the_count_read_and_only_while_open(store: Store):
+    opened = approval(["hanna", "hugo"])
+    commit(store, lambda t: store.approvals.add(t, opened, "token", {}))
+    assert store.approvals.resends(opened.key, "hanna") == 0
+    commit(store, lambda t: store.approvals.add_resend(t, opened, "hanna", 0))
+    assert (store.approvals.resends(opened.key, "hanna"), store.approvals.resends(opened.key, "hugo")) == (1, 0)
+    with pytest.raises(ConcurrentChange):  # a second request that also read none
+        commit(store, lambda t: store.approvals.add_resend(t, opened, "hanna", 0))
+    commit(store, lambda t: store.approvals.add_resend(t, opened, "hanna", 1))
+    assert store.approvals.resends(opened.key, "hanna") == 2
+
+    decided = opened.model_copy(deep=True)
+    decided.decide("hanna", Outcome.APPROVED)
+    commit(store, lambda t: store.approvals.decide(t, decided))
+    with pytest.raises(ConcurrentChange):  # read open, decided meanwhile
+        commit(store, lambda t: store.approvals.add_resend(t, opened, "hugo", 0))
+    assert store.approvals.resends(opened.key, "hugo") == 0
+    assert store.approvals.get(opened.key) == decided  # counting touched nothing of the approval
+
+
 def test_a_transaction_across_contexts_writes_all_or_nothing(store: Store):
     order = new_order()
     commit(store, lambda t: store.orders.add(t, order, []))

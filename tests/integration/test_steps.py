@@ -1,5 +1,5 @@
 """A step opened from the portal's lists by its order and its step, on the embedded AWS, the real workflow
-waiting: the same rules as the e-mailed link (R-ORD-4, R-ORD-5, R-ORD-6).
+waiting: the same rules as the e-mailed link (R-ORD-4, R-ORD-5, R-ORD-6), and the request mail sent again.
 
 No route serves these yet (the portal comes later), so the tests call the services the routes will call."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.approvals.model import SubjectRef
+from chalicelib.approvals.model import MAX_RESENDS_PER_ASSIGNEE, SubjectRef
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.approvals import DecisionBody
 from chalicelib.ordering.model import Step
@@ -23,9 +23,10 @@ from chalicelib.shared.errors import (
     InvalidRequest,
     NotAllowed,
     NotFound,
+    TooManyAttempts,
 )
 from chalicelib.shared.identity import Actor
-from local.people import OverHttp, Person, agent_review, direct_order, placed, via_agent_order
+from local.people import LINK, OverHttp, Person, agent_review, direct_order, placed, via_agent_order
 
 
 def actor(user_id: str) -> Actor:
@@ -47,6 +48,12 @@ def pending_orders(person: Person) -> list[str]:
     return [line["order_id"] for line in person.get("/api/pending?limit=100").body["pending"]]
 
 
+def link_in(mail: dict[str, Any]) -> str:
+    match = LINK.search(mail["body"])
+    assert match is not None, mail["subject"]
+    return match["id"]
+
+
 @pytest.fixture
 def agent_approval(person):
     """A via-agent order waiting for its agent approval: (the step, its link id, olivia, hanna, hugo)."""
@@ -63,7 +70,11 @@ def test_a_step_from_the_list_is_shown_like_its_link_and_showing_it_changes_noth
     before = history_actions(hanna, ref.subject_id)
     for _ in range(3):
         shown = decisions.view_step(ref, actor("hanna.handler"))
-    assert shown == decisions.view(approval_id, actor("hanna.handler"))
+    assert shown == {
+        **decisions.view(approval_id, actor("hanna.handler")),
+        "resends_left": 3,
+        "may_resend_request": True,
+    }
     assert shown["state"] == "open" and shown["order"]["order_id"] == ref.subject_id
     assert history_actions(hanna, ref.subject_id) == before
     assert aws.execution(ref.subject_id)["status"] == "RUNNING"
@@ -79,6 +90,8 @@ def test_only_an_assignee_reaches_a_step_and_a_step_not_opened_is_not_found(agen
             decisions.view_step(ref, actor(outsider))
         with pytest.raises(NotAllowed):
             decide_step(outsider, ref, decision="reject", reason="No")
+        with pytest.raises(NotAllowed):
+            decisions.resend_request(ref, actor(outsider))
     for missing in (
         order_step(ref.subject_id, Step.AGENT_ATTESTATION),
         order_step("no-such-order", Step.AGENT_APPROVAL),
@@ -156,6 +169,37 @@ def test_an_attestation_by_step_needs_a_fresh_one_time_code(person, aws):
     assert [(e["actor_id"], e["signing_method"]) for e in attested] == [("adam.attester", "sms_one_time_code")]
 
 
+def test_the_request_mail_goes_again_to_the_asker_only_with_the_same_link_a_few_times(agent_approval, aws):
+    ref, approval_id, number, hanna, hugo = agent_approval
+    decisions = container().decisions
+    answers = [decisions.resend_request(ref, actor("hanna.handler")) for _ in range(MAX_RESENDS_PER_ASSIGNEE - 1)]
+    answers.append(decisions.resend_request(approval_id, actor("hanna.handler")))  # asked through the link
+    assert [a["resends_left"] for a in answers] == list(range(MAX_RESENDS_PER_ASSIGNEE - 1, -1, -1))
+    assert {a["sent_to"] for a in answers} == {hanna.email}
+    again = [hanna.next_email("review order", number) for _ in range(MAX_RESENDS_PER_ASSIGNEE)]
+    assert {link_in(mail) for mail in again} == {approval_id}
+    assert len({mail["id"] for mail in again}) == MAX_RESENDS_PER_ASSIGNEE  # three mails, none taken for another
+
+    with pytest.raises(TooManyAttempts, match="sent to you again 3 times"):
+        decisions.resend_request(ref, actor("hanna.handler"))
+    about_it = [m for m in aws.sent_emails() if number in m["subject"] and "review order" in m["subject"]]
+    assert sorted(address for mail in about_it for address in mail["to"]) == [hanna.email] * 4 + [hugo.email]
+    assert decisions.view_step(ref, actor("hanna.handler"))["may_resend_request"] is False
+    assert decisions.view_step(ref, actor("hugo.handler"))["resends_left"] == MAX_RESENDS_PER_ASSIGNEE
+
+
+def test_a_decided_step_sends_its_mail_again_to_nobody(agent_approval, aws):
+    ref, approval_id, number, _, hugo = agent_approval
+    decide_step("hanna.handler", ref, decision="reject", reason="Not our customer.")
+    aws.wait_for_execution(ref.subject_id)
+    for asking in (ref, approval_id):
+        with pytest.raises(AlreadyDone):
+            container().decisions.resend_request(asking, actor("hugo.handler"))
+    hugo.next_email("has ended", number)  # what the rejection owed hugo arrived, and no request again
+    requests = [m for m in aws.sent_emails() if hugo.email in m["to"] and f"review order {number}" in m["subject"]]
+    assert len(requests) == 1
+
+
 def test_a_step_that_timed_out_is_shown_expired_and_refuses(person, aws, short_decision_timeout):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
@@ -164,9 +208,11 @@ def test_a_step_that_timed_out_is_shown_expired_and_refuses(person, aws, short_d
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"  # ended by its timeout
     decisions = container().decisions
     shown = decisions.view_step(ref, actor("adam.attester"))
-    assert shown["state"] == "expired"
+    assert (shown["state"], shown["may_resend_request"]) == ("expired", False)
     with pytest.raises(Expired):
         decisions.send_code_for_step(ref, actor("adam.attester"))
     with pytest.raises(DomainError):
         decide_step("adam.attester", ref, decision="approve", one_time_code="123456")
+    with pytest.raises(Expired):
+        decisions.resend_request(ref, actor("adam.attester"))
     assert olivia.get(f"/api/orders/{order_id}").body["order"]["status"] == "timed_out"

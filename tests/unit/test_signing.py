@@ -7,12 +7,15 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.approvals.model import (
+    MAX_RESENDS_PER_ASSIGNEE,
     Approval,
     ApprovalStatus,
     SubjectRef,
     approval_id,
     approval_key,
     new_link_seed,
+    require_resend_allowed,
+    resends_left,
 )
 from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
 from chalicelib.signing.model import CodeChallenge
@@ -79,3 +82,13 @@ def test_an_approval_is_for_its_assignees_and_only_while_open():
     approval.status = ApprovalStatus.SUPERSEDED
     with pytest.raises(Expired):
         approval.require_open(NOW)
+
+
+def test_a_request_mail_is_sent_again_a_few_times_only():
+    """R-ORD-6: enough for a lost mail, not a way to flood an inbox."""
+    assert [resends_left(n) for n in range(MAX_RESENDS_PER_ASSIGNEE + 2)] == [3, 2, 1, 0, 0]
+    for n in range(MAX_RESENDS_PER_ASSIGNEE):
+        require_resend_allowed(n)
+    with pytest.raises(TooManyAttempts) as refused:
+        require_resend_allowed(MAX_RESENDS_PER_ASSIGNEE)
+    assert refused.value.code == "approvals.too_many_resends" and refused.value.params == {"limit": 3}

@@ -1,5 +1,6 @@
 """Decision steps' items: the approval behind a link, its task token, the step's pointer to its latest
-approval, and the assignees' pending lines (docs/data-model.md)."""
+approval, the assignees' pending lines, and how often each assignee had the request mail sent again
+(docs/data-model.md)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ def approval_item_key(key: str) -> Item:
 
 def token_key(key: str) -> Item:
     return {"pk": f"APPROVAL#{key}", "sk": "TOKEN"}
+
+
+def resend_key(key: str, user_id: str) -> Item:
+    return {"pk": f"APPROVAL#{key}", "sk": f"RESENT#{user_id}"}
 
 
 def step_key(subject: SubjectRef) -> Item:
@@ -85,6 +90,29 @@ class DynamoApprovals:
         )
         for user_id in approval.assignees:
             staged(transaction).delete(pending_key(user_id, approval))
+
+    def resends(self, key: str, user_id: str) -> int:
+        item = self._table.get(resend_key(key, user_id))
+        return int(item["resends"]) if item else 0
+
+    def add_resend(self, transaction: Transaction, approval: Approval, user_id: str, resends: int) -> None:
+        writes = staged(transaction)
+        writes.check(
+            approval_item_key(approval.key),
+            "#status = :open",
+            {":open": ApprovalStatus.OPEN.value},
+            {"#status": "status"},
+        )
+        counted = {
+            **resend_key(approval.key, user_id),
+            "entity": "resend",
+            "resends": resends + 1,
+            "expires_at_epoch": expires_a_day_after(approval.expires_at),
+        }
+        if resends == 0:
+            writes.put(counted, "attribute_not_exists(pk)")
+        else:
+            writes.put(counted, "#resends = :read", {":read": resends}, {"#resends": "resends"})
 
     def task_token(self, key: str) -> str:
         item = self._table.get(token_key(key))

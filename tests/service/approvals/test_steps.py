@@ -37,12 +37,12 @@ def actions(world: World, order_id: str) -> list[HistoryAction]:
     return [event.action for event in (world.orders.with_history(order_id) or (None, []))[1]]
 
 
-def test_a_step_shows_what_its_link_shows(world: World, agent_approval):
+def test_a_step_shows_what_its_link_shows_and_whether_the_mail_may_be_asked_for_again(world: World, agent_approval):
     ref, approval_id = agent_approval
     hanna = world.actor("hanna.handler")
     by_link = world.app.decisions.view(approval_id, hanna)
     by_step = world.app.decisions.view_step(ref, hanna)
-    assert by_step == by_link
+    assert by_step == {**by_link, "resends_left": 3, "may_resend_request": True}
     assert by_step["state"] == "open" and by_step["order"]["order_id"] == ref.subject_id
 
 
@@ -55,6 +55,7 @@ def test_viewing_a_step_changes_nothing(world: World, agent_approval):
             world.store.commits,
             world.orders.get(ref.subject_id),
             {key: approval.model_copy(deep=True) for key, approval in world.approvals.approvals.items()},
+            dict(world.approvals.resent),
             dict(world.outbox.messages),
             len(world.mail.sent),
             len(world.texts.sent),
@@ -67,7 +68,7 @@ def test_viewing_a_step_changes_nothing(world: World, agent_approval):
     assert everything() == before
 
 
-def test_only_an_assignee_may_see_sign_or_decide_a_step(world: World, agent_approval):
+def test_only_an_assignee_may_see_sign_decide_or_have_the_mail_again(world: World, agent_approval):
     """R-ORD-5: the step is reached by anyone who knows the order's id, so the assignee check is what guards it."""
     ref, _ = agent_approval
     decisions = world.app.decisions
@@ -79,6 +80,8 @@ def test_only_an_assignee_may_see_sign_or_decide_a_step(world: World, agent_appr
             decisions.send_code_for_step(ref, actor)
         with pytest.raises(NotAllowed):
             world.decide_step(outsider, ref, "reject", reason="No")
+        with pytest.raises(NotAllowed):
+            decisions.resend_request(ref, actor)
     assert decisions.view_step(ref, world.actor("hugo.handler"))["state"] == "open"  # any of the agent's handlers
     assert "approved" not in [action.value for action in actions(world, ref.subject_id)]
 
@@ -97,6 +100,8 @@ def test_a_step_not_opened_or_not_of_this_subject_is_not_found(world: World, age
         assert refused.value.code == "approvals.no_such_step"
         with pytest.raises(NotFound):
             world.decide_step("hanna.handler", missing, agent_review=agent_review())
+        with pytest.raises(NotFound):
+            world.app.decisions.resend_request(missing, hanna)
         with pytest.raises(NotFound):
             world.app.decisions.send_code_for_step(missing, hanna)
 
@@ -117,7 +122,7 @@ def test_a_decision_by_step_is_single_use_and_reaches_the_workflow_once(world: W
     with pytest.raises(AlreadyDone, match="already been decided"):  # the link is the same step
         world.decide("hugo.handler", approval_id, "reject", reason="Too late")
     view = world.app.decisions.view_step(ref, world.actor("hugo.handler"))
-    assert (view["state"], view["outcome"]) == ("decided", "approved")
+    assert (view["state"], view["outcome"], view["may_resend_request"]) == ("decided", "approved", False)
     assert actions(world, ref.subject_id).count(HistoryAction.APPROVED) == 1
 
 
@@ -251,11 +256,13 @@ def test_an_expired_step_refuses_everything_but_being_shown(world: World, custom
     adam = world.actor("adam.attester")
     world.clock.advance(hours=1)
     view = world.app.decisions.view_step(ref, adam)
-    assert view["state"] == "expired"
+    assert (view["state"], view["resends_left"], view["may_resend_request"]) == ("expired", 0, False)
     with pytest.raises(Expired, match="expired"):
         world.app.decisions.send_code_for_step(ref, adam)
     with pytest.raises(Expired):
         world.decide_step("adam.attester", ref, one_time_code="123456")
+    with pytest.raises(Expired):
+        world.app.decisions.resend_request(ref, adam)
 
 
 def test_a_superseded_step_refuses(world: World, agent_approval):
@@ -267,6 +274,8 @@ def test_a_superseded_step_refuses(world: World, agent_approval):
     assert world.app.decisions.view_step(ref, hanna)["state"] == "expired"
     with pytest.raises(Expired, match="replaced"):
         world.decide_step("hanna.handler", ref, agent_review=agent_review())
+    with pytest.raises(Expired, match="replaced"):
+        world.app.decisions.resend_request(ref, hanna)
 
 
 def test_a_step_whose_order_ended_meanwhile_is_shown_expired_and_refuses(world: World, agent_approval):
@@ -278,4 +287,6 @@ def test_a_step_whose_order_ended_meanwhile_is_shown_expired_and_refuses(world: 
     assert world.app.decisions.view_step(ref, hanna)["state"] == "expired"
     with pytest.raises(DomainError):
         world.decide_step("hanna.handler", ref, agent_review=agent_review())
+    with pytest.raises(Expired):
+        world.app.decisions.resend_request(ref, hanna)
     assert HistoryAction.APPROVED not in actions(world, ref.subject_id)
