@@ -11,3 +11,4 @@ NEW_PASSWORD_REQUIRED = Reason(
 )
 TOKEN_NOT_VALID = Reason("directory.token_not_valid", "Sign in again: the token is not valid.")
 NOT_AN_ID_TOKEN = Reason("directory.not_an_id_token", "Sign in with an ID token.")
+CSRF_NOT_VALID = Reason("directory.csrf_not_valid", "The form has expired. Load the page again and resend it.")
