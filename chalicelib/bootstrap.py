@@ -18,7 +18,7 @@ from botocore.config import Config
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chalicelib.adapters.dynamo.approvals import DynamoApprovals
-from chalicelib.adapters.dynamo.directory import DynamoDirectory
+from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoWebSessions
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
 from chalicelib.adapters.dynamo.ordering import DynamoCatalogues, DynamoOrderNumbers, DynamoOrders
 from chalicelib.adapters.dynamo.signing import DynamoChallenges
@@ -32,7 +32,7 @@ from chalicelib.adapters.sms import SnsTextMessages
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
 from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
-from chalicelib.directory.ports import Directory, PasswordSignIn, TokenVerifier
+from chalicelib.directory.ports import Directory, PasswordSignIn, TokenVerifier, WebSessions
 from chalicelib.directory.services import DirectoryService
 from chalicelib.notifications.ports import MailSender, Outbox, OutboxFeed
 from chalicelib.notifications.services import MAIL, MailDelivery, OutboxNotifier, OutboxRelay
@@ -78,6 +78,7 @@ class Adapters:
     texts: TextMessages
     verifier: TokenVerifier
     sign_in: PasswordSignIn
+    web_sessions: WebSessions
     idempotency: Idempotency
 
 
@@ -144,6 +145,7 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
             settings.cognito_issuer, settings.cognito_app_client_id, settings.jwks_url, settings.cognito_jwks_file
         ),
         "sign_in": lambda: CognitoSignIn(lambda: client("cognito-idp"), settings.cognito_app_client_id),
+        "web_sessions": lambda: DynamoWebSessions(table()),
         "idempotency": lambda: PowertoolsIdempotency(settings.idempotency_table_name),
     }
 

@@ -4,20 +4,24 @@ by id, and the people of an organisation with a role."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from chalicelib.directory.model import Organisation, OrganisationKind, SavedInvoiceDetails
+from chalicelib.directory.model import Language, Organisation, OrganisationKind, SavedInvoiceDetails, WebSession
 from chalicelib.shared.identity import Person, Role
 
 __all__ = [
     "Claims",
     "Directory",
+    "Language",
     "Organisation",
     "OrganisationKind",
     "PasswordSignIn",
     "SavedInvoiceDetails",
     "SignedIn",
     "TokenVerifier",
+    "WebSession",
+    "WebSessions",
 ]
 
 
@@ -56,3 +60,23 @@ class SignedIn:
 class PasswordSignIn(Protocol):
     def sign_in(self, username: str, password: str) -> SignedIn:
         """Raises NotSignedIn for a wrong username or password."""
+
+
+class WebSessions(Protocol):
+    """The portal's sessions, by key (the cookie value's SHA-256, `model.session_key`), and by person."""
+
+    def create(self, session: WebSession) -> None: ...
+
+    def get(self, key: str, now: datetime) -> WebSession | None:
+        """None when there is none or it has expired by `now` (stored ones too: TTL deletes late)."""
+
+    def touch(self, session: WebSession) -> None:
+        """Writes the session's idle expiry; a session ended meanwhile stays ended."""
+
+    def set_language(self, key: str, language: Language) -> None:
+        """A session ended meanwhile stays ended."""
+
+    def end(self, session: WebSession) -> None: ...
+
+    def end_all(self, user_id: str) -> None:
+        """Ends every session of the person, without a scan."""

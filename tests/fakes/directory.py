@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from chalicelib.directory.ports import Claims, Organisation, SignedIn
+from chalicelib.directory.ports import Claims, Language, Organisation, SignedIn, WebSession
 from chalicelib.directory.reasons import TOKEN_NOT_VALID, WRONG_PASSWORD
 from chalicelib.shared.errors import NotSignedIn
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.transactions import ConcurrentChange
+
+from .store import MemoryStore
 
 
 @dataclass
@@ -65,3 +69,40 @@ class FakeSignIn:
         if person is None or self.passwords.get(username) != password:
             raise NotSignedIn(WRONG_PASSWORD)
         return SignedIn(id_token=self.tokens.issue(person.user_id, person.org_id), expires_in=3600)
+
+
+@dataclass
+class MemoryWebSessions:
+    """Implements `WebSessions`; the store's lock orders its writes as DynamoDB orders an item's."""
+
+    store: MemoryStore
+    sessions: dict[str, WebSession] = field(default_factory=dict)
+
+    def create(self, session: WebSession) -> None:
+        with self.store.lock:
+            if session.key in self.sessions:
+                raise ConcurrentChange("a session with this key exists")
+            self.sessions[session.key] = session.model_copy(deep=True)
+
+    def get(self, key: str, now: datetime) -> WebSession | None:
+        found = self.sessions.get(key)
+        return found.model_copy(deep=True) if found is not None and found.is_live(now) else None
+
+    def touch(self, session: WebSession) -> None:
+        with self.store.lock:
+            if session.key in self.sessions:
+                self.sessions[session.key].idle_expires_at = session.idle_expires_at
+
+    def set_language(self, key: str, language: Language) -> None:
+        with self.store.lock:
+            if key in self.sessions:
+                self.sessions[key].language = language
+
+    def end(self, session: WebSession) -> None:
+        with self.store.lock:
+            self.sessions.pop(session.key, None)
+
+    def end_all(self, user_id: str) -> None:
+        with self.store.lock:
+            for key in [key for key, session in self.sessions.items() if session.user_id == user_id]:
+                del self.sessions[key]
