@@ -121,6 +121,11 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         return session().client(service, config=AWS_CONFIG)  # type: ignore[call-overload]
 
     table = cache(lambda: DynamoTable(client("dynamodb"), settings.table_name))
+    verifier = cache(
+        lambda: JwksTokenVerifier(
+            settings.cognito_issuer, settings.cognito_app_client_id, settings.jwks_url, settings.cognito_jwks_file
+        )
+    )
     return {
         "transactions": table,
         "directory": lambda: DynamoDirectory(table()),
@@ -141,10 +146,8 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "workflow": lambda: StepFunctionsWorkflow(client("stepfunctions"), settings.state_machine_arn),
         "mail": lambda: SesMailSender(client("ses"), settings.mail_sender, settings.ses_configuration_set),
         "texts": lambda: SnsTextMessages(lambda: client("sns")),
-        "verifier": lambda: JwksTokenVerifier(
-            settings.cognito_issuer, settings.cognito_app_client_id, settings.jwks_url, settings.cognito_jwks_file
-        ),
-        "sign_in": lambda: CognitoSignIn(lambda: client("cognito-idp"), settings.cognito_app_client_id),
+        "verifier": verifier,
+        "sign_in": lambda: CognitoSignIn(lambda: client("cognito-idp"), settings.cognito_app_client_id, verifier()),
         "web_sessions": lambda: DynamoWebSessions(table()),
         "idempotency": lambda: PowertoolsIdempotency(settings.idempotency_table_name),
     }
