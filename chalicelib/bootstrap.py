@@ -32,8 +32,9 @@ from chalicelib.adapters.sms import SnsTextMessages
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
 from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
+from chalicelib.directory.model import SessionLifetimes
 from chalicelib.directory.ports import Directory, PasswordSignIn, TokenVerifier, WebSessions
-from chalicelib.directory.services import DirectoryService
+from chalicelib.directory.services import DirectoryService, SessionService
 from chalicelib.notifications.ports import MailSender, Outbox, OutboxFeed
 from chalicelib.notifications.services import MAIL, MailDelivery, OutboxNotifier, OutboxRelay
 from chalicelib.ordering.endings import EndingService
@@ -90,6 +91,7 @@ class Container:
     mail: MailDelivery
     relay: OutboxRelay
     directory: DirectoryService
+    sessions: SessionService
     orders: OrderService
     endings: EndingService
     decisions: DecisionService
@@ -217,6 +219,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         mail=mail,
         relay=relay,
         directory=DirectoryService(adapters.directory, adapters.sign_in),
+        sessions=SessionService(
+            adapters.web_sessions,
+            adapters.sign_in,
+            adapters.directory,
+            clock,
+            SessionLifetimes(
+                absolute=timedelta(seconds=settings.web_session_lifetime_seconds),
+                idle=timedelta(seconds=settings.web_session_idle_seconds),
+            ),
+        ),
         orders=orders,
         endings=endings,
         decisions=decisions,

@@ -24,4 +24,6 @@ SIGN_IN_STEP_NOT_OFFERED = Reason(
     "directory.sign_in_step_not_offered",
     "Your account asks for a sign-in step the portal does not offer; ask your administrator.",
 )
+SESSION_ENDED = Reason("directory.session_ended", "Sign in again: your session has ended.")
 CSRF_NOT_VALID = Reason("directory.csrf_not_valid", "The form has expired. Load the page again and resend it.")
+UNKNOWN_LANGUAGE = Reason("directory.unknown_language", "Choose one of the languages {languages}.")
