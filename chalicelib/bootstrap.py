@@ -18,7 +18,7 @@ from botocore.config import Config
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chalicelib.adapters.dynamo.approvals import DynamoApprovals
-from chalicelib.adapters.dynamo.directory import DynamoDirectory
+from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoWebSessions
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
 from chalicelib.adapters.dynamo.ordering import DynamoCatalogues, DynamoOrderNumbers, DynamoOrders
 from chalicelib.adapters.dynamo.signing import DynamoChallenges
@@ -32,8 +32,9 @@ from chalicelib.adapters.sms import SnsTextMessages
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
 from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
-from chalicelib.directory.ports import Directory, PasswordSignIn, TokenVerifier
-from chalicelib.directory.services import DirectoryService
+from chalicelib.directory.model import SessionLifetimes
+from chalicelib.directory.ports import Directory, PasswordSignIn, TokenVerifier, WebSessions
+from chalicelib.directory.services import DirectoryService, SessionService
 from chalicelib.notifications.ports import MailSender, Outbox, OutboxFeed
 from chalicelib.notifications.services import MAIL, MailDelivery, OutboxNotifier, OutboxRelay
 from chalicelib.ordering.endings import EndingService
@@ -78,6 +79,7 @@ class Adapters:
     texts: TextMessages
     verifier: TokenVerifier
     sign_in: PasswordSignIn
+    web_sessions: WebSessions
     idempotency: Idempotency
 
 
@@ -89,6 +91,7 @@ class Container:
     mail: MailDelivery
     relay: OutboxRelay
     directory: DirectoryService
+    sessions: SessionService
     orders: OrderService
     endings: EndingService
     decisions: DecisionService
@@ -120,6 +123,11 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         return session().client(service, config=AWS_CONFIG)  # type: ignore[call-overload]
 
     table = cache(lambda: DynamoTable(client("dynamodb"), settings.table_name))
+    verifier = cache(
+        lambda: JwksTokenVerifier(
+            settings.cognito_issuer, settings.cognito_app_client_id, settings.jwks_url, settings.cognito_jwks_file
+        )
+    )
     return {
         "transactions": table,
         "directory": lambda: DynamoDirectory(table()),
@@ -140,10 +148,9 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "workflow": lambda: StepFunctionsWorkflow(client("stepfunctions"), settings.state_machine_arn),
         "mail": lambda: SesMailSender(client("ses"), settings.mail_sender, settings.ses_configuration_set),
         "texts": lambda: SnsTextMessages(lambda: client("sns")),
-        "verifier": lambda: JwksTokenVerifier(
-            settings.cognito_issuer, settings.cognito_app_client_id, settings.jwks_url, settings.cognito_jwks_file
-        ),
-        "sign_in": lambda: CognitoSignIn(lambda: client("cognito-idp"), settings.cognito_app_client_id),
+        "verifier": verifier,
+        "sign_in": lambda: CognitoSignIn(lambda: client("cognito-idp"), settings.cognito_app_client_id, verifier()),
+        "web_sessions": lambda: DynamoWebSessions(table()),
         "idempotency": lambda: PowertoolsIdempotency(settings.idempotency_table_name),
     }
 
@@ -212,6 +219,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         mail=mail,
         relay=relay,
         directory=DirectoryService(adapters.directory, adapters.sign_in),
+        sessions=SessionService(
+            adapters.web_sessions,
+            adapters.sign_in,
+            adapters.directory,
+            clock,
+            SessionLifetimes(
+                absolute=timedelta(seconds=settings.web_session_lifetime_seconds),
+                idle=timedelta(seconds=settings.web_session_idle_seconds),
+            ),
+        ),
         orders=orders,
         endings=endings,
         decisions=decisions,

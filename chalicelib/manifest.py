@@ -48,6 +48,27 @@ RECONCILE_ORDERS = Scheduled("reconcile_orders", every_minutes=15)
 
 
 @dataclass(frozen=True)
+class PasswordPolicy:
+    """What a password must be: the deployed user pool (infra/) and the embedded one (local/) are made with it,
+    and a refusal of a weak password says it."""
+
+    min_length: int = 12
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_digits: bool = True
+    require_symbols: bool = True
+    temporary_password_days: int = 7  # an administrator's temporary password, until the first sign-in
+
+
+# What the portal's app client signs in with (a password; tokens refreshed). A new password on the first sign-in
+# and a forgotten password need no flow of their own: they answer a challenge of, or stand beside, the first.
+SIGN_IN_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+
+
+PASSWORD_POLICY = PasswordPolicy()
+
+
+@dataclass(frozen=True)
 class GatewayError:
     """An answer API Gateway gives by itself, before any function runs, in the body every error of the API has
     (`entrypoints/http.py` ErrorBody). infra/ sets one GatewayResponse per entry; the local product answers the

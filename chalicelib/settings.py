@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, HttpUrl
+from typing import Self
+
+from pydantic import Field, HttpUrl, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +32,16 @@ class Settings(BaseSettings):
     decision_timeout_seconds: int = Field(default=7 * 24 * 3600, ge=1)
     one_time_code_ttl_seconds: int = Field(default=300, ge=30)
     one_time_code_max_attempts: int = Field(default=5, ge=1)
+    # The portal's web sessions: an absolute lifetime from sign-in, and an idle one that use extends. The idle
+    # expiry is written at most once a minute, so it must be longer than that to be extended at all.
+    web_session_lifetime_seconds: int = Field(default=8 * 3600, ge=300)
+    web_session_idle_seconds: int = Field(default=30 * 60, ge=120)
+
+    @model_validator(mode="after")
+    def _idle_within_lifetime(self) -> Self:
+        if self.web_session_idle_seconds > self.web_session_lifetime_seconds:
+            raise ValueError("WEB_SESSION_IDLE_SECONDS must not exceed WEB_SESSION_LIFETIME_SECONDS")
+        return self
 
     @property
     def base_url(self) -> str:

@@ -29,7 +29,16 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE
-from chalicelib.manifest import APP_NAME, DELIVER_OUTBOX, ORDER_WORKFLOW_FILE, RECONCILE_ORDERS, WORKFLOW_TASKS, Task
+from chalicelib.manifest import (
+    APP_NAME,
+    DELIVER_OUTBOX,
+    ORDER_WORKFLOW_FILE,
+    PASSWORD_POLICY,
+    RECONCILE_ORDERS,
+    SIGN_IN_FLOWS,
+    WORKFLOW_TASKS,
+    Task,
+)
 from chalicelib.shared.identity import Role
 from local import moto_patches
 from local.event_sources import EventSources, scheduled_event
@@ -169,15 +178,31 @@ def _create_resources(environment: dict[str, str]) -> dict[str, str]:
     )
 
     cognito = boto3.client("cognito-idp", region_name=REGION)
+    # As infra/ makes the deployed pool, in what sign-in depends on: the password policy, administrators creating
+    # every account, codes for a forgotten password by e-mail, and no answer that tells whether a user exists.
     pool = cognito.create_user_pool(
         PoolName="service-orders",
         Schema=[{"Name": "org_id", "AttributeDataType": "String", "Mutable": True}],
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": PASSWORD_POLICY.min_length,
+                "RequireLowercase": PASSWORD_POLICY.require_lowercase,
+                "RequireUppercase": PASSWORD_POLICY.require_uppercase,
+                "RequireNumbers": PASSWORD_POLICY.require_digits,
+                "RequireSymbols": PASSWORD_POLICY.require_symbols,
+                "TemporaryPasswordValidityDays": PASSWORD_POLICY.temporary_password_days,
+            }
+        },
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        AccountRecoverySetting={"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
     )["UserPool"]
     app_client = cognito.create_user_pool_client(
         UserPoolId=pool["Id"],
         ClientName="portal",
         GenerateSecret=False,
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ExplicitAuthFlows=list(SIGN_IN_FLOWS),  # type: ignore[arg-type]  # the names, as Cognito spells them
+        PreventUserExistenceErrors="ENABLED",
+        EnableTokenRevocation=True,
     )["UserPoolClient"]
     for role in Role:
         cognito.create_group(GroupName=role.value, UserPoolId=pool["Id"])

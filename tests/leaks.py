@@ -1,6 +1,7 @@
 """What must never reach a log line: a task token, a one-time code, an approval link's id, a phone number, a
-personal identity number, a password or a JWT. `leaks` finds them in a text; `LogCapture` gathers every line the
-app, the embedded AWS and the local server log while a test runs."""
+personal identity number, a password, a JWT, or what a web session is made of (a cookie value, a CSRF token,
+Cognito's challenge session, a password reset code, a new password). `leaks` finds them in a text; `LogCapture`
+gathers every line the app, the embedded AWS and the local server log while a test runs."""
 
 from __future__ import annotations
 
@@ -34,11 +35,13 @@ PASSWORD_FIELD = re.compile(r'"password"\s*:', re.IGNORECASE)
 
 @dataclass
 class Secrets:
-    """The secrets the product handed out so far: task tokens, link ids, codes, and the demo people's phones."""
+    """The secrets the product handed out so far: task tokens, link ids, codes, and the demo people's phones; and
+    what a test of sign-in handed over or was handed (`session_secrets`)."""
 
     task_tokens: set[str] = field(default_factory=set)
     link_ids: set[str] = field(default_factory=set)
     codes: set[str] = field(default_factory=set)
+    session_secrets: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=lambda: {person.phone for person in demo.PEOPLE})
     _mails_read: int = 0
     _sms_read: int = 0
@@ -92,6 +95,7 @@ def leaks(text: str, known: Secrets) -> list[str]:
     found += [f"a task token {hidden(match)}" for match in set(UUID.findall(text)) & known.task_tokens]
     found += [f"a link id {hidden(match)}" for match in set(URL_SAFE_RUN.findall(text)) & known.link_ids]
     found += [f"a one-time code {hidden(match)}" for match in set(SIX_DIGITS.findall(text)) & known.codes]
+    found += [f"a session secret {hidden(secret)}" for secret in known.session_secrets if secret in text]
     if demo.PASSWORD in text or PASSWORD_FIELD.search(text):
         found.append("a password")
     return found

@@ -1,5 +1,5 @@
-"""Amazon Cognito: sign-in with a password, and verification of the ID tokens it issues (the directory's
-`PasswordSignIn` and `TokenVerifier`)."""
+"""Amazon Cognito: sign-in with a password, a new password on the first sign-in, a forgotten password, and
+verification of the ID tokens it issues (the directory's `PasswordSignIn` and `TokenVerifier`)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jwt
+from botocore.exceptions import ClientError, ParamValidationError
 
-from chalicelib.directory.ports import Claims, SignedIn
-from chalicelib.directory.reasons import NEW_PASSWORD_REQUIRED, NOT_AN_ID_TOKEN, TOKEN_NOT_VALID, WRONG_PASSWORD
-from chalicelib.shared.errors import NotSignedIn
+from chalicelib.directory.ports import Claims, NewPasswordRequired, SignedIn, TokenVerifier
+from chalicelib.directory.reasons import (
+    NEW_PASSWORD_REQUIRED,
+    NOT_AN_ID_TOKEN,
+    PASSWORD_TOO_WEAK,
+    SIGN_IN_AGAIN,
+    SIGN_IN_STEP_NOT_OFFERED,
+    TOKEN_NOT_VALID,
+    TOO_MANY_ATTEMPTS,
+    WRONG_CODE,
+    WRONG_PASSWORD,
+)
+from chalicelib.manifest import PASSWORD_POLICY
+from chalicelib.shared.errors import InvalidRequest, NotSignedIn, TooManyAttempts
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -63,12 +75,65 @@ class JwksTokenVerifier:
         return Claims(user_id=str(claims["cognito:username"]), org_id=str(claims.get("custom:org_id", "")))
 
 
-class CognitoSignIn:
-    """Builds its client on first use: only the sign-in route needs Cognito."""
+# Cognito's error codes, read here and nowhere above; their messages never leave this module.
+_WRONG_PASSWORD = frozenset(
+    {
+        "NotAuthorizedException",
+        "UserNotFoundException",
+        # Both say the account exists; the person is told no more than for a wrong password.
+        "UserNotConfirmedException",
+        "PasswordResetRequiredException",
+    }
+)
+_TOO_MANY = frozenset({"LimitExceededException", "TooManyFailedAttemptsException", "TooManyRequestsException"})
+# Cognito answers an expired challenge session NotAuthorized; moto answers one it does not know ResourceNotFound
+# (the client id was good: it just gave the session), and another username than the session's UserNotFound.
+_CHALLENGE_OVER = frozenset(
+    {
+        "NotAuthorizedException",
+        "ResourceNotFoundException",
+        "UserNotFoundException",
+        "CodeMismatchException",
+        "ExpiredCodeException",
+    }
+)
+# A wrong and an expired code alike. An unknown username too: Cognito then says UserNotFound, or CodeMismatch
+# when the client prevents user existence errors (as deployed); moto says ResourceNotFound.
+_WRONG_CODE = frozenset(
+    {"CodeMismatchException", "ExpiredCodeException", "UserNotFoundException", "ResourceNotFoundException"}
+)
+# ForgotPassword answers the same whatever is wrong with the account: none, not confirmed, no verified address,
+# too many codes already. Only what has nothing to do with the account is passed on.
+_NO_CODE_SENT = frozenset(
+    {
+        "UserNotFoundException",
+        "NotAuthorizedException",
+        "UserNotConfirmedException",
+        "InvalidParameterException",
+        "LimitExceededException",
+        "CodeDeliveryFailureException",
+    }
+)
 
-    def __init__(self, client: Callable[[], CognitoIdentityProviderClient], app_client_id: str) -> None:
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _too_weak() -> InvalidRequest:
+    return InvalidRequest(PASSWORD_TOO_WEAK, field="new_password", min_length=PASSWORD_POLICY.min_length)
+
+
+class CognitoSignIn:
+    """Builds its client on first use: only the sign-in routes need Cognito. Who signed in is read from the ID
+    token Cognito issued, verified as every request's token is."""
+
+    def __init__(
+        self, client: Callable[[], CognitoIdentityProviderClient], app_client_id: str, verifier: TokenVerifier
+    ) -> None:
         self._make_client = client
         self._app_client_id = app_client_id
+        self._verifier = verifier
 
     @cached_property
     def _client(self) -> CognitoIdentityProviderClient:
@@ -87,3 +152,74 @@ class CognitoSignIn:
         if not result:
             raise NotSignedIn(NEW_PASSWORD_REQUIRED)
         return SignedIn(id_token=result["IdToken"], expires_in=result["ExpiresIn"])
+
+    def authenticate(self, username: str, password: str) -> Claims | NewPasswordRequired:
+        try:
+            response = self._client.initiate_auth(
+                ClientId=self._app_client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": username, "PASSWORD": password},
+            )
+        except ClientError as error:
+            if _code(error) in _WRONG_PASSWORD:
+                raise NotSignedIn(WRONG_PASSWORD) from None
+            if _code(error) in _TOO_MANY:
+                raise TooManyAttempts(TOO_MANY_ATTEMPTS) from None
+            raise
+        if "AuthenticationResult" in response:
+            return self._verifier.verify(response["AuthenticationResult"]["IdToken"])
+        if response.get("ChallengeName") == "NEW_PASSWORD_REQUIRED":
+            # Cognito's own name for the account, which the answer must carry (the person may have typed an alias).
+            answer_as = response.get("ChallengeParameters", {}).get("USERNAME") or username
+            return NewPasswordRequired(username=answer_as, challenge_session=response["Session"])
+        raise NotSignedIn(SIGN_IN_STEP_NOT_OFFERED)  # a second factor (TOTP), which the portal does not ask for yet
+
+    def complete_new_password(self, username: str, challenge_session: str, new_password: str) -> Claims:
+        try:
+            response = self._client.respond_to_auth_challenge(
+                ClientId=self._app_client_id,
+                ChallengeName="NEW_PASSWORD_REQUIRED",
+                Session=challenge_session,
+                ChallengeResponses={"USERNAME": username, "NEW_PASSWORD": new_password},
+            )
+        except ParamValidationError:
+            raise NotSignedIn(SIGN_IN_AGAIN) from None  # no session Cognito could have given (too short)
+        except ClientError as error:
+            if _code(error) == "InvalidPasswordException":
+                raise _too_weak() from None
+            if _code(error) in _TOO_MANY:
+                raise TooManyAttempts(TOO_MANY_ATTEMPTS) from None
+            if _code(error) in _CHALLENGE_OVER:
+                raise NotSignedIn(SIGN_IN_AGAIN) from None
+            raise
+        if "AuthenticationResult" not in response:
+            raise NotSignedIn(SIGN_IN_STEP_NOT_OFFERED)
+        return self._verifier.verify(response["AuthenticationResult"]["IdToken"])
+
+    def forgot_password(self, username: str) -> None:
+        try:
+            self._client.forgot_password(ClientId=self._app_client_id, Username=username)
+        except ParamValidationError:
+            return  # an empty username: nobody to send a code to, and the same answer
+        except ClientError as error:
+            if _code(error) in _NO_CODE_SENT:
+                return
+            if _code(error) == "TooManyRequestsException":
+                raise TooManyAttempts(TOO_MANY_ATTEMPTS) from None
+            raise
+
+    def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
+        try:
+            self._client.confirm_forgot_password(
+                ClientId=self._app_client_id, Username=username, ConfirmationCode=code, Password=new_password
+            )
+        except ParamValidationError:
+            raise InvalidRequest(WRONG_CODE, field="code") from None  # an empty code or username
+        except ClientError as error:
+            if _code(error) == "InvalidPasswordException":
+                raise _too_weak() from None
+            if _code(error) in _TOO_MANY:
+                raise TooManyAttempts(TOO_MANY_ATTEMPTS) from None
+            if _code(error) in _WRONG_CODE:
+                raise InvalidRequest(WRONG_CODE, field="code") from None
+            raise

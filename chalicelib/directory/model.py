@@ -1,10 +1,18 @@
-"""Organisations and what the directory knows of them (R-ONB-1)."""
+"""Organisations and what the directory knows of them (R-ONB-1), and the portal's web sessions."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.directory.reasons import CSRF_NOT_VALID
+from chalicelib.shared.errors import NotAllowed
 
 
 class OrganisationKind(StrEnum):
@@ -39,3 +47,86 @@ class Organisation(BaseModel):
 
     def saved_invoice(self, invoice_id: str) -> SavedInvoiceDetails | None:
         return next((saved for saved in self.invoice_details if saved.invoice_id == invoice_id), None)
+
+
+class Language(StrEnum):
+    """The languages the portal speaks; Swedish unless a person chooses another."""
+
+    SV = "sv"
+    EN = "en"
+    NB = "nb"
+
+
+@dataclass(frozen=True)
+class SessionLifetimes:
+    """How long a web session lasts: at most `absolute` after sign-in, and `idle` after it was last used. The
+    idle expiry is written at most once per `touch_every`, so a page view is not a write every time."""
+
+    absolute: timedelta = timedelta(hours=8)
+    idle: timedelta = timedelta(minutes=30)
+    touch_every: timedelta = timedelta(minutes=1)
+
+
+def session_key(cookie_value: str) -> str:
+    """What the table keys a session by: the cookie value's SHA-256, so a copy of the table opens no session."""
+    return hashlib.sha256(cookie_value.encode()).hexdigest()
+
+
+class WebSession(BaseModel):
+    """A person signed in to the portal, referenced by an opaque cookie value that is never stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str  # session_key(cookie value)
+    user_id: str
+    org_id: str
+    language: Language = Language.SV
+    csrf_token: str = Field(repr=False)
+    created_at: datetime
+    expires_at: datetime  # absolute: no use extends it
+    idle_expires_at: datetime  # moved on by use, never past `expires_at`
+
+    @classmethod
+    def start(
+        cls, user_id: str, org_id: str, language: Language, now: datetime, lifetimes: SessionLifetimes
+    ) -> NewSession:
+        """A new session and its cookie value: 256 random bits each for the cookie and the CSRF token."""
+        cookie_value = secrets.token_urlsafe(32)
+        expires_at = now + lifetimes.absolute
+        session = cls(
+            key=session_key(cookie_value),
+            user_id=user_id,
+            org_id=org_id,
+            language=language,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=expires_at,
+            idle_expires_at=min(now + lifetimes.idle, expires_at),
+        )
+        return NewSession(session=session, cookie_value=cookie_value)
+
+    def is_live(self, now: datetime) -> bool:
+        return now < self.expires_at and now < self.idle_expires_at
+
+    def touch(self, now: datetime, lifetimes: SessionLifetimes) -> WebSession | None:
+        """The session used at `now`, its idle expiry moved on, when that is worth a write: once the last write
+        is `touch_every` old, or to reach the absolute expiry. None when the stored session will do."""
+        moved_on = min(now + lifetimes.idle, self.expires_at)
+        if moved_on <= self.idle_expires_at:
+            return None
+        if moved_on - self.idle_expires_at < lifetimes.touch_every and moved_on < self.expires_at:
+            return None
+        return self.model_copy(update={"idle_expires_at": moved_on})
+
+    def require_csrf(self, token: str | None) -> None:
+        """A form or request that changes something must carry this session's CSRF token."""
+        if not token or not hmac.compare_digest(self.csrf_token.encode(), token.encode()):
+            raise NotAllowed(CSRF_NOT_VALID)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session just started, with the cookie value that opens it: handed out once, never stored or logged."""
+
+    session: WebSession
+    cookie_value: str = field(repr=False)

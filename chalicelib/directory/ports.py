@@ -3,21 +3,26 @@ by id, and the people of an organisation with a role."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
-from chalicelib.directory.model import Organisation, OrganisationKind, SavedInvoiceDetails
+from chalicelib.directory.model import Language, Organisation, OrganisationKind, SavedInvoiceDetails, WebSession
 from chalicelib.shared.identity import Person, Role
 
 __all__ = [
     "Claims",
     "Directory",
+    "Language",
+    "NewPasswordRequired",
     "Organisation",
     "OrganisationKind",
     "PasswordSignIn",
     "SavedInvoiceDetails",
     "SignedIn",
     "TokenVerifier",
+    "WebSession",
+    "WebSessions",
 ]
 
 
@@ -53,6 +58,50 @@ class SignedIn:
     expires_in: int
 
 
+@dataclass(frozen=True)
+class NewPasswordRequired:
+    """The first sign-in of an account an administrator created: the person must choose a new password, and
+    answers with `username` and Cognito's opaque `challenge_session` (short-lived, secret: never logged)."""
+
+    username: str
+    challenge_session: str = field(repr=False)
+
+
 class PasswordSignIn(Protocol):
     def sign_in(self, username: str, password: str) -> SignedIn:
         """Raises NotSignedIn for a wrong username or password."""
+
+    def authenticate(self, username: str, password: str) -> Claims | NewPasswordRequired:
+        """Who signed in (from their verified ID token), or the new password they must choose first. Raises
+        NotSignedIn for a wrong password or an unknown username alike, TooManyAttempts when sign-in is held off."""
+
+    def complete_new_password(self, username: str, challenge_session: str, new_password: str) -> Claims:
+        """Answers NEW_PASSWORD_REQUIRED. Raises InvalidRequest for a password not strong enough, NotSignedIn
+        when the challenge has run out (sign in again)."""
+
+    def forgot_password(self, username: str) -> None:
+        """Sends a code to reset the password with; answers the same whether or not the account exists."""
+
+    def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
+        """Sets a new password with the code sent. Raises InvalidRequest for a wrong or expired code (or an
+        unknown username, the same) and for a password not strong enough, TooManyAttempts after many tries."""
+
+
+class WebSessions(Protocol):
+    """The portal's sessions, by key (the cookie value's SHA-256, `model.session_key`), and by person."""
+
+    def create(self, session: WebSession) -> None: ...
+
+    def get(self, key: str, now: datetime) -> WebSession | None:
+        """None when there is none or it has expired by `now` (stored ones too: TTL deletes late)."""
+
+    def touch(self, session: WebSession) -> None:
+        """Writes the session's idle expiry; a session ended meanwhile stays ended."""
+
+    def set_language(self, key: str, language: Language) -> None:
+        """A session ended meanwhile stays ended."""
+
+    def end(self, session: WebSession) -> None: ...
+
+    def end_all(self, user_id: str) -> None:
+        """Ends every session of the person, without a scan."""

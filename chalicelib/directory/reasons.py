@@ -5,9 +5,25 @@ from __future__ import annotations
 from chalicelib.shared.errors import Reason
 
 NOT_IN_DIRECTORY = Reason("directory.not_in_directory", "Your account is not in the directory.")
+# A wrong password and an unknown username get the same answer: nobody learns who has an account.
 WRONG_PASSWORD = Reason("directory.wrong_password", "Wrong username or password.")
 NEW_PASSWORD_REQUIRED = Reason(
     "directory.new_password_required", "This account must set a new password before signing in."
 )
 TOKEN_NOT_VALID = Reason("directory.token_not_valid", "Sign in again: the token is not valid.")
 NOT_AN_ID_TOKEN = Reason("directory.not_an_id_token", "Sign in with an ID token.")
+PASSWORD_TOO_WEAK = Reason(
+    "directory.password_too_weak",
+    "Choose a stronger password: at least {min_length} characters, with upper and lower case letters, a digit "
+    "and a symbol.",
+)
+WRONG_CODE = Reason("directory.wrong_code", "The code is wrong or has expired. Ask for a new code.")
+TOO_MANY_ATTEMPTS = Reason("directory.too_many_attempts", "Too many attempts. Wait a while, then try again.")
+SIGN_IN_AGAIN = Reason("directory.sign_in_again", "Sign in again: the time to choose a new password ran out.")
+SIGN_IN_STEP_NOT_OFFERED = Reason(
+    "directory.sign_in_step_not_offered",
+    "Your account asks for a sign-in step the portal does not offer; ask your administrator.",
+)
+SESSION_ENDED = Reason("directory.session_ended", "Sign in again: your session has ended.")
+CSRF_NOT_VALID = Reason("directory.csrf_not_valid", "The form has expired. Load the page again and resend it.")
+UNKNOWN_LANGUAGE = Reason("directory.unknown_language", "Choose one of the languages {languages}.")

@@ -28,7 +28,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import NagPackSuppression, NagSuppressions
 from chalice.cdk import Chalice
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE, TableSchema
-from chalicelib.manifest import GATEWAY_ERRORS, METRICS_NAMESPACE, ORDER_WORKFLOW_FILE
+from chalicelib.manifest import GATEWAY_ERRORS, METRICS_NAMESPACE, ORDER_WORKFLOW_FILE, PASSWORD_POLICY
 from chalicelib.shared.identity import ROLE_DESCRIPTIONS
 from constructs import Construct
 
@@ -238,12 +238,12 @@ class ServiceOrdersStack(Stack):
             ),
             custom_attributes={"org_id": cognito.StringAttribute(min_len=1, max_len=64, mutable=True)},
             password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(7),
+                min_length=PASSWORD_POLICY.min_length,
+                require_lowercase=PASSWORD_POLICY.require_lowercase,
+                require_uppercase=PASSWORD_POLICY.require_uppercase,
+                require_digits=PASSWORD_POLICY.require_digits,
+                require_symbols=PASSWORD_POLICY.require_symbols,
+                temp_password_validity=Duration.days(PASSWORD_POLICY.temporary_password_days),
             ),
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),

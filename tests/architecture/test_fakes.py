@@ -13,7 +13,7 @@ import pytest
 import chalicelib
 from chalicelib.bootstrap import WorkflowEngine
 from tests.fakes.approvals import MemoryApprovals
-from tests.fakes.directory import FakeSignIn, FakeTokens, MemoryDirectory
+from tests.fakes.directory import FakeSignIn, FakeTokens, MemoryDirectory, MemoryWebSessions
 from tests.fakes.notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from tests.fakes.ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from tests.fakes.outside import FakeWorkflow, MemoryIdempotency, RecordingMail
@@ -28,6 +28,7 @@ FAKES: dict[str, type] = {
     "chalicelib.directory.ports.Directory": MemoryDirectory,
     "chalicelib.directory.ports.TokenVerifier": FakeTokens,
     "chalicelib.directory.ports.PasswordSignIn": FakeSignIn,
+    "chalicelib.directory.ports.WebSessions": MemoryWebSessions,
     "chalicelib.ordering.ports.Orders": MemoryOrders,
     "chalicelib.ordering.ports.Catalogues": MemoryCatalogues,
     "chalicelib.ordering.ports.OrderNumbers": MemoryOrderNumbers,

@@ -1,11 +1,26 @@
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from chalicelib.directory.ports import Claims, Organisation, SignedIn
-from chalicelib.directory.reasons import TOKEN_NOT_VALID, WRONG_PASSWORD
-from chalicelib.shared.errors import NotSignedIn
+from chalicelib.directory.ports import Claims, Language, NewPasswordRequired, Organisation, SignedIn, WebSession
+from chalicelib.directory.reasons import (
+    NEW_PASSWORD_REQUIRED,
+    PASSWORD_TOO_WEAK,
+    SIGN_IN_AGAIN,
+    TOKEN_NOT_VALID,
+    TOO_MANY_ATTEMPTS,
+    WRONG_CODE,
+    WRONG_PASSWORD,
+)
+from chalicelib.manifest import PASSWORD_POLICY
+from chalicelib.shared.errors import InvalidRequest, NotSignedIn, TooManyAttempts
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.transactions import ConcurrentChange
+
+from .store import MemoryStore
 
 
 @dataclass
@@ -52,16 +67,129 @@ class FakeTokens:
         return self.issued[token]
 
 
+def strong_enough(password: str) -> bool:
+    """The user pool's policy (`manifest.PASSWORD_POLICY`), as Cognito applies it."""
+    policy = PASSWORD_POLICY
+    return (
+        len(password) >= policy.min_length
+        and (not policy.require_lowercase or re.search(r"[a-z]", password) is not None)
+        and (not policy.require_uppercase or re.search(r"[A-Z]", password) is not None)
+        and (not policy.require_digits or re.search(r"\d", password) is not None)
+        and (not policy.require_symbols or re.search(r"[^A-Za-z0-9]", password) is not None)
+    )
+
+
 @dataclass
 class FakeSignIn:
-    """Implements `PasswordSignIn` over a table of passwords, issuing tokens `FakeTokens` accepts."""
+    """Implements `PasswordSignIn` as Cognito behaves: accounts with passwords (temporary ones need a new password
+    first), challenge sessions, codes "sent" for a forgotten password (`codes_sent`, as a person reads their
+    mail), and a limit on wrong codes. An account's organisation is the directory's unless `org_ids` says."""
 
     tokens: FakeTokens
     directory: MemoryDirectory
     passwords: dict[str, str] = field(default_factory=dict)
+    temporary: set[str] = field(default_factory=set)
+    org_ids: dict[str, str] = field(default_factory=dict)
+    challenges: dict[str, str] = field(default_factory=dict)  # challenge session -> username
+    codes_sent: dict[str, list[str]] = field(default_factory=dict)
+    wrong_codes: dict[str, int] = field(default_factory=dict)
+    max_wrong_codes: int = 5
+    held_off: bool = False  # Cognito limiting sign-in attempts
+
+    def add_account(self, username: str, password: str, *, temporary: bool = False, org_id: str | None = None) -> None:
+        self.passwords[username] = password
+        if temporary:
+            self.temporary.add(username)
+        if org_id is not None:
+            self.org_ids[username] = org_id
+
+    def _claims(self, username: str) -> Claims:
+        person = self.directory.person(username)
+        org_id = self.org_ids.get(username) or (person.org_id if person else "")
+        return self.tokens.verify(self.tokens.issue(username, org_id))
 
     def sign_in(self, username: str, password: str) -> SignedIn:
         person = self.directory.person(username)
         if person is None or self.passwords.get(username) != password:
             raise NotSignedIn(WRONG_PASSWORD)
+        if username in self.temporary:
+            raise NotSignedIn(NEW_PASSWORD_REQUIRED)
         return SignedIn(id_token=self.tokens.issue(person.user_id, person.org_id), expires_in=3600)
+
+    def authenticate(self, username: str, password: str) -> Claims | NewPasswordRequired:
+        if self.held_off:
+            raise TooManyAttempts(TOO_MANY_ATTEMPTS)
+        if username not in self.passwords or self.passwords[username] != password:
+            raise NotSignedIn(WRONG_PASSWORD)
+        if username in self.temporary:
+            challenge_session = secrets.token_urlsafe(48)
+            self.challenges[challenge_session] = username
+            return NewPasswordRequired(username=username, challenge_session=challenge_session)
+        return self._claims(username)
+
+    def complete_new_password(self, username: str, challenge_session: str, new_password: str) -> Claims:
+        if self.challenges.get(challenge_session) != username:
+            raise NotSignedIn(SIGN_IN_AGAIN)
+        if not strong_enough(new_password):
+            raise InvalidRequest(PASSWORD_TOO_WEAK, field="new_password", min_length=PASSWORD_POLICY.min_length)
+        del self.challenges[challenge_session]
+        self.passwords[username] = new_password
+        self.temporary.discard(username)
+        return self._claims(username)
+
+    def forgot_password(self, username: str) -> None:
+        # Cognito sends none to an account still on its temporary password (and says so only to administrators).
+        if username in self.passwords and username not in self.temporary:
+            self.codes_sent.setdefault(username, []).append(f"{secrets.randbelow(1_000_000):06d}")
+            self.wrong_codes[username] = 0
+
+    def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
+        sent = self.codes_sent.get(username)
+        if self.wrong_codes.get(username, 0) >= self.max_wrong_codes:
+            raise TooManyAttempts(TOO_MANY_ATTEMPTS)
+        if not sent or code != sent[-1]:
+            if sent:
+                self.wrong_codes[username] = self.wrong_codes.get(username, 0) + 1
+            raise InvalidRequest(WRONG_CODE, field="code")
+        if not strong_enough(new_password):
+            raise InvalidRequest(PASSWORD_TOO_WEAK, field="new_password", min_length=PASSWORD_POLICY.min_length)
+        self.passwords[username] = new_password
+        self.temporary.discard(username)
+        sent.clear()  # a code is used once
+
+
+@dataclass
+class MemoryWebSessions:
+    """Implements `WebSessions`; the store's lock orders its writes as DynamoDB orders an item's."""
+
+    store: MemoryStore
+    sessions: dict[str, WebSession] = field(default_factory=dict)
+
+    def create(self, session: WebSession) -> None:
+        with self.store.lock:
+            if session.key in self.sessions:
+                raise ConcurrentChange("a session with this key exists")
+            self.sessions[session.key] = session.model_copy(deep=True)
+
+    def get(self, key: str, now: datetime) -> WebSession | None:
+        found = self.sessions.get(key)
+        return found.model_copy(deep=True) if found is not None and found.is_live(now) else None
+
+    def touch(self, session: WebSession) -> None:
+        with self.store.lock:
+            if session.key in self.sessions:
+                self.sessions[session.key].idle_expires_at = session.idle_expires_at
+
+    def set_language(self, key: str, language: Language) -> None:
+        with self.store.lock:
+            if key in self.sessions:
+                self.sessions[key].language = language
+
+    def end(self, session: WebSession) -> None:
+        with self.store.lock:
+            self.sessions.pop(session.key, None)
+
+    def end_all(self, user_id: str) -> None:
+        with self.store.lock:
+            for key in [key for key, session in self.sessions.items() if session.user_id == user_id]:
+                del self.sessions[key]

@@ -22,7 +22,7 @@ from local import demo
 from local.people import CODE
 
 from .approvals import MemoryApprovals
-from .directory import FakeSignIn, FakeTokens, MemoryDirectory
+from .directory import FakeSignIn, FakeTokens, MemoryDirectory, MemoryWebSessions
 from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from .outside import FakeWorkflow, MemoryIdempotency, RecordingMail, SentMail
@@ -91,6 +91,7 @@ class World:
         self.challenges = MemoryChallenges(self.store)
         self.outbox = MemoryOutbox(self.store)
         self.sign_in = FakeSignIn(self.tokens, self.directory)
+        self.web_sessions = MemoryWebSessions(self.store)
         demo.seed_directory(self.directory, self.catalogues)
         self.app = self.build()
 
@@ -116,6 +117,7 @@ class World:
             texts=self.texts,
             verifier=self.tokens,
             sign_in=self.sign_in,
+            web_sessions=self.web_sessions,
             idempotency=self.idempotency,
             **overrides,
         )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE
-from chalicelib.manifest import GATEWAY_ERRORS
+from chalicelib.manifest import GATEWAY_ERRORS, PASSWORD_POLICY, SIGN_IN_FLOWS
 from chalicelib.shared.identity import Role
 from infra.stacks.environment import LOG_RETENTION_DAYS
 from infra.stacks.functions import FUNCTIONS, WORKFLOW_SUBSTITUTIONS
@@ -249,9 +249,32 @@ def test_app_client_signs_in_with_password_and_refresh_and_has_no_secret(stage: 
     properties = client["Properties"]
 
     assert sorted(properties["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]
+    assert sorted(properties["ExplicitAuthFlows"]) == sorted(SIGN_IN_FLOWS)
     assert properties["GenerateSecret"] is False
     assert "custom:org_id" in properties["ReadAttributes"]
     assert "custom:org_id" not in properties["WriteAttributes"]
+
+
+def test_a_forgotten_password_is_reset_by_email_and_nobody_learns_who_has_an_account(
+    stage: Synthesized,
+) -> None:
+    """The portal answers a wrong password and an unknown user alike; Cognito must not tell them apart."""
+    _, pool = stage.only("AWS::Cognito::UserPool")
+    _, client = stage.only("AWS::Cognito::UserPoolClient")
+
+    assert client["Properties"]["PreventUserExistenceErrors"] == "ENABLED"
+    assert pool["Properties"]["AccountRecoverySetting"]["RecoveryMechanisms"] == [
+        {"Name": "verified_email", "Priority": 1}
+    ]
+    policy = pool["Properties"]["Policies"]["PasswordPolicy"]
+    assert policy == {
+        "MinimumLength": PASSWORD_POLICY.min_length,
+        "RequireLowercase": PASSWORD_POLICY.require_lowercase,
+        "RequireUppercase": PASSWORD_POLICY.require_uppercase,
+        "RequireNumbers": PASSWORD_POLICY.require_digits,
+        "RequireSymbols": PASSWORD_POLICY.require_symbols,
+        "TemporaryPasswordValidityDays": PASSWORD_POLICY.temporary_password_days,
+    }
 
 
 # --- mail -----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.approvals.model import Approval, ApprovalStatus, Outcome, SubjectRef
 from chalicelib.bootstrap import container
+from chalicelib.directory.model import Language, SessionLifetimes, WebSession, session_key
 from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, Step
 from chalicelib.shared.errors import InvalidRequest
 from chalicelib.shared.pagination import PageRequest
@@ -30,16 +31,24 @@ class Store:
     approvals: Any
     challenges: Any
     catalogues: Any
+    web_sessions: Any
 
 
 @pytest.fixture(params=["memory", "dynamo"])
 def store(request: pytest.FixtureRequest) -> Store:
     if request.param == "memory":
         world = World()
-        return Store(world.store, world.orders, world.approvals, world.challenges, world.catalogues)
+        return Store(world.store, world.orders, world.approvals, world.challenges, world.catalogues, world.web_sessions)
     request.getfixturevalue("aws")
     adapters = container().adapters
-    return Store(adapters.transactions, adapters.orders, adapters.approvals, adapters.challenges, adapters.catalogues)
+    return Store(
+        adapters.transactions,
+        adapters.orders,
+        adapters.approvals,
+        adapters.challenges,
+        adapters.catalogues,
+        adapters.web_sessions,
+    )
 
 
 def new_order(**changes: Any) -> Order:
@@ -241,3 +250,86 @@ def test_the_catalogue_is_replaced_only_by_a_newer_version(store: Store):
     assert store.catalogues.replace(newer) is False
     assert store.catalogues.replace(base) is False
     assert store.catalogues.current() == newer
+
+
+def web_session(user_id: str | None = None, **lifetimes: timedelta) -> tuple[WebSession, str]:
+    new = WebSession.start(
+        user_id or f"user-{uuid.uuid4().hex[:8]}", "region-norrby", Language.SV, NOW, SessionLifetimes(**lifetimes)
+    )
+    return new.session, new.cookie_value
+
+
+def test_a_web_session_is_found_by_its_cookies_hash_only(store: Store):
+    session, cookie_value = web_session()
+    store.web_sessions.create(session)
+    assert store.web_sessions.get(session_key(cookie_value), NOW) == session
+    assert store.web_sessions.get(cookie_value, NOW) is None
+    with pytest.raises(ConcurrentChange):
+        store.web_sessions.create(session)
+
+
+def test_an_expired_web_session_is_not_read_though_still_stored(store: Store):
+    """DynamoDB's TTL deletes late and moto never: the read checks both expiries."""
+    idle, _ = web_session()
+    short, _ = web_session(absolute=timedelta(minutes=10))
+    for session in (idle, short):
+        store.web_sessions.create(session)
+    assert store.web_sessions.get(idle.key, NOW + timedelta(minutes=29)) == idle
+    assert store.web_sessions.get(idle.key, NOW + timedelta(minutes=30)) is None
+    assert store.web_sessions.get(short.key, NOW + timedelta(minutes=9)) == short
+    assert store.web_sessions.get(short.key, NOW + timedelta(minutes=10)) is None
+
+
+def test_touching_a_web_session_moves_its_idle_expiry_and_changes_nothing_else(store: Store):
+    session, _ = web_session()
+    store.web_sessions.create(session)
+    touched = session.touch(NOW + timedelta(minutes=20), SessionLifetimes())
+    assert touched is not None
+    store.web_sessions.touch(touched)
+    assert store.web_sessions.get(session.key, NOW + timedelta(minutes=45)) == touched
+
+
+def test_a_language_is_kept_with_its_session(store: Store):
+    session, _ = web_session()
+    store.web_sessions.create(session)
+    store.web_sessions.set_language(session.key, Language.NB)
+    stored = store.web_sessions.get(session.key, NOW)
+    assert stored.language is Language.NB
+    assert stored.model_copy(update={"language": Language.SV}) == session
+
+
+def test_an_ended_web_session_stays_ended_when_touched_or_given_a_language(store: Store):
+    session, _ = web_session()
+    store.web_sessions.create(session)
+    store.web_sessions.end(session)
+    touched = session.touch(NOW + timedelta(minutes=5), SessionLifetimes())
+    assert touched is not None
+    store.web_sessions.touch(touched)
+    store.web_sessions.set_language(session.key, Language.EN)
+    assert store.web_sessions.get(session.key, NOW) is None
+    store.web_sessions.end(session)  # ending it again is no error
+
+
+def test_ending_one_web_session_leaves_the_persons_others(store: Store):
+    user = f"user-{uuid.uuid4().hex[:8]}"
+    first, _ = web_session(user)
+    second, _ = web_session(user)
+    for session in (first, second):
+        store.web_sessions.create(session)
+    store.web_sessions.end(first)
+    assert store.web_sessions.get(first.key, NOW) is None
+    assert store.web_sessions.get(second.key, NOW) == second
+
+
+def test_ending_all_of_a_persons_web_sessions_ends_theirs_only_however_many(store: Store):
+    """More sessions than one transaction writes away."""
+    user, other = f"user-{uuid.uuid4().hex[:8]}", f"user-{uuid.uuid4().hex[:8]}"
+    theirs = [web_session(user)[0] for _ in range(60)]
+    someone_elses, _ = web_session(other)
+    for session in [*theirs, someone_elses]:
+        store.web_sessions.create(session)
+    store.web_sessions.end_all(user)
+    assert all(store.web_sessions.get(session.key, NOW) is None for session in theirs)
+    assert store.web_sessions.get(someone_elses.key, NOW) == someone_elses
+    store.web_sessions.end_all(user)  # none left: no error
+    store.web_sessions.end_all(f"user-{uuid.uuid4().hex[:8]}")

@@ -1,11 +1,17 @@
-"""The directory's items: organisations and people (docs/data-model.md)."""
+"""The directory's items: organisations, people, and the portal's web sessions (docs/data-model.md)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from chalicelib.adapters.dynamo.schema import GSI1
-from chalicelib.adapters.dynamo.table import DynamoTable, without_bookkeeping
-from chalicelib.directory.ports import Organisation
+from chalicelib.adapters.dynamo.table import DynamoTable, Item, without_bookkeeping
+from chalicelib.directory.ports import Language, Organisation, WebSession
 from chalicelib.shared.identity import Person, Role
+
+SESSION_ENTRY = "WEBSESSION#"
+# A transaction writes at most 100 items: a session and its entry in the person's list are two.
+SESSIONS_PER_TRANSACTION = 50
 
 
 def person_key(user_id: str) -> dict[str, str]:
@@ -14,6 +20,21 @@ def person_key(user_id: str) -> dict[str, str]:
 
 def organisation_key(org_id: str) -> dict[str, str]:
     return {"pk": f"ORG#{org_id}", "sk": "PROFILE"}
+
+
+def web_session_key(key: str) -> Item:
+    return {"pk": f"WEBSESSION#{key}", "sk": "SESSION"}
+
+
+def web_session_entry_key(user_id: str, key: str) -> Item:
+    """The session in its person's list, beside their profile: ending all of a person's sessions reads this
+    partition (strongly consistent, so a session started a moment ago is not missed), never an index or a scan."""
+    return {"pk": f"USER#{user_id}", "sk": f"{SESSION_ENTRY}{key}"}
+
+
+def _session_expiry(session: WebSession) -> int:
+    """TTL at the absolute expiry: nothing keeps a session longer. Reads check expiry themselves."""
+    return int(session.expires_at.timestamp())
 
 
 class DynamoDirectory:
@@ -50,3 +71,65 @@ class DynamoDirectory:
         self._table.put(
             {**organisation_key(organisation.org_id), "entity": "organisation", **organisation.model_dump(mode="json")}
         )
+
+
+class DynamoWebSessions:
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def create(self, session: WebSession) -> None:
+        transaction = self._table.begin()
+        transaction.put(
+            {
+                **web_session_key(session.key),
+                "entity": "web_session",
+                "expires_at_epoch": _session_expiry(session),
+                **session.model_dump(mode="json"),
+            },
+            "attribute_not_exists(pk)",
+        )
+        transaction.put(
+            {
+                **web_session_entry_key(session.user_id, session.key),
+                "entity": "web_session_entry",
+                "expires_at_epoch": _session_expiry(session),
+            }
+        )
+        transaction.commit()
+
+    def get(self, key: str, now: datetime) -> WebSession | None:
+        item = self._table.get(web_session_key(key))
+        session = WebSession.model_validate(without_bookkeeping(item)) if item else None
+        return session if session is not None and session.is_live(now) else None
+
+    def touch(self, session: WebSession) -> None:
+        # Conditional: an update of an item ended meanwhile would write a new item of this one attribute.
+        self._table.update(
+            web_session_key(session.key),
+            "SET idle_expires_at = :at",
+            {":at": session.model_dump(mode="json", include={"idle_expires_at"})["idle_expires_at"]},
+            condition="attribute_exists(pk)",
+        )
+
+    def set_language(self, key: str, language: Language) -> None:
+        self._table.update(
+            web_session_key(key),
+            "SET #language = :language",
+            {":language": language.value},
+            names={"#language": "language"},
+            condition="attribute_exists(pk)",
+        )
+
+    def end(self, session: WebSession) -> None:
+        self._table.begin().delete(web_session_key(session.key)).delete(
+            web_session_entry_key(session.user_id, session.key)
+        ).commit()
+
+    def end_all(self, user_id: str) -> None:
+        entries = self._table.query_all(f"USER#{user_id}", sort_prefix=SESSION_ENTRY, consistent=True)
+        keys = [str(entry["sk"]).removeprefix(SESSION_ENTRY) for entry in entries]
+        for start in range(0, len(keys), SESSIONS_PER_TRANSACTION):
+            transaction = self._table.begin()
+            for key in keys[start : start + SESSIONS_PER_TRANSACTION]:
+                transaction.delete(web_session_key(key)).delete(web_session_entry_key(user_id, key))
+            transaction.commit()

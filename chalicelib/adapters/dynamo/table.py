@@ -171,9 +171,11 @@ class DynamoTable:
         index: Index | None = None,
         sort_prefix: str | None = None,
         newest_first: bool = False,
+        consistent: bool = False,
         page: PageRequest,
     ) -> Page[Item]:
-        """One page of a partition's items in sort-key order; `next` carries on where it stopped."""
+        """One page of a partition's items in sort-key order; `next` carries on where it stopped. `consistent`
+        reads every write made before it (the table only; an index is always eventually consistent)."""
         pk_name = index.partition_key if index else APPLICATION_TABLE.partition_key
         sk_name = index.sort_key if index else APPLICATION_TABLE.sort_key
         condition = f"{pk_name} = :pk"
@@ -189,6 +191,8 @@ class DynamoTable:
             # One more than asked for: a next page is offered only when there is something on it.
             "Limit": page.limit + 1,
         }
+        if consistent:
+            kwargs["ConsistentRead"] = True
         if index:
             kwargs["IndexName"] = index.name
         if page.cursor:
@@ -207,12 +211,14 @@ class DynamoTable:
         last = response.get("LastEvaluatedKey")  # a page cut short by DynamoDB's 1 MB limit
         return Page(items, _cursor(from_dynamo(last), pk_name) if last else None)
 
-    def query_all(self, partition: str, *, index: Index | None = None, sort_prefix: str | None = None) -> list[Item]:
+    def query_all(
+        self, partition: str, *, index: Index | None = None, sort_prefix: str | None = None, consistent: bool = False
+    ) -> list[Item]:
         """Every item of a partition, page by page (a person's organisation, an order's history)."""
         items: list[Item] = []
         page = PageRequest(limit=1000)
         while True:
-            found = self.query(partition, index=index, sort_prefix=sort_prefix, page=page)
+            found = self.query(partition, index=index, sort_prefix=sort_prefix, consistent=consistent, page=page)
             items += found.items
             if found.next is None:
                 return items
