@@ -19,6 +19,7 @@ from chalicelib.ordering.reasons import (
 )
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, StepOutOfOrder
 from chalicelib.shared.identity import Person
+from chalicelib.shared.languages import Texts
 from chalicelib.signing.ports import SigningMethod
 
 
@@ -88,7 +89,7 @@ class Model(BaseModel):
 
 class DeclarationQuestion(Model):
     question_id: str
-    text: str
+    text: Texts
 
 
 class Offering(Model):
@@ -96,6 +97,7 @@ class Offering(Model):
     service_id: str
     service_name: str
     name: str
+    description: Texts
     flow: Flow
     start_up_fee: int = Field(ge=0, description="SEK, charged once per order (R-ORD-1)")
     price_per_care_unit: int = Field(ge=0, description="SEK per care unit (R-ORD-1)")
@@ -113,6 +115,7 @@ class Agent(Model):
 class Catalogue(Model):
     version: int
     agreement_version: int = Field(description="The current customer agreement everyone must sign (R-ONB-1)")
+    terms_version: int = Field(description="The current terms of the service, which an orderer accepts with an order")
     offerings: list[Offering]
     agents: list[Agent]
 

@@ -402,7 +402,7 @@
             "data-question-id": question.question_id,
             "aria-describedby": errorId,
           }),
-          el("label", { for: id }, question.text)
+          el("label", { for: id }, question.text.en)
         ),
         el("p", {
           id: errorId,
@@ -728,7 +728,7 @@
       questions.length
         ? itemList(
             questions.map(
-              (question) => (order.declarations[question.question_id] ? "Ticked: " : "Not ticked: ") + question.text
+              (question) => (order.declarations[question.question_id] ? "Ticked: " : "Not ticked: ") + question.text.en
             )
           )
         : "None asked for this offering"
