@@ -183,7 +183,10 @@ def placed(reply: Reply) -> tuple[str, str]:
 def via_agent_order(**changes: Any) -> dict[str, Any]:
     order: dict[str, Any] = {
         "offering_id": "webcert-integrated-via-agent",
-        "care_units": {"count": 2, "names": ["Vårdcentral Norr", "Vårdcentral Syd"]},
+        "care_units": [
+            {"name": "Vårdcentral Norr", "hsa_id": "SE2321000099-VCN1"},
+            {"name": "Vårdcentral Syd", "hsa_id": "SE2321000099-VCS1"},
+        ],
         "source_system": "CGM J4",
         "agent_org_id": "agent-cgm",
         "declarations": {"personal-data": True, "security-requirements": True},
@@ -198,7 +201,7 @@ def via_agent_order(**changes: Any) -> dict[str, Any]:
 def direct_order(**changes: Any) -> dict[str, Any]:
     order: dict[str, Any] = {
         "offering_id": "webcert-standalone",
-        "care_units": {"count": 1, "names": ["Vårdcentral Öst"]},
+        "care_units": [{"name": "Vårdcentral Öst", "hsa_id": "SE2321000099-VCO1"}],
         "declarations": {"personal-data": True},
         "invoice": {"kind": "new", "address": "Region Norrby, Box 200, 901 00 Norrby", "reference": "RN-77"},
         "attester_id": "adam.attester",

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.shared.commands import Command, Identifier, LongText, Text, Ticked, WholeNumber
+from chalicelib.ordering.model import CareUnit
+from chalicelib.shared.commands import Command, Identifier, LongText, Text, Ticked
 
 
 class NewInvoice(Command):
@@ -20,20 +21,13 @@ class SavedInvoice(Command):
     invoice_id: Identifier
 
 
-class CareUnits(Command):
-    """How many care units will use the service, and which: the count must match the names, each named once
-    (`rules.place_order`; rules between fields are checked there, so that this shape is all a valid body
-    needs)."""
-
-    count: WholeNumber = Field(ge=1, le=1000)
-    names: list[Text] = Field(min_length=1, max_length=1000)
-
-
 class PlaceOrder(Command):
     """The orderer's form, seed 000 step 3."""
 
     offering_id: Identifier
-    care_units: CareUnits
+    # Each named once and each HSA-id once (`rules.place_order`: rules between items are checked there, so
+    # that this shape is all a valid body needs). How many is the list's length.
+    care_units: list[CareUnit] = Field(min_length=1, max_length=1000)
     source_system: Text | None = None
     agent_org_id: Identifier | None = None
     # Strict: true or false; and only keys of the identifier's shape (the document says so too).

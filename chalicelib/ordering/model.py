@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.ordering.reasons import (
     AGENT_REVIEW_MISSING,
@@ -17,6 +18,7 @@ from chalicelib.ordering.reasons import (
     STEP_ALREADY_DECIDED,
     STEP_CANNOT_START,
 )
+from chalicelib.shared.commands import Command, Text
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, StepOutOfOrder
 from chalicelib.shared.identity import Person
 from chalicelib.shared.languages import Texts
@@ -134,6 +136,18 @@ class Catalogue(Model):
 
 # --- orders --------------------------------------------------------------------------------------
 
+# A care unit's id in the HSA catalogue (Sweden's directory of health-care units): "SE", the organisation
+# number (ten digits, or twelve with the century), "-" and the unit's own part.
+HsaId = Annotated[str, StringConstraints(pattern=r"^SE[0-9]{10,12}-[A-Za-z0-9]{1,31}$")]
+
+
+class CareUnit(Command):
+    """A care unit that will use the service (vårdenhet), as the orderer names it and as the HSA catalogue
+    knows it."""
+
+    name: Text
+    hsa_id: HsaId
+
 
 class InvoiceDetails(Model):
     address: str
@@ -201,7 +215,7 @@ class Order(Model):
     orderer_name: str
     attester_id: str
     offering: Offering
-    care_units: list[str]
+    care_units: list[CareUnit]
     source_system: str | None = None
     agent_org_id: str | None = None
     agent_name: str | None = None

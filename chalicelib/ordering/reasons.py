@@ -30,10 +30,10 @@ SOURCE_SYSTEM_UNSUPPORTED = Reason(
 )
 AGENT_DOES_NOT_SERVE = Reason("ordering.agent_does_not_serve", "{agent} does not serve your organisation.")
 NO_SUCH_SAVED_INVOICE = Reason("ordering.no_such_saved_invoice", "No such saved invoice address for this organisation.")
-CARE_UNITS_NOT_COUNTED = Reason(
-    "ordering.care_units_not_counted", "The number of care units must equal the number of care unit names."
-)
 CARE_UNIT_NAMED_TWICE = Reason("ordering.care_unit_named_twice", "Each care unit may be named only once.")
+CARE_UNIT_HSA_ID_TWICE = Reason(
+    "ordering.care_unit_hsa_id_twice", "Each care unit's HSA-id may be given only once: {hsa_id} is given twice."
+)
 NO_SUCH_ORDER = Reason("ordering.no_such_order", "No such order.")
 ORDER_ENDED = Reason("ordering.order_ended", "The order has already ended ({status}).")
 STEP_ALREADY_DECIDED = Reason("ordering.step_already_decided", "This step has already been decided.")

@@ -25,8 +25,8 @@ from chalicelib.ordering.reasons import (
     AGENT_MISSING,
     AGREEMENT_NOT_SIGNED,
     ATTESTER_NOT_OF_ORGANISATION,
+    CARE_UNIT_HSA_ID_TWICE,
     CARE_UNIT_NAMED_TWICE,
-    CARE_UNITS_NOT_COUNTED,
     DECLARATION_NOT_TICKED,
     DIRECT_TAKES_NO_AGENT,
     NO_AGENT_ATTESTER_CHOSEN,
@@ -41,11 +41,17 @@ from chalicelib.shared.identity import Person, Role
 
 
 def _check_care_units(command: PlaceOrder) -> None:
-    names = command.care_units.names
-    if len(names) != command.care_units.count:
-        raise InvalidRequest(CARE_UNITS_NOT_COUNTED, field="care_units")
-    if len({name.casefold() for name in names}) != len(names):
-        raise InvalidRequest(CARE_UNIT_NAMED_TWICE, field="care_units")
+    """R-ORD-1: one order covers every care unit, each once: by its name (whatever its case) and by its HSA-id
+    (whose letters the catalogue does not tell apart by case either)."""
+    names: set[str] = set()
+    hsa_ids: set[str] = set()
+    for unit in command.care_units:
+        if unit.name.casefold() in names:
+            raise InvalidRequest(CARE_UNIT_NAMED_TWICE, field="care_units")
+        if unit.hsa_id.casefold() in hsa_ids:
+            raise InvalidRequest(CARE_UNIT_HSA_ID_TWICE, field="care_units", hsa_id=unit.hsa_id)
+        names.add(unit.name.casefold())
+        hsa_ids.add(unit.hsa_id.casefold())
 
 
 def place_order(
@@ -96,13 +102,13 @@ def place_order(
         orderer_name=orderer.name,
         attester_id=attester.user_id,
         offering=offering,
-        care_units=list(command.care_units.names),
+        care_units=[unit.model_copy() for unit in command.care_units],
         source_system=command.source_system if offering.flow is Flow.VIA_AGENT else None,
         agent_org_id=command.agent_org_id if offering.flow is Flow.VIA_AGENT else None,
         agent_name=agent_name,
         declarations=dict(command.declarations),
         invoice=invoice,
-        price=Price.for_offering(offering, command.care_units.count),
+        price=Price.for_offering(offering, len(command.care_units)),  # R-ORD-1
         created_at=now,
         updated_at=now,
     )

@@ -59,7 +59,7 @@ AGENT_ATTESTER = Person(user_id="agent-attester", org_id="agent", name="Alva", e
 def command(**changes: Any) -> PlaceOrder:
     fields: dict[str, Any] = {
         "offering_id": "via",
-        "care_units": {"count": 2, "names": ["North", "South"]},
+        "care_units": [{"name": "North", "hsa_id": "SE2321000016-N1"}, {"name": "South", "hsa_id": "SE2321000016-S1"}],
         "source_system": "CGM J4",
         "agent_org_id": "agent",
         "declarations": {"q1": True},
