@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from local import demo
@@ -180,6 +181,12 @@ def placed(reply: Reply) -> tuple[str, str]:
 # --- sample orders and reviews -------------------------------------------------------------------------
 
 
+@cache
+def terms_version() -> int:
+    """The version of the terms in the demo catalogue: the one an orderer reads and accepts."""
+    return demo.catalogue().terms_version
+
+
 def via_agent_order(**changes: Any) -> dict[str, Any]:
     order: dict[str, Any] = {
         "offering_id": "webcert-integrated-via-agent",
@@ -193,6 +200,7 @@ def via_agent_order(**changes: Any) -> dict[str, Any]:
         "invoice": {"kind": "saved", "invoice_id": "inv-main"},
         "attester_id": "adam.attester",
         "terms_accepted": True,
+        "terms_version": terms_version(),
     }
     order.update(changes)
     return order
@@ -206,6 +214,7 @@ def direct_order(**changes: Any) -> dict[str, Any]:
         "invoice": {"kind": "new", "address": "Region Norrby, Box 200, 901 00 Norrby", "reference": "RN-77"},
         "attester_id": "adam.attester",
         "terms_accepted": True,
+        "terms_version": terms_version(),
     }
     order.update(changes)
     return order

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.ordering.model import CareUnit
-from chalicelib.shared.commands import Command, Identifier, LongText, Text, Ticked
+from chalicelib.shared.commands import Command, Identifier, LongText, Text, Ticked, WholeNumber
 
 
 class NewInvoice(Command):
@@ -37,6 +37,9 @@ class PlaceOrder(Command):
     invoice: NewInvoice | SavedInvoice = Field(discriminator="kind")
     attester_id: Identifier
     terms_accepted: Ticked = Field(description="the orderer must accept the terms")
+    terms_version: WholeNumber = Field(
+        ge=1, description="the version of the terms the orderer read and accepted: the catalogue's terms_version"
+    )
 
 
 class AgentReviewInput(Command):

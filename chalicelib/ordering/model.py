@@ -222,6 +222,8 @@ class Order(Model):
     declarations: dict[str, bool]
     invoice: InvoiceDetails
     price: Price
+    terms_version: int = Field(description="the terms the orderer accepted")
+    terms_accepted_at: datetime = Field(description="when they were accepted: the submit")
     agent_review: AgentReview | None = None
     outcome_reason: str | None = None
     case_number: str | None = None

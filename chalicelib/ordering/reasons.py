@@ -34,6 +34,11 @@ CARE_UNIT_NAMED_TWICE = Reason("ordering.care_unit_named_twice", "Each care unit
 CARE_UNIT_HSA_ID_TWICE = Reason(
     "ordering.care_unit_hsa_id_twice", "Each care unit's HSA-id may be given only once: {hsa_id} is given twice."
 )
+TERMS_CHANGED = Reason(
+    "ordering.terms_changed",
+    "The terms have changed since you read them (version {accepted}, now {current}): read them again and accept "
+    "the current ones.",
+)
 NO_SUCH_ORDER = Reason("ordering.no_such_order", "No such order.")
 ORDER_ENDED = Reason("ordering.order_ended", "The order has already ended ({status}).")
 STEP_ALREADY_DECIDED = Reason("ordering.step_already_decided", "This step has already been decided.")

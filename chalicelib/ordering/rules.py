@@ -34,6 +34,7 @@ from chalicelib.ordering.reasons import (
     NOT_AN_ORDERER,
     SOURCE_SYSTEM_MISSING,
     SOURCE_SYSTEM_UNSUPPORTED,
+    TERMS_CHANGED,
     UNKNOWN_DECLARATION,
 )
 from chalicelib.shared.errors import InvalidRequest, NotAllowed
@@ -92,6 +93,13 @@ def place_order(
             raise InvalidRequest(NO_SUCH_SAVED_INVOICE, field="invoice.invoice_id")
         invoice = InvoiceDetails(address=saved.address, reference=saved.reference)
 
+    # Seed 000 step 7: what the orderer accepts are the terms as they stand now, not as they stood when the
+    # form was opened.
+    if command.terms_version != catalogue.terms_version:
+        raise InvalidRequest(
+            TERMS_CHANGED, field="terms_version", accepted=command.terms_version, current=catalogue.terms_version
+        )
+
     order = Order(
         order_id=order_id,
         number=number(),
@@ -109,6 +117,8 @@ def place_order(
         declarations=dict(command.declarations),
         invoice=invoice,
         price=Price.for_offering(offering, len(command.care_units)),  # R-ORD-1
+        terms_version=catalogue.terms_version,
+        terms_accepted_at=now,
         created_at=now,
         updated_at=now,
     )

@@ -67,6 +67,8 @@ def test_malformed_bodies_get_a_4xx_naming_what_is_wrong(person, path, label, ra
         ({"offering_id": "no-such-offering"}, "offering_id"),
         ({"attester_id": "robert'); DROP TABLE orders;--"}, "attester_id"),
         ({"terms_accepted": False}, "terms_accepted"),
+        ({"terms_version": 0}, "terms_version"),
+        ({"terms_version": 99}, "terms_version"),  # a rule: the terms changed since they were read
         ({"invoice": {"kind": "new", "address": "", "reference": "R"}}, "invoice.new.address"),
         ({"invoice": {"kind": "stolen", "invoice_id": "x"}}, "invoice"),
         ({"declarations": {"personal-data": "yes please"}}, "declarations.personal-data"),
@@ -197,11 +199,15 @@ def test_a_body_over_the_size_limit_is_refused_naming_the_limit(person):
     [
         ({"terms_accepted": 1}, "terms_accepted"),
         ({"care_units": [{"name": 1, "hsa_id": "SE2321000099-1"}]}, "care_units.0.name"),
+        ({"terms_version": "1"}, "terms_version"),
+        ({"terms_version": 1.5}, "terms_version"),
+        ({"terms_version": True}, "terms_version"),
         ({"declarations": {"personal-data": 1}}, "declarations.personal-data"),
     ],
 )
 def test_no_type_is_guessed_at(person, changes, field):
-    """A tick is true, a name is a string: 1 is refused for either, naming the field."""
+    """A tick is true, a version is a whole number: 1, "1", 1.5 and true are refused, naming the field (1.0 is
+    the number 1, as JSON has it)."""
     response = person("olivia.orderer").submit(direct_order(**changes))
     assert response.status == 400, response.body
     assert field in [error["field"] for error in response.body["errors"]]

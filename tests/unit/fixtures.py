@@ -66,6 +66,7 @@ def command(**changes: Any) -> PlaceOrder:
         "invoice": {"kind": "new", "address": "Box 1", "reference": "R1"},
         "attester_id": "attester",
         "terms_accepted": True,
+        "terms_version": 3,
     }
     fields.update(changes)
     return PlaceOrder.model_validate(fields)

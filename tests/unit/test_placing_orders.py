@@ -9,7 +9,7 @@ from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Flow
 from chalicelib.shared.errors import InvalidRequest, NotAllowed
 
-from .fixtures import AGENT, ATTESTER, CUSTOMER, HANDLER, ORDERER, command, placed
+from .fixtures import AGENT, ATTESTER, CATALOGUE, CUSTOMER, HANDLER, NOW, ORDERER, command, placed
 
 
 def test_the_price_shows_the_start_up_fee_and_the_per_unit_price():
@@ -138,3 +138,13 @@ def test_the_hsa_id_pattern_is_in_the_document():
 def test_terms_must_be_accepted():
     with pytest.raises(ValidationError):
         command(terms_accepted=False)
+
+
+def test_the_terms_accepted_must_be_the_current_ones_and_the_order_records_them():
+    """Seed 000 step 7: terms that changed since the form was opened must be read again."""
+    with pytest.raises(InvalidRequest) as refused:
+        placed(cmd=command(terms_version=2))
+    assert (refused.value.field, refused.value.code) == ("terms_version", "ordering.terms_changed")
+    assert "read them again" in refused.value.message
+    order = placed()
+    assert (order.terms_version, order.terms_accepted_at) == (CATALOGUE.terms_version, NOW)

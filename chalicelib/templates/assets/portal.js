@@ -553,6 +553,7 @@
         : { kind: "saved", invoice_id: $("#saved-invoices input:checked").value },
       attester_id: $("#attester").value,
       terms_accepted: true,
+      terms_version: state.catalogue.terms_version,
     };
     if (offering.flow === "via_agent") {
       body.source_system = $("#source-system").value;

@@ -111,3 +111,17 @@ def test_only_customer_service_sees_cases(world: World):
     assert world.app.orders.cases(world.actor("kim.service"), FIRST).items == []
     with pytest.raises(NotAllowed):
         world.app.orders.cases(world.actor("hanna.handler"), FIRST)
+
+
+def test_a_submit_after_the_terms_changed_is_refused_until_the_new_terms_are_accepted(world: World):
+    """Seed 000 step 7: the order records the terms accepted, and when; only the current ones count."""
+    current = world.catalogues.current()
+    assert current is not None
+    world.catalogues.replace(current.model_copy(update={"version": current.version + 1, "terms_version": 2}))
+    with pytest.raises(InvalidRequest) as refused:
+        world.submit("olivia.orderer", direct_order())
+    assert refused.value.field == "terms_version" and refused.value.params == {"accepted": 1, "current": 2}
+    assert world.orders.orders == {} and world.numbers.last == 0
+    world.clock.advance(minutes=5)
+    order = world.submit("olivia.orderer", direct_order(terms_version=2))
+    assert (order.terms_version, order.terms_accepted_at) == (2, world.clock.now)
