@@ -220,10 +220,11 @@ def direct_order(**changes: Any) -> dict[str, Any]:
     return order
 
 
-def agent_review(attester_id: str = "alva.attester") -> dict[str, Any]:
+def agent_review(attester_id: str = "alva.attester", invoice: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The agent handler's review: new invoice details unless `invoice` says otherwise (`{"kind": "saved",
+    "invoice_id": "inv-cgm"}`, CGM's saved ones)."""
     return {
         "declaration_accepted": True,
-        "invoice_address": "CGM, Box 5, 111 11 Stockholm",
-        "invoice_reference": "CGM-123",
+        "invoice": invoice or {"kind": "new", "address": "CGM, Box 5, 111 11 Stockholm", "reference": "CGM-123"},
         "attester_id": attester_id,
     }

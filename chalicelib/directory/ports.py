@@ -8,6 +8,7 @@ from typing import Protocol
 
 from chalicelib.directory.model import Organisation, OrganisationKind, SavedInvoiceDetails
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.transactions import Transaction
 
 __all__ = [
     "Claims",
@@ -32,6 +33,13 @@ class Directory(Protocol):
     def save_person(self, person: Person) -> None: ...
 
     def save_organisation(self, organisation: Organisation) -> None: ...
+
+    def add_invoice_details(
+        self, transaction: Transaction, organisation: Organisation, details: SavedInvoiceDetails
+    ) -> None:
+        """Stages `details` as one more of the organisation's saved invoice details, refused at commit if its
+        saved details changed since `organisation` was read (so a rule over them, such as their number or no
+        address saved twice, holds for what is written)."""
 
 
 @dataclass(frozen=True)

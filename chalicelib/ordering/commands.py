@@ -14,6 +14,9 @@ class NewInvoice(Command):
     kind: Literal["new"]
     address: LongText
     reference: Text
+    save_for_reuse: bool = Field(
+        default=False, description="also keep this address and reference among the organisation's saved ones"
+    )
 
 
 class SavedInvoice(Command):
@@ -46,6 +49,7 @@ class AgentReviewInput(Command):
     """What the agent's case handler adds to an approval (seed 002 step 2)."""
 
     declaration_accepted: Ticked = Field(description="'Jag intygar…' must be ticked")
-    invoice_address: LongText
-    invoice_reference: Text
+    # The agent's own invoice details: new ones (which may be saved for reuse on the agent's organisation), or
+    # ones the agent's organisation saved.
+    invoice: NewInvoice | SavedInvoice = Field(discriminator="kind")
     attester_id: Identifier

@@ -30,6 +30,11 @@ SOURCE_SYSTEM_UNSUPPORTED = Reason(
 )
 AGENT_DOES_NOT_SERVE = Reason("ordering.agent_does_not_serve", "{agent} does not serve your organisation.")
 NO_SUCH_SAVED_INVOICE = Reason("ordering.no_such_saved_invoice", "No such saved invoice address for this organisation.")
+TOO_MANY_SAVED_INVOICES = Reason(
+    "ordering.too_many_saved_invoices",
+    "Your organisation has saved {most} invoice addresses, the most it can keep: use one of them, or this one "
+    "without saving it.",
+)
 CARE_UNIT_NAMED_TWICE = Reason("ordering.care_unit_named_twice", "Each care unit may be named only once.")
 CARE_UNIT_HSA_ID_TWICE = Reason(
     "ordering.care_unit_hsa_id_twice", "Each care unit's HSA-id may be given only once: {hsa_id} is given twice."

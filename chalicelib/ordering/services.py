@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from chalicelib.directory.ports import Directory
+from chalicelib.directory.ports import Directory, Organisation
 from chalicelib.notifications.ports import Outbox, OutboxMessage
 from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
@@ -19,7 +19,7 @@ from chalicelib.ordering.reasons import (
     ONLY_AGENT_HANDLERS_SEE_QUEUE,
     ONLY_CUSTOMER_SERVICE_SEES_CASES,
 )
-from chalicelib.ordering.rules import may_read, place_order
+from chalicelib.ordering.rules import invoice_to_save, may_read, place_order
 from chalicelib.shared.errors import NotAllowed, NotFound
 from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.pagination import Page, PageRequest
@@ -80,8 +80,17 @@ class OrderService:
             if found is not None:
                 return found[0]  # the same submit, earlier
             transaction = self._transactions.begin()
-            order, submitted = self._place(actor, command, order_id, partial(self._numbers.reserve, transaction))
+            customer = self._directory.organisation(actor.person.org_id)
+            if customer is None:
+                raise NotAllowed(NO_ORGANISATION)
+            order, submitted = self._place(
+                actor, customer, command, order_id, partial(self._numbers.reserve, transaction)
+            )
             self._orders.add(transaction, order, [submitted])
+            # Saved for reuse with the order itself: both are written, or neither (a retry finds the order).
+            saved = invoice_to_save(command.invoice, customer, order.order_id, field="invoice")
+            if saved is not None:
+                self._directory.add_invoice_details(transaction, customer, saved)
             self._outbox.stage(
                 transaction,
                 OutboxMessage(
@@ -94,7 +103,7 @@ class OrderService:
             try:
                 transaction.commit()
             except ConcurrentChange:
-                continue  # the number was taken, or the same submit stored the order meanwhile
+                continue  # the number was taken, the same submit stored the order, or a saved address was added
             return order
         raise ConcurrentChange("no free order number after several attempts")
 
@@ -103,12 +112,9 @@ class OrderService:
         self._workflow.start(payload["name"], payload["input"])
 
     def _place(
-        self, actor: Actor, command: PlaceOrder, order_id: str, number: Callable[[], int]
+        self, actor: Actor, customer: Organisation, command: PlaceOrder, order_id: str, number: Callable[[], int]
     ) -> tuple[Order, HistoryEvent]:
         orderer = actor.person
-        customer = self._directory.organisation(orderer.org_id)
-        if customer is None:
-            raise NotAllowed(NO_ORGANISATION)
         return place_order(
             command,
             catalogue=self.catalogue(),

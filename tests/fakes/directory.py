@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib.directory.ports import Claims, Organisation, SignedIn
+from chalicelib.directory.ports import Claims, Organisation, SavedInvoiceDetails, SignedIn
 from chalicelib.directory.reasons import TOKEN_NOT_VALID, WRONG_PASSWORD
 from chalicelib.shared.errors import NotSignedIn
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.transactions import Transaction
+
+from .store import staged
 
 
 @dataclass
@@ -33,6 +36,17 @@ class MemoryDirectory:
 
     def save_organisation(self, organisation: Organisation) -> None:
         self.organisations[organisation.org_id] = organisation.model_copy(deep=True)
+
+    def add_invoice_details(
+        self, transaction: Transaction, organisation: Organisation, details: SavedInvoiceDetails
+    ) -> None:
+        org_id, read, details = organisation.org_id, len(organisation.invoice_details), details.model_copy()
+
+        def unchanged() -> bool:
+            stored = self.organisations.get(org_id)
+            return stored is not None and len(stored.invoice_details) == read
+
+        staged(transaction).stage(lambda: self.organisations[org_id].invoice_details.append(details), check=unchanged)
 
 
 @dataclass

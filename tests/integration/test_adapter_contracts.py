@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib.approvals.model import Approval, ApprovalStatus, Outcome, SubjectRef
 from chalicelib.bootstrap import container
+from chalicelib.directory.model import Organisation, OrganisationKind, SavedInvoiceDetails
 from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, Step
 from chalicelib.shared.errors import InvalidRequest
 from chalicelib.shared.pagination import PageRequest
@@ -30,16 +31,24 @@ class Store:
     approvals: Any
     challenges: Any
     catalogues: Any
+    directory: Any
 
 
 @pytest.fixture(params=["memory", "dynamo"])
 def store(request: pytest.FixtureRequest) -> Store:
     if request.param == "memory":
         world = World()
-        return Store(world.store, world.orders, world.approvals, world.challenges, world.catalogues)
+        return Store(world.store, world.orders, world.approvals, world.challenges, world.catalogues, world.directory)
     request.getfixturevalue("aws")
     adapters = container().adapters
-    return Store(adapters.transactions, adapters.orders, adapters.approvals, adapters.challenges, adapters.catalogues)
+    return Store(
+        adapters.transactions,
+        adapters.orders,
+        adapters.approvals,
+        adapters.challenges,
+        adapters.catalogues,
+        adapters.directory,
+    )
 
 
 def new_order(**changes: Any) -> Order:
@@ -213,3 +222,43 @@ def test_the_catalogue_is_replaced_only_by_a_newer_version(store: Store):
     assert store.catalogues.replace(newer) is False
     assert store.catalogues.replace(base) is False
     assert store.catalogues.current() == newer
+
+
+def organisation(**changes: Any) -> Organisation:
+    fields: dict[str, Any] = {
+        "org_id": f"org-{uuid.uuid4().hex[:8]}",
+        "name": "Region Testby",
+        "kind": OrganisationKind.CUSTOMER,
+        "invoice_details": [SavedInvoiceDetails(invoice_id="inv-1", address="Box 1", reference="R1")],
+    }
+    return Organisation(**{**fields, **changes})
+
+
+def test_saved_invoice_details_are_added_in_a_transaction_only_while_they_are_as_read(store: Store):
+    keeps = organisation()
+    store.directory.save_organisation(keeps)
+    second = SavedInvoiceDetails(invoice_id="inv-2", address="Box 2\n901 00 Testby", reference="R2")
+    commit(store, lambda t: store.directory.add_invoice_details(t, keeps, second))
+    assert store.directory.organisation(keeps.org_id).invoice_details == [*keeps.invoice_details, second]
+
+    third = SavedInvoiceDetails(invoice_id="inv-3", address="Box 3", reference="R3")
+    with pytest.raises(ConcurrentChange):  # read with one saved, but two are saved now
+        commit(store, lambda t: store.directory.add_invoice_details(t, keeps, third))
+    with pytest.raises(ConcurrentChange):  # no such organisation
+        commit(store, lambda t: store.directory.add_invoice_details(t, organisation(invoice_details=[]), third))
+    order = new_order()
+    commit(store, lambda t: store.orders.add(t, order, []))
+    with pytest.raises(ConcurrentChange):  # all or nothing: the order exists, so the address is not added either
+        commit(
+            store,
+            lambda t: store.orders.add(t, order, []),
+            lambda t: store.directory.add_invoice_details(t, store.directory.organisation(keeps.org_id), third),
+        )
+    assert [saved.invoice_id for saved in store.directory.organisation(keeps.org_id).invoice_details] == [
+        "inv-1",
+        "inv-2",
+    ]
+    empty = organisation(invoice_details=[])
+    store.directory.save_organisation(empty)
+    commit(store, lambda t: store.directory.add_invoice_details(t, empty, third))
+    assert store.directory.organisation(empty.org_id).invoice_details == [third]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from chalicelib.adapters.dynamo.schema import GSI1
-from chalicelib.adapters.dynamo.table import DynamoTable, without_bookkeeping
-from chalicelib.directory.ports import Organisation
+from chalicelib.adapters.dynamo.table import DynamoTable, staged, without_bookkeeping
+from chalicelib.directory.ports import Organisation, SavedInvoiceDetails
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.transactions import Transaction
 
 
 def person_key(user_id: str) -> dict[str, str]:
@@ -49,4 +50,16 @@ class DynamoDirectory:
     def save_organisation(self, organisation: Organisation) -> None:
         self._table.put(
             {**organisation_key(organisation.org_id), "entity": "organisation", **organisation.model_dump(mode="json")}
+        )
+
+    def add_invoice_details(
+        self, transaction: Transaction, organisation: Organisation, details: SavedInvoiceDetails
+    ) -> None:
+        # Appended in place, on the condition that the list is as long as when it was read: nobody else added
+        # or removed one meanwhile.
+        staged(transaction).update(
+            organisation_key(organisation.org_id),
+            "SET invoice_details = list_append(invoice_details, :details)",
+            "attribute_exists(pk) AND size(invoice_details) = :read",
+            {":details": [details.model_dump(mode="json")], ":read": len(organisation.invoice_details)},
         )

@@ -885,17 +885,20 @@
     } else {
       const review = {
         declaration_accepted: $("#agent-declaration").checked,
-        invoice_address: $("#agent-invoice-address").value.trim(),
-        invoice_reference: $("#agent-invoice-reference").value.trim(),
+        invoice: {
+          kind: "new",
+          address: $("#agent-invoice-address").value.trim(),
+          reference: $("#agent-invoice-reference").value.trim(),
+        },
         attester_id: $("#agent-attester").value,
       };
       if (!review.declaration_accepted) {
         problems.push({ field: "agent_review.declaration_accepted", reason: "Tick the declaration to approve" });
       }
-      if (!review.invoice_address) {
+      if (!review.invoice.address) {
         problems.push({ field: "agent_review.invoice_address", reason: "Enter the agent's invoice address" });
       }
-      if (!review.invoice_reference) {
+      if (!review.invoice.reference) {
         problems.push({ field: "agent_review.invoice_reference", reason: "Enter the agent's invoice reference" });
       }
       if (!review.attester_id) problems.push({ field: "agent_review.attester_id", reason: "Choose the attester" });
