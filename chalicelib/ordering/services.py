@@ -12,6 +12,7 @@ from chalicelib.notifications.ports import Outbox, OutboxMessage
 from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
 from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
+from chalicelib.ordering.progress import TrackedStep, progress
 from chalicelib.ordering.reasons import (
     NO_CATALOGUE,
     NO_ORGANISATION,
@@ -132,6 +133,13 @@ class OrderService:
         if found is None or not may_read(found[0], actor.person):
             raise NotFound(NO_SUCH_ORDER)  # not 403: do not confirm that the order exists
         return found
+
+    def progress(self, actor: Actor, order_id: str) -> list[TrackedStep]:
+        """The order's steps as a tracker shows them, to whoever may read the order."""
+        order, history = self.read(actor, order_id)
+        people = self._directory.people(order.agent_org_id, Role.AGENT_CASE_HANDLER)
+        attester = self._directory.person(order.attester_id)
+        return progress(order, history, [*people, *([attester] if attester else [])])
 
     def my_orders(self, actor: Actor, page: PageRequest) -> Page[Order]:
         return self._orders.of_orderer(actor.person.user_id, page)
