@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def comparable_name(name: str) -> str:
+    """A name as it is looked up: "region  NORRBY" finds "Region Norrby" (case, spacing and Unicode's
+    composed and decomposed letters alike)."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
 class OrganisationKind(StrEnum):

@@ -27,6 +27,9 @@ class Directory(Protocol):
 
     def organisation(self, org_id: str) -> Organisation | None: ...
 
+    def organisations_named(self, name: str) -> list[Organisation]:
+        """The organisations of this name, compared as `model.comparable_name` compares names."""
+
     def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
         """The people of an organisation, or only those with `role`; none for no organisation."""
 

@@ -346,6 +346,7 @@ class Case(Model):
     case_number: str
     order_id: str
     order_number: str
+    customer_org_id: str
     customer_name: str
     offering_name: str
     flow: Flow
@@ -359,6 +360,7 @@ class Case(Model):
             case_number=order.case_number,
             order_id=order.order_id,
             order_number=order.number,
+            customer_org_id=order.customer_org_id,
             customer_name=order.customer_name,
             offering_name=order.offering.name,
             flow=order.flow,

@@ -39,6 +39,12 @@ class Orders(Protocol):
 
     def cases(self, page: PageRequest) -> Page[Case]: ...
 
+    def case_of_order(self, order_number: str) -> Case | None:
+        """The case of the order with this number, if it has one."""
+
+    def cases_of_organisation(self, org_id: str, page: PageRequest) -> Page[Case]:
+        """The cases of one customer organisation's orders, newest first."""
+
 
 class Catalogues(Protocol):
     def current(self) -> Catalogue | None: ...

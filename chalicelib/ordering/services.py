@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from functools import partial
@@ -19,9 +20,10 @@ from chalicelib.ordering.reasons import (
     NO_SUCH_ORDER,
     ONLY_AGENT_HANDLERS_SEE_QUEUE,
     ONLY_CUSTOMER_SERVICE_SEES_CASES,
+    ORGANISATION_NAME_AMBIGUOUS,
 )
 from chalicelib.ordering.rules import invoice_to_save, may_read, place_order
-from chalicelib.shared.errors import NotAllowed, NotFound
+from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound
 from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.time import Clock
@@ -32,6 +34,8 @@ ORDER_ID_NAMESPACE = uuid.UUID("6d1f4c1e-8f0a-4a57-9a53-3f4c2b7d9e10")
 START_WORKFLOW = "workflow.start"
 # Two submits at the same moment may draw the same number; the one that loses draws again.
 NUMBER_ATTEMPTS = 5
+ORDER_NUMBER = re.compile(r"RITM[0-9]{7,12}")  # R-ORD-8: what `_place` draws
+LONGEST_SEARCHED = 200  # no organisation's id or name is longer
 
 
 def workflow_input(order: Order, decision_timeout_seconds: int) -> dict[str, Any]:
@@ -124,7 +128,7 @@ class OrderService:
             attester=self._directory.person(command.attester_id),
             agent_organisation=self._directory.organisation(command.agent_org_id) if command.agent_org_id else None,
             order_id=order_id,
-            number=lambda: f"RITM{number():07d}",  # drawn only once every rule holds
+            number=lambda: f"RITM{number():07d}",  # drawn only once every rule holds (ORDER_NUMBER)
             now=self._clock(),
         )
 
@@ -157,3 +161,38 @@ class OrderService:
         if not actor.person.has_role(Role.CUSTOMER_SERVICE):
             raise NotAllowed(ONLY_CUSTOMER_SERVICE_SEES_CASES)
         return self._orders.cases(page)
+
+    def find_cases(
+        self, actor: Actor, order_number: str | None, organisation: str | None, page: PageRequest
+    ) -> Page[Case]:
+        """Customer service finds the case of an order by the order's number, or a customer organisation's
+        cases (newest first) by the organisation's id or its name; with both, the order's case if it is that
+        organisation's; with neither, every case."""
+        if not actor.person.has_role(Role.CUSTOMER_SERVICE):
+            raise NotAllowed(ONLY_CUSTOMER_SERVICE_SEES_CASES)
+        org_id = None
+        if organisation and organisation.strip():
+            org_id = self._organisation_searched(organisation.strip())
+            if org_id is None:
+                return Page([])  # no organisation of that id or name
+        if order_number and order_number.strip():
+            number = order_number.strip().upper()
+            case = self._orders.case_of_order(number) if ORDER_NUMBER.fullmatch(number) else None
+            if case is None or org_id not in (None, case.customer_org_id):
+                return Page([])
+            return Page([case])
+        if org_id is not None:
+            return self._orders.cases_of_organisation(org_id, page)
+        return self._orders.cases(page)
+
+    def _organisation_searched(self, searched: str) -> str | None:
+        """The id of the organisation of this id or, failing that, of this name."""
+        if len(searched) > LONGEST_SEARCHED:
+            return None  # longer than any name or id is
+        by_id = self._directory.organisation(searched)
+        if by_id is not None:
+            return by_id.org_id
+        named = self._directory.organisations_named(searched)
+        if len(named) > 1:
+            raise InvalidRequest(ORGANISATION_NAME_AMBIGUOUS, field="organisation", name=searched, count=len(named))
+        return named[0].org_id if named else None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chalicelib.directory.model import comparable_name
 from chalicelib.directory.ports import Claims, Organisation, SavedInvoiceDetails, SignedIn
 from chalicelib.directory.reasons import TOKEN_NOT_VALID, WRONG_PASSWORD
 from chalicelib.shared.errors import NotSignedIn
@@ -23,6 +24,14 @@ class MemoryDirectory:
     def organisation(self, org_id: str) -> Organisation | None:
         found = self.organisations.get(org_id)
         return found.model_copy(deep=True) if found else None
+
+    def organisations_named(self, name: str) -> list[Organisation]:
+        wanted = comparable_name(name)
+        return [
+            organisation.model_copy(deep=True)
+            for organisation in sorted(self.organisations.values(), key=lambda organisation: organisation.org_id)
+            if comparable_name(organisation.name) == wanted
+        ]
 
     def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
         return [

@@ -13,6 +13,10 @@ def _inverted(text: str) -> str:
     return "".join(chr(0x10FFFF - ord(character)) for character in text)
 
 
+def _case_created(case: Case) -> str:
+    return f"{case.created_at.isoformat()}#{case.order_id}"
+
+
 def _created(order: Order) -> str:
     return f"{order.created_at.isoformat()}#{order.order_id}"
 
@@ -80,7 +84,15 @@ class MemoryOrders:
         return paged(found, lambda o: _inverted(f"{o.updated_at.isoformat()}#{o.order_id}"), page)
 
     def cases(self, page: PageRequest) -> Page[Case]:
-        return paged(list(self.cases_by_order.values()), lambda c: f"{c.created_at.isoformat()}#{c.order_id}", page)
+        return paged(list(self.cases_by_order.values()), _case_created, page)
+
+    def case_of_order(self, order_number: str) -> Case | None:
+        found = [case for case in self.cases_by_order.values() if case.order_number == order_number]
+        return found[0].model_copy(deep=True) if found else None
+
+    def cases_of_organisation(self, org_id: str, page: PageRequest) -> Page[Case]:
+        found = [case.model_copy(deep=True) for case in self.cases_by_order.values() if case.customer_org_id == org_id]
+        return paged(found, _case_created, page)
 
 
 @dataclass

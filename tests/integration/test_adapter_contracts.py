@@ -262,3 +262,29 @@ def test_saved_invoice_details_are_added_in_a_transaction_only_while_they_are_as
     store.directory.save_organisation(empty)
     commit(store, lambda t: store.directory.add_invoice_details(t, empty, third))
     assert store.directory.organisation(empty.org_id).invoice_details == [third]
+
+
+def test_a_case_is_found_by_its_orders_number_and_among_its_organisations_newest_first(store: Store):
+    customer = f"customer-{uuid.uuid4().hex[:8]}"
+    number = f"RITM{uuid.uuid4().int % 10**9:09d}"
+    older = Case.of(new_order(customer_org_id=customer, number=number, case_number="CS1"), NOW)
+    newer = Case.of(new_order(customer_org_id=customer, case_number="CS2"), NOW + timedelta(hours=1))
+    elsewhere = Case.of(new_order(case_number="CS3"), NOW + timedelta(hours=2))
+    for case in (older, newer, elsewhere):
+        commit(store, lambda t, case=case: store.orders.add_case(t, case))
+    assert store.orders.case_of_order(number) == older
+    assert store.orders.case_of_order(f"{number}0") is None
+    first = store.orders.cases_of_organisation(customer, PageRequest(limit=1))
+    assert first.items == [newer] and first.next is not None
+    assert store.orders.cases_of_organisation(customer, PageRequest(limit=1, cursor=first.next)).items == [older]
+    assert store.orders.cases_of_organisation(f"{customer}-other", FIRST).items == []
+
+
+def test_organisations_are_found_by_their_name_whatever_its_case_and_spacing(store: Store):
+    name = f"Region {uuid.uuid4().hex[:8]}"
+    one, two = organisation(name=name), organisation(name=name.upper())
+    for saved in (one, two, organisation(name=f"{name} Syd")):
+        store.directory.save_organisation(saved)
+    found = store.directory.organisations_named(f"  {name.lower().replace(' ', '   ')} ")
+    assert sorted(org.org_id for org in found) == sorted([one.org_id, two.org_id])
+    assert store.directory.organisations_named(f"{name} Norr") == []

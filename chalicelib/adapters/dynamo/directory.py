@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.adapters.dynamo.schema import GSI1
 from chalicelib.adapters.dynamo.table import DynamoTable, staged, without_bookkeeping
+from chalicelib.directory.model import comparable_name
 from chalicelib.directory.ports import Organisation, SavedInvoiceDetails
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.transactions import Transaction
@@ -17,6 +18,10 @@ def organisation_key(org_id: str) -> dict[str, str]:
     return {"pk": f"ORG#{org_id}", "sk": "PROFILE"}
 
 
+def organisation_name_partition(name: str) -> str:
+    return f"ORGNAME#{comparable_name(name)}"
+
+
 class DynamoDirectory:
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
@@ -28,6 +33,10 @@ class DynamoDirectory:
     def organisation(self, org_id: str) -> Organisation | None:
         item = self._table.get(organisation_key(org_id))
         return Organisation.model_validate(without_bookkeeping(item)) if item else None
+
+    def organisations_named(self, name: str) -> list[Organisation]:
+        items = self._table.query_all(organisation_name_partition(name), index=GSI1)
+        return [Organisation.model_validate(without_bookkeeping(item)) for item in items]
 
     def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
         if not org_id:
@@ -49,7 +58,14 @@ class DynamoDirectory:
 
     def save_organisation(self, organisation: Organisation) -> None:
         self._table.put(
-            {**organisation_key(organisation.org_id), "entity": "organisation", **organisation.model_dump(mode="json")}
+            {
+                **organisation_key(organisation.org_id),
+                "entity": "organisation",
+                # Customer service finds an organisation's cases by its name (DOMAIN.md Flow 2 step 5).
+                GSI1.partition_key: organisation_name_partition(organisation.name),
+                GSI1.sort_key: f"ORG#{organisation.org_id}",
+                **organisation.model_dump(mode="json"),
+            }
         )
 
     def add_invoice_details(
