@@ -85,6 +85,7 @@ PEOPLE = (
     DemoPerson("alva.attester", "Alva Attester", "agent-cgm", (Role.ATTESTER,), "+46701000013"),
     DemoPerson("erik.handler", "Erik Handler", "agent-evry", (Role.AGENT_CASE_HANDLER,), "+46701000021"),
     DemoPerson("kim.service", "Kim Customer Service", "provider", (Role.CUSTOMER_SERVICE,), "+46701000031"),
+    DemoPerson("olle.operations", "Olle Operations", "provider", (Role.OPERATIONS,), "+46701000041"),
 )
 
 

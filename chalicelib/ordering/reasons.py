@@ -72,6 +72,9 @@ ONLY_AGENT_HANDLERS_SEE_QUEUE = Reason(
 ONLY_CUSTOMER_SERVICE_SEES_CASES = Reason(
     "ordering.only_customer_service_sees_cases", "Only customer service sees the cases."
 )
+ONLY_OPERATIONS_SEE_ATTENTION = Reason(
+    "ordering.only_operations_see_attention", "Only the provider's operations see the orders that need attention."
+)
 ORGANISATION_NAME_AMBIGUOUS = Reason(
     "ordering.organisation_name_ambiguous", "{count} organisations are called {name}: search by the organisation's id."
 )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from chalicelib.directory.ports import Directory, Organisation
 from chalicelib.notifications.ports import Outbox, OutboxMessage
 from chalicelib.ordering.commands import PlaceOrder
-from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
 from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
 from chalicelib.ordering.progress import TrackedStep, progress
 from chalicelib.ordering.reasons import (
@@ -20,12 +21,13 @@ from chalicelib.ordering.reasons import (
     NO_SUCH_ORDER,
     ONLY_AGENT_HANDLERS_SEE_QUEUE,
     ONLY_CUSTOMER_SERVICE_SEES_CASES,
+    ONLY_OPERATIONS_SEE_ATTENTION,
     ORGANISATION_NAME_AMBIGUOUS,
 )
 from chalicelib.ordering.rules import invoice_to_save, may_read, place_order
 from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound
 from chalicelib.shared.identity import Actor, Role
-from chalicelib.shared.pagination import Page, PageRequest
+from chalicelib.shared.pagination import Page, PageRequest, one_after_another
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import ConcurrentChange, Transactions
 
@@ -156,6 +158,18 @@ class OrderService:
         if not actor.person.has_role(Role.AGENT_CASE_HANDLER):
             raise NotAllowed(ONLY_AGENT_HANDLERS_SEE_QUEUE)
         return self._orders.waiting_for_agent(actor.person.org_id, page)
+
+    def needing_attention(self, actor: Actor, waited_longer_than: timedelta, page: PageRequest) -> Page[Order]:
+        """The provider's operations: orders handed to them (needs attention) and then orders in progress
+        unchanged for longer than `waited_longer_than`, each the longest unchanged first."""
+        if not actor.person.has_role(Role.OPERATIONS):
+            raise NotAllowed(ONLY_OPERATIONS_SEE_ATTENTION)
+        unchanged_since = self._clock() - waited_longer_than
+        return one_after_another(
+            lambda part: self._orders.with_status(OrderStatus.NEEDS_ATTENTION, part),
+            lambda part: self._orders.with_status(OrderStatus.IN_PROGRESS, part, changed_before=unchanged_since),
+            page,
+        )
 
     def cases(self, actor: Actor, page: PageRequest) -> Page[Case]:
         if not actor.person.has_role(Role.CUSTOMER_SERVICE):

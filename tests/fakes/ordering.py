@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
 from chalicelib.shared.pagination import Page, PageRequest
@@ -78,8 +79,10 @@ class MemoryOrders:
         waiting = [o for o in self._all() if o.waits_for_agent and o.agent_org_id == agent_org_id]
         return paged(waiting, lambda order: f"{order.updated_at.isoformat()}#{order.order_id}", page)
 
-    def with_status(self, status: OrderStatus, page: PageRequest) -> Page[Order]:
-        found = [o for o in self._all() if o.status is status]
+    def with_status(
+        self, status: OrderStatus, page: PageRequest, changed_before: datetime | None = None
+    ) -> Page[Order]:
+        found = [o for o in self._all() if o.status is status and (not changed_before or o.updated_at < changed_before)]
         # Oldest first, as the index: paged() orders by descending position, so the position is inverted.
         return paged(found, lambda o: _inverted(f"{o.updated_at.isoformat()}#{o.order_id}"), page)
 

@@ -13,7 +13,7 @@ import pytest
 from chalicelib.approvals.model import Approval, ApprovalStatus, Outcome, SubjectRef
 from chalicelib.bootstrap import container
 from chalicelib.directory.model import Organisation, OrganisationKind, SavedInvoiceDetails
-from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, Step
+from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, OrderStatus, Step
 from chalicelib.shared.errors import InvalidRequest
 from chalicelib.shared.pagination import PageRequest
 from chalicelib.shared.transactions import ConcurrentChange
@@ -288,3 +288,18 @@ def test_organisations_are_found_by_their_name_whatever_its_case_and_spacing(sto
     found = store.directory.organisations_named(f"  {name.lower().replace(' ', '   ')} ")
     assert sorted(org.org_id for org in found) == sorted([one.org_id, two.org_id])
     assert store.directory.organisations_named(f"{name} Norr") == []
+
+
+def test_open_orders_unchanged_since_a_moment_come_the_longest_unchanged_first(store: Store):
+    """Pattern 15 with a bound on its sort key: operations' view of orders waiting too long."""
+    base = datetime(1990, 1, 1, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 3650)  # older than any other
+    longest, shorter, recent = (new_order(updated_at=base + timedelta(minutes=n)) for n in (0, 1, 5))
+    ended = new_order(updated_at=base, status=OrderStatus.COMPLETED)
+    for order in (recent, longest, shorter, ended):
+        commit(store, lambda t, order=order: store.orders.add(t, order, []))
+    cutoff = base + timedelta(minutes=2)
+    found = store.orders.with_status(OrderStatus.IN_PROGRESS, PageRequest(limit=2), changed_before=cutoff)
+    assert [order.order_id for order in found.items] == [longest.order_id, shorter.order_id]
+    assert found.next is None  # nothing else of the table is that old: the bound ends the list
+    every = store.orders.with_status(OrderStatus.IN_PROGRESS, PageRequest(limit=3))
+    assert [order.order_id for order in every.items] == [longest.order_id, shorter.order_id, recent.order_id]

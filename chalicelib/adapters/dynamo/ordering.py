@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 
 from chalicelib.adapters.dynamo.schema import GSI1, GSI2, GSI3, GSI4, Index
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, staged, without_bookkeeping
@@ -125,10 +126,14 @@ class DynamoOrders:
     def waiting_for_agent(self, agent_org_id: str, page: PageRequest) -> Page[Order]:
         return self._orders(f"AGENT#{agent_org_id}#QUEUE", GSI3, page)
 
-    def with_status(self, status: OrderStatus, page: PageRequest) -> Page[Order]:
+    def with_status(
+        self, status: OrderStatus, page: PageRequest, changed_before: datetime | None = None
+    ) -> Page[Order]:
         if status not in OPEN_STATUSES:
             raise ValueError(f"only open orders are listed by status, not {status.value}")
-        return self._table.query(f"ORDERS#{status.value}", index=GSI4, page=page).map(_order)
+        # The sort key starts with when the order last changed, so "before" is a key condition, not a filter.
+        below = changed_before.astimezone(UTC).isoformat() if changed_before else None
+        return self._table.query(f"ORDERS#{status.value}", index=GSI4, sort_below=below, page=page).map(_order)
 
     def cases(self, page: PageRequest) -> Page[Case]:
         return self._table.query(CASES, index=GSI2, newest_first=True, page=page).map(_case)
