@@ -135,3 +135,10 @@ def test_an_address_saved_for_reuse_is_offered_on_the_next_form(person):
     reused = olivia.submit(direct_order(invoice={"kind": "saved", "invoice_id": f"inv-{order_id}"}))
     assert reused.status == 201
     assert olivia.get(f"/api/orders/{reused.body['order_id']}").body["order"]["invoice"]["address"] == address
+
+
+def test_an_order_accepting_terms_that_changed_is_a_rule_refusal_naming_the_terms_version(person):
+    """Of the documented shape, refused by a rule (422): the terms must be read again."""
+    refused = person("olivia.orderer").submit(direct_order(terms_version=99))
+    assert refused.status == 422 and refused.body["code"] == "ordering.terms_changed"
+    assert [error["field"] for error in refused.body["errors"]] == ["terms_version"]
