@@ -37,7 +37,7 @@ START_WORKFLOW = "workflow.start"
 # Two submits at the same moment may draw the same number; the one that loses draws again.
 NUMBER_ATTEMPTS = 5
 ORDER_NUMBER = re.compile(r"RITM[0-9]{7,12}")  # R-ORD-8: what `_place` draws
-LONGEST_SEARCHED = 200  # no organisation's id or name is longer
+LONGEST_SEARCHED = 200  # longer is no id or name anyone types, and would strain a key
 
 
 def workflow_input(order: Order, decision_timeout_seconds: int) -> dict[str, Any]:
