@@ -55,7 +55,15 @@ ORGANISATIONS = (
         org_id="clinic-old", name="Gamla Kliniken", kind=OrganisationKind.CUSTOMER, signed_agreement_version=1
     ),
     Organisation(
-        org_id="agent-cgm", name="CGM", kind=OrganisationKind.AGENT, serves_customers=["region-norrby", "clinic-old"]
+        org_id="agent-cgm",
+        name="CGM",
+        kind=OrganisationKind.AGENT,
+        serves_customers=["region-norrby", "clinic-old"],
+        invoice_details=[
+            SavedInvoiceDetails(
+                invoice_id="inv-cgm", address="CGM Sverige AB, Fakturor, Box 6, 111 11 Stockholm", reference="CGM-4100"
+            )
+        ],
     ),
     Organisation(org_id="agent-evry", name="Evry", kind=OrganisationKind.AGENT, serves_customers=[]),
 )
@@ -77,6 +85,7 @@ PEOPLE = (
     DemoPerson("alva.attester", "Alva Attester", "agent-cgm", (Role.ATTESTER,), "+46701000013"),
     DemoPerson("erik.handler", "Erik Handler", "agent-evry", (Role.AGENT_CASE_HANDLER,), "+46701000021"),
     DemoPerson("kim.service", "Kim Customer Service", "provider", (Role.CUSTOMER_SERVICE,), "+46701000031"),
+    DemoPerson("olle.operations", "Olle Operations", "provider", (Role.OPERATIONS,), "+46701000041"),
 )
 
 

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from local import demo
@@ -180,16 +181,26 @@ def placed(reply: Reply) -> tuple[str, str]:
 # --- sample orders and reviews -------------------------------------------------------------------------
 
 
+@cache
+def terms_version() -> int:
+    """The version of the terms in the demo catalogue: the one an orderer reads and accepts."""
+    return demo.catalogue().terms_version
+
+
 def via_agent_order(**changes: Any) -> dict[str, Any]:
     order: dict[str, Any] = {
         "offering_id": "webcert-integrated-via-agent",
-        "care_units": {"count": 2, "names": ["Vårdcentral Norr", "Vårdcentral Syd"]},
+        "care_units": [
+            {"name": "Vårdcentral Norr", "hsa_id": "SE2321000099-VCN1"},
+            {"name": "Vårdcentral Syd", "hsa_id": "SE2321000099-VCS1"},
+        ],
         "source_system": "CGM J4",
         "agent_org_id": "agent-cgm",
         "declarations": {"personal-data": True, "security-requirements": True},
         "invoice": {"kind": "saved", "invoice_id": "inv-main"},
         "attester_id": "adam.attester",
         "terms_accepted": True,
+        "terms_version": terms_version(),
     }
     order.update(changes)
     return order
@@ -198,20 +209,22 @@ def via_agent_order(**changes: Any) -> dict[str, Any]:
 def direct_order(**changes: Any) -> dict[str, Any]:
     order: dict[str, Any] = {
         "offering_id": "webcert-standalone",
-        "care_units": {"count": 1, "names": ["Vårdcentral Öst"]},
+        "care_units": [{"name": "Vårdcentral Öst", "hsa_id": "SE2321000099-VCO1"}],
         "declarations": {"personal-data": True},
         "invoice": {"kind": "new", "address": "Region Norrby, Box 200, 901 00 Norrby", "reference": "RN-77"},
         "attester_id": "adam.attester",
         "terms_accepted": True,
+        "terms_version": terms_version(),
     }
     order.update(changes)
     return order
 
 
-def agent_review(attester_id: str = "alva.attester") -> dict[str, Any]:
+def agent_review(attester_id: str = "alva.attester", invoice: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The agent handler's review: new invoice details unless `invoice` says otherwise (`{"kind": "saved",
+    "invoice_id": "inv-cgm"}`, CGM's saved ones)."""
     return {
         "declaration_accepted": True,
-        "invoice_address": "CGM, Box 5, 111 11 Stockholm",
-        "invoice_reference": "CGM-123",
+        "invoice": invoice or {"kind": "new", "address": "CGM, Box 5, 111 11 Stockholm", "reference": "CGM-123"},
         "attester_id": attester_id,
     }

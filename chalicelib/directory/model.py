@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -13,6 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.directory.reasons import CSRF_NOT_VALID
 from chalicelib.shared.errors import NotAllowed
+
+
+def comparable_name(name: str) -> str:
+    """A name as it is looked up: "region  NORRBY" finds "Region Norrby" (case, spacing and Unicode's
+    composed and decomposed letters alike)."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
 class OrganisationKind(StrEnum):

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from chalicelib.directory.model import Language, Organisation, OrganisationKind, SavedInvoiceDetails, WebSession
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.transactions import Transaction
 
 __all__ = [
     "Claims",
@@ -31,12 +32,22 @@ class Directory(Protocol):
 
     def organisation(self, org_id: str) -> Organisation | None: ...
 
+    def organisations_named(self, name: str) -> list[Organisation]:
+        """The organisations of this name, compared as `model.comparable_name` compares names."""
+
     def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
         """The people of an organisation, or only those with `role`; none for no organisation."""
 
     def save_person(self, person: Person) -> None: ...
 
     def save_organisation(self, organisation: Organisation) -> None: ...
+
+    def add_invoice_details(
+        self, transaction: Transaction, organisation: Organisation, details: SavedInvoiceDetails
+    ) -> None:
+        """Stages `details` as one more of the organisation's saved invoice details, refused at commit if its
+        saved details changed since `organisation` was read (so a rule over them, such as their number or no
+        address saved twice, holds for what is written)."""
 
 
 @dataclass(frozen=True)

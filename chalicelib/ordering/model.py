@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.ordering.reasons import (
     AGENT_REVIEW_MISSING,
@@ -17,8 +18,10 @@ from chalicelib.ordering.reasons import (
     STEP_ALREADY_DECIDED,
     STEP_CANNOT_START,
 )
+from chalicelib.shared.commands import Command, Text
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, StepOutOfOrder
 from chalicelib.shared.identity import Person
+from chalicelib.shared.languages import Texts
 from chalicelib.signing.ports import SigningMethod
 
 
@@ -88,7 +91,7 @@ class Model(BaseModel):
 
 class DeclarationQuestion(Model):
     question_id: str
-    text: str
+    text: Texts
 
 
 class Offering(Model):
@@ -96,6 +99,7 @@ class Offering(Model):
     service_id: str
     service_name: str
     name: str
+    description: Texts
     flow: Flow
     start_up_fee: int = Field(ge=0, description="SEK, charged once per order (R-ORD-1)")
     price_per_care_unit: int = Field(ge=0, description="SEK per care unit (R-ORD-1)")
@@ -113,6 +117,7 @@ class Agent(Model):
 class Catalogue(Model):
     version: int
     agreement_version: int = Field(description="The current customer agreement everyone must sign (R-ONB-1)")
+    terms_version: int = Field(description="The current terms of the service, which an orderer accepts with an order")
     offerings: list[Offering]
     agents: list[Agent]
 
@@ -130,6 +135,18 @@ class Catalogue(Model):
 
 
 # --- orders --------------------------------------------------------------------------------------
+
+# A care unit's id in the HSA catalogue (Sweden's directory of health-care units): "SE", the organisation
+# number (ten digits, or twelve with the century), "-" and the unit's own part.
+HsaId = Annotated[str, StringConstraints(pattern=r"^SE[0-9]{10,12}-[A-Za-z0-9]{1,31}$")]
+
+
+class CareUnit(Command):
+    """A care unit that will use the service (vårdenhet), as the orderer names it and as the HSA catalogue
+    knows it."""
+
+    name: Text
+    hsa_id: HsaId
 
 
 class InvoiceDetails(Model):
@@ -198,13 +215,15 @@ class Order(Model):
     orderer_name: str
     attester_id: str
     offering: Offering
-    care_units: list[str]
+    care_units: list[CareUnit]
     source_system: str | None = None
     agent_org_id: str | None = None
     agent_name: str | None = None
     declarations: dict[str, bool]
     invoice: InvoiceDetails
     price: Price
+    terms_version: int = Field(description="the terms the orderer accepted")
+    terms_accepted_at: datetime = Field(description="when they were accepted: the submit")
     agent_review: AgentReview | None = None
     outcome_reason: str | None = None
     case_number: str | None = None
@@ -327,6 +346,7 @@ class Case(Model):
     case_number: str
     order_id: str
     order_number: str
+    customer_org_id: str
     customer_name: str
     offering_name: str
     flow: Flow
@@ -340,6 +360,7 @@ class Case(Model):
             case_number=order.case_number,
             order_id=order.order_id,
             order_number=order.number,
+            customer_org_id=order.customer_org_id,
             customer_name=order.customer_name,
             offering_name=order.offering.name,
             flow=order.flow,

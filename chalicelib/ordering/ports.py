@@ -3,6 +3,7 @@ workflow that carries an order through its chain."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -34,10 +35,19 @@ class Orders(Protocol):
     def waiting_for_agent(self, agent_org_id: str, page: PageRequest) -> Page[Order]:
         """Most recently changed first."""
 
-    def with_status(self, status: OrderStatus, page: PageRequest) -> Page[Order]:
-        """Orders still open (in progress, or needing attention), the longest unchanged first."""
+    def with_status(
+        self, status: OrderStatus, page: PageRequest, changed_before: datetime | None = None
+    ) -> Page[Order]:
+        """Orders still open (in progress, or needing attention), the longest unchanged first; only those last
+        changed before `changed_before`, if given."""
 
     def cases(self, page: PageRequest) -> Page[Case]: ...
+
+    def case_of_order(self, order_number: str) -> Case | None:
+        """The case of the order with this number, if it has one."""
+
+    def cases_of_organisation(self, org_id: str, page: PageRequest) -> Page[Case]:
+        """The cases of one customer organisation's orders, newest first."""
 
 
 class Catalogues(Protocol):

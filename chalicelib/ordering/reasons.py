@@ -30,10 +30,20 @@ SOURCE_SYSTEM_UNSUPPORTED = Reason(
 )
 AGENT_DOES_NOT_SERVE = Reason("ordering.agent_does_not_serve", "{agent} does not serve your organisation.")
 NO_SUCH_SAVED_INVOICE = Reason("ordering.no_such_saved_invoice", "No such saved invoice address for this organisation.")
-CARE_UNITS_NOT_COUNTED = Reason(
-    "ordering.care_units_not_counted", "The number of care units must equal the number of care unit names."
+TOO_MANY_SAVED_INVOICES = Reason(
+    "ordering.too_many_saved_invoices",
+    "Your organisation has saved {most} invoice addresses, the most it can keep: use one of them, or this one "
+    "without saving it.",
 )
 CARE_UNIT_NAMED_TWICE = Reason("ordering.care_unit_named_twice", "Each care unit may be named only once.")
+CARE_UNIT_HSA_ID_TWICE = Reason(
+    "ordering.care_unit_hsa_id_twice", "Each care unit's HSA-id may be given only once: {hsa_id} is given twice."
+)
+TERMS_CHANGED = Reason(
+    "ordering.terms_changed",
+    "The terms have changed since you read them (version {accepted}, now {current}): read them again and accept "
+    "the current ones.",
+)
 NO_SUCH_ORDER = Reason("ordering.no_such_order", "No such order.")
 ORDER_ENDED = Reason("ordering.order_ended", "The order has already ended ({status}).")
 STEP_ALREADY_DECIDED = Reason("ordering.step_already_decided", "This step has already been decided.")
@@ -61,4 +71,10 @@ ONLY_AGENT_HANDLERS_SEE_QUEUE = Reason(
 )
 ONLY_CUSTOMER_SERVICE_SEES_CASES = Reason(
     "ordering.only_customer_service_sees_cases", "Only customer service sees the cases."
+)
+ONLY_OPERATIONS_SEE_ATTENTION = Reason(
+    "ordering.only_operations_see_attention", "Only the provider's operations see the orders that need attention."
+)
+ORGANISATION_NAME_AMBIGUOUS = Reason(
+    "ordering.organisation_name_ambiguous", "{count} organisations are called {name}: search by the organisation's id."
 )

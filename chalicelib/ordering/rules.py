@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from chalicelib.directory.ports import Organisation
-from chalicelib.ordering.commands import AgentReviewInput, NewInvoice, PlaceOrder
+from chalicelib.directory.ports import Organisation, SavedInvoiceDetails
+from chalicelib.ordering.commands import AgentReviewInput, NewInvoice, PlaceOrder, SavedInvoice
 from chalicelib.ordering.model import (
     AgentReview,
     Catalogue,
@@ -25,8 +25,8 @@ from chalicelib.ordering.reasons import (
     AGENT_MISSING,
     AGREEMENT_NOT_SIGNED,
     ATTESTER_NOT_OF_ORGANISATION,
+    CARE_UNIT_HSA_ID_TWICE,
     CARE_UNIT_NAMED_TWICE,
-    CARE_UNITS_NOT_COUNTED,
     DECLARATION_NOT_TICKED,
     DIRECT_TAKES_NO_AGENT,
     NO_AGENT_ATTESTER_CHOSEN,
@@ -34,18 +34,30 @@ from chalicelib.ordering.reasons import (
     NOT_AN_ORDERER,
     SOURCE_SYSTEM_MISSING,
     SOURCE_SYSTEM_UNSUPPORTED,
+    TERMS_CHANGED,
+    TOO_MANY_SAVED_INVOICES,
     UNKNOWN_DECLARATION,
 )
 from chalicelib.shared.errors import InvalidRequest, NotAllowed
 from chalicelib.shared.identity import Person, Role
 
+# An organisation's saved invoice details are kept on its directory item, which DynamoDB holds to 400 KB: a
+# hundred of the longest fit with room to spare.
+MOST_SAVED_INVOICES = 100
+
 
 def _check_care_units(command: PlaceOrder) -> None:
-    names = command.care_units.names
-    if len(names) != command.care_units.count:
-        raise InvalidRequest(CARE_UNITS_NOT_COUNTED, field="care_units")
-    if len({name.casefold() for name in names}) != len(names):
-        raise InvalidRequest(CARE_UNIT_NAMED_TWICE, field="care_units")
+    """R-ORD-1: one order covers every care unit, each once: by its name (whatever its case) and by its HSA-id
+    (whose letters the catalogue does not tell apart by case either)."""
+    names: set[str] = set()
+    hsa_ids: set[str] = set()
+    for unit in command.care_units:
+        if unit.name.casefold() in names:
+            raise InvalidRequest(CARE_UNIT_NAMED_TWICE, field="care_units")
+        if unit.hsa_id.casefold() in hsa_ids:
+            raise InvalidRequest(CARE_UNIT_HSA_ID_TWICE, field="care_units", hsa_id=unit.hsa_id)
+        names.add(unit.name.casefold())
+        hsa_ids.add(unit.hsa_id.casefold())
 
 
 def place_order(
@@ -78,13 +90,14 @@ def place_order(
     elif command.agent_org_id or command.source_system:
         raise InvalidRequest(DIRECT_TAKES_NO_AGENT, field="agent_org_id")
 
-    if isinstance(command.invoice, NewInvoice):
-        invoice = InvoiceDetails(address=command.invoice.address, reference=command.invoice.reference)
-    else:
-        saved = customer.saved_invoice(command.invoice.invoice_id)
-        if saved is None:
-            raise InvalidRequest(NO_SUCH_SAVED_INVOICE, field="invoice.invoice_id")
-        invoice = InvoiceDetails(address=saved.address, reference=saved.reference)
+    invoice = _invoice(command.invoice, customer, field="invoice")
+
+    # Seed 000 step 7: what the orderer accepts are the terms as they stand now, not as they stood when the
+    # form was opened.
+    if command.terms_version != catalogue.terms_version:
+        raise InvalidRequest(
+            TERMS_CHANGED, field="terms_version", accepted=command.terms_version, current=catalogue.terms_version
+        )
 
     order = Order(
         order_id=order_id,
@@ -96,13 +109,15 @@ def place_order(
         orderer_name=orderer.name,
         attester_id=attester.user_id,
         offering=offering,
-        care_units=list(command.care_units.names),
+        care_units=[unit.model_copy() for unit in command.care_units],
         source_system=command.source_system if offering.flow is Flow.VIA_AGENT else None,
         agent_org_id=command.agent_org_id if offering.flow is Flow.VIA_AGENT else None,
         agent_name=agent_name,
         declarations=dict(command.declarations),
         invoice=invoice,
-        price=Price.for_offering(offering, command.care_units.count),
+        price=Price.for_offering(offering, len(command.care_units)),  # R-ORD-1
+        terms_version=catalogue.terms_version,
+        terms_accepted_at=now,
         created_at=now,
         updated_at=now,
     )
@@ -110,6 +125,41 @@ def place_order(
         at=now, action=HistoryAction.SUBMITTED, actor_id=orderer.user_id, actor_name=orderer.name, note=order.number
     )
     return order, submitted
+
+
+def _invoice(choice: NewInvoice | SavedInvoice, organisation: Organisation | None, *, field: str) -> InvoiceDetails:
+    """Seed 000 step 5, seed 002 step 2: a new invoice address and reference, or one the organisation saved."""
+    if isinstance(choice, NewInvoice):
+        return InvoiceDetails(address=choice.address, reference=choice.reference)
+    saved = organisation.saved_invoice(choice.invoice_id) if organisation else None
+    if saved is None:
+        raise InvalidRequest(NO_SUCH_SAVED_INVOICE, field=f"{field}.invoice_id")
+    return InvoiceDetails(address=saved.address, reference=saved.reference)
+
+
+def saved_invoice_id(order_id: str) -> str:
+    """The id of invoice details saved with an order: made from the order, so a retried submit or decision
+    finds them saved and saves nothing twice. Ids are an organisation's own, so the customer and the agent of
+    one order may both have one of this id."""
+    return f"inv-{order_id}"
+
+
+def invoice_to_save(
+    choice: NewInvoice | SavedInvoice, organisation: Organisation, order_id: str, *, field: str
+) -> SavedInvoiceDetails | None:
+    """What an order or an agent's review adds to the organisation's saved invoice details: a new address it
+    asked to save for reuse, unless the organisation has saved the same address and reference already (or
+    saved them with this order before)."""
+    if not isinstance(choice, NewInvoice) or not choice.save_for_reuse:
+        return None
+    invoice_id = saved_invoice_id(order_id)
+    if organisation.saved_invoice(invoice_id) is not None or any(
+        (saved.address, saved.reference) == (choice.address, choice.reference) for saved in organisation.invoice_details
+    ):
+        return None
+    if len(organisation.invoice_details) >= MOST_SAVED_INVOICES:
+        raise InvalidRequest(TOO_MANY_SAVED_INVOICES, field=f"{field}.save_for_reuse", most=MOST_SAVED_INVOICES)
+    return SavedInvoiceDetails(invoice_id=invoice_id, address=choice.address, reference=choice.reference)
 
 
 def _check_declarations(command: PlaceOrder, question_ids: list[str]) -> None:
@@ -153,13 +203,21 @@ def assignees(order: Order, step: Step, agent_case_handlers: list[Person]) -> li
     return [order.attester_id]
 
 
-def agent_review(order: Order, review: AgentReviewInput, handler: Person, attester: Person | None) -> AgentReview:
-    """Seed 002 step 2: the handler picks an attester among the agent's own Attesters (R-ORD-5)."""
+def agent_review(
+    order: Order,
+    review: AgentReviewInput,
+    handler: Person,
+    attester: Person | None,
+    agent_organisation: Organisation | None,
+) -> AgentReview:
+    """Seed 002 step 2: the handler picks an attester among the agent's own Attesters (R-ORD-5), and the
+    agent's invoice details: new ones, or ones the agent's organisation saved (never the customer's)."""
     if attester is None or attester.org_id != order.agent_org_id or not attester.has_role(Role.ATTESTER):
         raise InvalidRequest(AGENT_ATTESTER_NOT_OF_AGENT, field="agent_review.attester_id")
+    agent = agent_organisation if agent_organisation and agent_organisation.org_id == order.agent_org_id else None
     return AgentReview(
         declaration_accepted=review.declaration_accepted,
-        invoice=InvoiceDetails(address=review.invoice_address, reference=review.invoice_reference),
+        invoice=_invoice(review.invoice, agent, field="agent_review.invoice"),
         attester_id=attester.user_id,
         attester_name=attester.name,
         handler_id=handler.user_id,

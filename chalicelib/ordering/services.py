@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from chalicelib.directory.ports import Directory
+from chalicelib.directory.ports import Directory, Organisation
 from chalicelib.notifications.ports import Outbox, OutboxMessage
 from chalicelib.ordering.commands import PlaceOrder
-from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order
+from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
 from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
+from chalicelib.ordering.progress import TrackedStep, progress
 from chalicelib.ordering.reasons import (
     NO_CATALOGUE,
     NO_ORGANISATION,
     NO_SUCH_ORDER,
     ONLY_AGENT_HANDLERS_SEE_QUEUE,
     ONLY_CUSTOMER_SERVICE_SEES_CASES,
+    ONLY_OPERATIONS_SEE_ATTENTION,
+    ORGANISATION_NAME_AMBIGUOUS,
 )
-from chalicelib.ordering.rules import may_read, place_order
-from chalicelib.shared.errors import NotAllowed, NotFound
+from chalicelib.ordering.rules import invoice_to_save, may_read, place_order
+from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound
 from chalicelib.shared.identity import Actor, Role
-from chalicelib.shared.pagination import Page, PageRequest
+from chalicelib.shared.pagination import Page, PageRequest, one_after_another
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import ConcurrentChange, Transactions
 
@@ -31,6 +36,8 @@ ORDER_ID_NAMESPACE = uuid.UUID("6d1f4c1e-8f0a-4a57-9a53-3f4c2b7d9e10")
 START_WORKFLOW = "workflow.start"
 # Two submits at the same moment may draw the same number; the one that loses draws again.
 NUMBER_ATTEMPTS = 5
+ORDER_NUMBER = re.compile(r"RITM[0-9]{7,12}")  # R-ORD-8: what `_place` draws
+LONGEST_SEARCHED = 200  # longer is no id or name anyone types, and would strain a key
 
 
 def workflow_input(order: Order, decision_timeout_seconds: int) -> dict[str, Any]:
@@ -80,8 +87,17 @@ class OrderService:
             if found is not None:
                 return found[0]  # the same submit, earlier
             transaction = self._transactions.begin()
-            order, submitted = self._place(actor, command, order_id, partial(self._numbers.reserve, transaction))
+            customer = self._directory.organisation(actor.person.org_id)
+            if customer is None:
+                raise NotAllowed(NO_ORGANISATION)
+            order, submitted = self._place(
+                actor, customer, command, order_id, partial(self._numbers.reserve, transaction)
+            )
             self._orders.add(transaction, order, [submitted])
+            # Saved for reuse with the order itself: both are written, or neither (a retry finds the order).
+            saved = invoice_to_save(command.invoice, customer, order.order_id, field="invoice")
+            if saved is not None:
+                self._directory.add_invoice_details(transaction, customer, saved)
             self._outbox.stage(
                 transaction,
                 OutboxMessage(
@@ -94,7 +110,7 @@ class OrderService:
             try:
                 transaction.commit()
             except ConcurrentChange:
-                continue  # the number was taken, or the same submit stored the order meanwhile
+                continue  # the number was taken, the same submit stored the order, or a saved address was added
             return order
         raise ConcurrentChange("no free order number after several attempts")
 
@@ -103,12 +119,9 @@ class OrderService:
         self._workflow.start(payload["name"], payload["input"])
 
     def _place(
-        self, actor: Actor, command: PlaceOrder, order_id: str, number: Callable[[], int]
+        self, actor: Actor, customer: Organisation, command: PlaceOrder, order_id: str, number: Callable[[], int]
     ) -> tuple[Order, HistoryEvent]:
         orderer = actor.person
-        customer = self._directory.organisation(orderer.org_id)
-        if customer is None:
-            raise NotAllowed(NO_ORGANISATION)
         return place_order(
             command,
             catalogue=self.catalogue(),
@@ -117,7 +130,7 @@ class OrderService:
             attester=self._directory.person(command.attester_id),
             agent_organisation=self._directory.organisation(command.agent_org_id) if command.agent_org_id else None,
             order_id=order_id,
-            number=lambda: f"RITM{number():07d}",  # drawn only once every rule holds
+            number=lambda: f"RITM{number():07d}",  # drawn only once every rule holds (ORDER_NUMBER)
             now=self._clock(),
         )
 
@@ -126,6 +139,13 @@ class OrderService:
         if found is None or not may_read(found[0], actor.person):
             raise NotFound(NO_SUCH_ORDER)  # not 403: do not confirm that the order exists
         return found
+
+    def progress(self, actor: Actor, order_id: str) -> list[TrackedStep]:
+        """The order's steps as a tracker shows them, to whoever may read the order."""
+        order, history = self.read(actor, order_id)
+        people = self._directory.people(order.agent_org_id, Role.AGENT_CASE_HANDLER)
+        attester = self._directory.person(order.attester_id)
+        return progress(order, history, [*people, *([attester] if attester else [])])
 
     def my_orders(self, actor: Actor, page: PageRequest) -> Page[Order]:
         return self._orders.of_orderer(actor.person.user_id, page)
@@ -139,7 +159,54 @@ class OrderService:
             raise NotAllowed(ONLY_AGENT_HANDLERS_SEE_QUEUE)
         return self._orders.waiting_for_agent(actor.person.org_id, page)
 
+    def needing_attention(self, actor: Actor, waited_longer_than: timedelta, page: PageRequest) -> Page[Order]:
+        """The provider's operations: orders handed to them (needs attention) and then orders in progress
+        unchanged for longer than `waited_longer_than`, each the longest unchanged first."""
+        if not actor.person.has_role(Role.OPERATIONS):
+            raise NotAllowed(ONLY_OPERATIONS_SEE_ATTENTION)
+        unchanged_since = self._clock() - waited_longer_than
+        return one_after_another(
+            lambda part: self._orders.with_status(OrderStatus.NEEDS_ATTENTION, part),
+            lambda part: self._orders.with_status(OrderStatus.IN_PROGRESS, part, changed_before=unchanged_since),
+            page,
+        )
+
     def cases(self, actor: Actor, page: PageRequest) -> Page[Case]:
         if not actor.person.has_role(Role.CUSTOMER_SERVICE):
             raise NotAllowed(ONLY_CUSTOMER_SERVICE_SEES_CASES)
         return self._orders.cases(page)
+
+    def find_cases(
+        self, actor: Actor, order_number: str | None, organisation: str | None, page: PageRequest
+    ) -> Page[Case]:
+        """Customer service finds the case of an order by the order's number, or a customer organisation's
+        cases (newest first) by the organisation's id or its name; with both, the order's case if it is that
+        organisation's; with neither, every case."""
+        if not actor.person.has_role(Role.CUSTOMER_SERVICE):
+            raise NotAllowed(ONLY_CUSTOMER_SERVICE_SEES_CASES)
+        org_id = None
+        if organisation and organisation.strip():
+            org_id = self._organisation_searched(organisation.strip())
+            if org_id is None:
+                return Page([])  # no organisation of that id or name
+        if order_number and order_number.strip():
+            number = order_number.strip().upper()
+            case = self._orders.case_of_order(number) if ORDER_NUMBER.fullmatch(number) else None
+            if case is None or org_id not in (None, case.customer_org_id):
+                return Page([])
+            return Page([case])
+        if org_id is not None:
+            return self._orders.cases_of_organisation(org_id, page)
+        return self._orders.cases(page)
+
+    def _organisation_searched(self, searched: str) -> str | None:
+        """The id of the organisation of this id or, failing that, of this name."""
+        if len(searched) > LONGEST_SEARCHED:
+            return None  # longer than any name or id is
+        by_id = self._directory.organisation(searched)
+        if by_id is not None:
+            return by_id.org_id
+        named = self._directory.organisations_named(searched)
+        if len(named) > 1:
+            raise InvalidRequest(ORGANISATION_NAME_AMBIGUOUS, field="organisation", name=searched, count=len(named))
+        return named[0].org_id if named else None

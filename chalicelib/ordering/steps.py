@@ -11,7 +11,7 @@ from chalicelib.ordering.model import Order, Step
 from chalicelib.ordering.notices import OrderNotices
 from chalicelib.ordering.ports import Orders
 from chalicelib.ordering.reasons import AGENT_REVIEW_REQUIRED, NO_SUCH_ORDER, NOBODY_TO_DECIDE
-from chalicelib.ordering.rules import agent_review, assignees
+from chalicelib.ordering.rules import agent_review, assignees, invoice_to_save
 from chalicelib.shared.errors import InvalidRequest, NotFound, StepOutOfOrder
 from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.transactions import Transaction
@@ -104,11 +104,16 @@ class OrderSteps:
         approve = decision.outcome is Outcome.APPROVED
         review = None
         if approve and step is Step.AGENT_APPROVAL:
-            if not isinstance(decision.details, AgentReviewInput):
+            details = decision.details
+            if not isinstance(details, AgentReviewInput):
                 raise InvalidRequest(AGENT_REVIEW_REQUIRED, field="agent_review")
-            review = agent_review(
-                order, decision.details, actor.person, self._directory.person(decision.details.attester_id)
-            )
+            agent = self._directory.organisation(order.agent_org_id) if order.agent_org_id else None
+            review = agent_review(order, details, actor.person, self._directory.person(details.attester_id), agent)
+            if agent is not None:
+                # A new address saved for reuse goes on the agent's organisation, with the decision.
+                saved = invoice_to_save(details.invoice, agent, order.order_id, field="agent_review.invoice")
+                if saved is not None:
+                    self._directory.add_invoice_details(transaction, agent, saved)
         decided = order.decide(
             step,
             actor=actor.person,

@@ -16,6 +16,7 @@ class Role(StrEnum):
     ATTESTER = "Attester"
     AGENT_CASE_HANDLER = "AgentCaseHandler"
     CUSTOMER_SERVICE = "CustomerService"
+    OPERATIONS = "Operations"
 
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -24,6 +25,7 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.ATTESTER: "approves and attests orders",
     Role.AGENT_CASE_HANDLER: "handles cases at the agent",
     Role.CUSTOMER_SERVICE: "customer service operators",
+    Role.OPERATIONS: "the provider's operations: orders that need attention or have waited too long",
 }
 
 

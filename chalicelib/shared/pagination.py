@@ -34,3 +34,31 @@ class Page(Generic[T]):
 
     def map(self, convert: Callable[[T], U]) -> Page[U]:
         return Page([convert(item) for item in self.items], self.next)
+
+
+def one_after_another(
+    first: Callable[[PageRequest], Page[T]], then: Callable[[PageRequest], Page[T]], page: PageRequest
+) -> Page[T]:
+    """Two lists paged as one, every item of `first` before those of `then`. The cursor says which list it
+    carries on in ("1." or "2.") and holds that list's own cursor after it; `next` is offered only when another
+    page holds something, as for every list."""
+    in_then, position = _which_list(page.cursor)
+    items: list[T] = []
+    if not in_then:
+        found = first(PageRequest(page.limit, position))
+        if found.next is not None:
+            return Page(found.items, f"1.{found.next}")
+        items, position = found.items, None
+        if len(items) == page.limit:  # `first` ended with this page: does `then` hold anything?
+            return Page(items, "2." if then(PageRequest(1)).items else None)
+    found = then(PageRequest(page.limit - len(items), position))
+    return Page(items + found.items, f"2.{found.next}" if found.next is not None else None)
+
+
+def _which_list(cursor: str | None) -> tuple[bool, str | None]:
+    if not cursor:
+        return False, None
+    which, dot, position = cursor.partition(".")
+    if not dot or which not in ("1", "2") or (which == "1" and not position):
+        raise bad_cursor()
+    return which == "2", position or None

@@ -155,7 +155,9 @@ def test_a_via_agent_order_passes_every_step_in_the_browser_and_its_history_show
     expect(total).to_have_text("13,500 SEK")  # one care unit until the count changes
     olivia.get_by_label("Number of care units", exact=True).fill("2")
     olivia.get_by_label("Name of care unit 1", exact=True).fill("Vårdcentral Norr")
+    olivia.get_by_label("HSA-id of care unit 1", exact=True).fill("SE2321000099-VCN1")
     olivia.get_by_label("Name of care unit 2", exact=True).fill("Vårdcentral Syd")
+    olivia.get_by_label("HSA-id of care unit 2", exact=True).fill("SE2321000099-VCS1")
     olivia.get_by_label("Source system", exact=True).select_option("CGM J4")
     olivia.get_by_label("Agent", exact=True).select_option(label="CGM")
     declarations = olivia.get_by_role("group", name="Declarations").get_by_role("checkbox")

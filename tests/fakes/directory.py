@@ -5,7 +5,16 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalicelib.directory.ports import Claims, Language, NewPasswordRequired, Organisation, SignedIn, WebSession
+from chalicelib.directory.model import comparable_name
+from chalicelib.directory.ports import (
+    Claims,
+    Language,
+    NewPasswordRequired,
+    Organisation,
+    SavedInvoiceDetails,
+    SignedIn,
+    WebSession,
+)
 from chalicelib.directory.reasons import (
     NEW_PASSWORD_REQUIRED,
     PASSWORD_TOO_WEAK,
@@ -18,9 +27,9 @@ from chalicelib.directory.reasons import (
 from chalicelib.manifest import PASSWORD_POLICY
 from chalicelib.shared.errors import InvalidRequest, NotSignedIn, TooManyAttempts
 from chalicelib.shared.identity import Person, Role
-from chalicelib.shared.transactions import ConcurrentChange
+from chalicelib.shared.transactions import ConcurrentChange, Transaction
 
-from .store import MemoryStore
+from .store import MemoryStore, staged
 
 
 @dataclass
@@ -36,6 +45,14 @@ class MemoryDirectory:
         found = self.organisations.get(org_id)
         return found.model_copy(deep=True) if found else None
 
+    def organisations_named(self, name: str) -> list[Organisation]:
+        wanted = comparable_name(name)
+        return [
+            organisation.model_copy(deep=True)
+            for organisation in sorted(self.organisations.values(), key=lambda organisation: organisation.org_id)
+            if comparable_name(organisation.name) == wanted
+        ]
+
     def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
         return [
             person.model_copy(deep=True)
@@ -48,6 +65,17 @@ class MemoryDirectory:
 
     def save_organisation(self, organisation: Organisation) -> None:
         self.organisations[organisation.org_id] = organisation.model_copy(deep=True)
+
+    def add_invoice_details(
+        self, transaction: Transaction, organisation: Organisation, details: SavedInvoiceDetails
+    ) -> None:
+        org_id, read, details = organisation.org_id, len(organisation.invoice_details), details.model_copy()
+
+        def unchanged() -> bool:
+            stored = self.organisations.get(org_id)
+            return stored is not None and len(stored.invoice_details) == read
+
+        staged(transaction).stage(lambda: self.organisations[org_id].invoice_details.append(details), check=unchanged)
 
 
 @dataclass

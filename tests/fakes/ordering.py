@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
 from chalicelib.shared.pagination import Page, PageRequest
@@ -11,6 +12,10 @@ from .store import MemoryStore, paged, staged
 
 def _inverted(text: str) -> str:
     return "".join(chr(0x10FFFF - ord(character)) for character in text)
+
+
+def _case_created(case: Case) -> str:
+    return f"{case.created_at.isoformat()}#{case.order_id}"
 
 
 def _created(order: Order) -> str:
@@ -74,13 +79,23 @@ class MemoryOrders:
         waiting = [o for o in self._all() if o.waits_for_agent and o.agent_org_id == agent_org_id]
         return paged(waiting, lambda order: f"{order.updated_at.isoformat()}#{order.order_id}", page)
 
-    def with_status(self, status: OrderStatus, page: PageRequest) -> Page[Order]:
-        found = [o for o in self._all() if o.status is status]
+    def with_status(
+        self, status: OrderStatus, page: PageRequest, changed_before: datetime | None = None
+    ) -> Page[Order]:
+        found = [o for o in self._all() if o.status is status and (not changed_before or o.updated_at < changed_before)]
         # Oldest first, as the index: paged() orders by descending position, so the position is inverted.
         return paged(found, lambda o: _inverted(f"{o.updated_at.isoformat()}#{o.order_id}"), page)
 
     def cases(self, page: PageRequest) -> Page[Case]:
-        return paged(list(self.cases_by_order.values()), lambda c: f"{c.created_at.isoformat()}#{c.order_id}", page)
+        return paged(list(self.cases_by_order.values()), _case_created, page)
+
+    def case_of_order(self, order_number: str) -> Case | None:
+        found = [case for case in self.cases_by_order.values() if case.order_number == order_number]
+        return found[0].model_copy(deep=True) if found else None
+
+    def cases_of_organisation(self, org_id: str, page: PageRequest) -> Page[Case]:
+        found = [case.model_copy(deep=True) for case in self.cases_by_order.values() if case.customer_org_id == org_id]
+        return paged(found, _case_created, page)
 
 
 @dataclass

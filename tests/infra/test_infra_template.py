@@ -240,7 +240,14 @@ def test_user_pool_has_the_role_groups_and_the_organisation_attribute(stage: Syn
     groups = {
         group["Properties"]["GroupName"] for group in stage.resources("AWS::Cognito::UserPoolGroup").values()
     }
-    assert groups == {"Administrator", "Orderer", "Attester", "AgentCaseHandler", "CustomerService"}
+    assert groups == {
+        "Administrator",
+        "Orderer",
+        "Attester",
+        "AgentCaseHandler",
+        "CustomerService",
+        "Operations",
+    }
     assert groups == {role.value for role in Role}
 
 

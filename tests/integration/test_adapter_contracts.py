@@ -12,8 +12,16 @@ import pytest
 
 from chalicelib.approvals.model import Approval, ApprovalStatus, Outcome, SubjectRef
 from chalicelib.bootstrap import container
-from chalicelib.directory.model import Language, SessionLifetimes, WebSession, session_key
-from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, Step
+from chalicelib.directory.model import (
+    Language,
+    Organisation,
+    OrganisationKind,
+    SavedInvoiceDetails,
+    SessionLifetimes,
+    WebSession,
+    session_key,
+)
+from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, OrderStatus, Step
 from chalicelib.shared.errors import InvalidRequest
 from chalicelib.shared.pagination import PageRequest
 from chalicelib.shared.transactions import ConcurrentChange
@@ -32,13 +40,22 @@ class Store:
     challenges: Any
     catalogues: Any
     web_sessions: Any
+    directory: Any
 
 
 @pytest.fixture(params=["memory", "dynamo"])
 def store(request: pytest.FixtureRequest) -> Store:
     if request.param == "memory":
         world = World()
-        return Store(world.store, world.orders, world.approvals, world.challenges, world.catalogues, world.web_sessions)
+        return Store(
+            world.store,
+            world.orders,
+            world.approvals,
+            world.challenges,
+            world.catalogues,
+            world.web_sessions,
+            world.directory,
+        )
     request.getfixturevalue("aws")
     adapters = container().adapters
     return Store(
@@ -48,6 +65,7 @@ def store(request: pytest.FixtureRequest) -> Store:
         adapters.challenges,
         adapters.catalogues,
         adapters.web_sessions,
+        adapters.directory,
     )
 
 
@@ -333,3 +351,84 @@ def test_ending_all_of_a_persons_web_sessions_ends_theirs_only_however_many(stor
     assert store.web_sessions.get(someone_elses.key, NOW) == someone_elses
     store.web_sessions.end_all(user)  # none left: no error
     store.web_sessions.end_all(f"user-{uuid.uuid4().hex[:8]}")
+
+
+def organisation(**changes: Any) -> Organisation:
+    fields: dict[str, Any] = {
+        "org_id": f"org-{uuid.uuid4().hex[:8]}",
+        "name": "Region Testby",
+        "kind": OrganisationKind.CUSTOMER,
+        "invoice_details": [SavedInvoiceDetails(invoice_id="inv-1", address="Box 1", reference="R1")],
+    }
+    return Organisation(**{**fields, **changes})
+
+
+def test_saved_invoice_details_are_added_in_a_transaction_only_while_they_are_as_read(store: Store):
+    keeps = organisation()
+    store.directory.save_organisation(keeps)
+    second = SavedInvoiceDetails(invoice_id="inv-2", address="Box 2\n901 00 Testby", reference="R2")
+    commit(store, lambda t: store.directory.add_invoice_details(t, keeps, second))
+    assert store.directory.organisation(keeps.org_id).invoice_details == [*keeps.invoice_details, second]
+
+    third = SavedInvoiceDetails(invoice_id="inv-3", address="Box 3", reference="R3")
+    with pytest.raises(ConcurrentChange):  # read with one saved, but two are saved now
+        commit(store, lambda t: store.directory.add_invoice_details(t, keeps, third))
+    with pytest.raises(ConcurrentChange):  # no such organisation
+        commit(store, lambda t: store.directory.add_invoice_details(t, organisation(invoice_details=[]), third))
+    order = new_order()
+    commit(store, lambda t: store.orders.add(t, order, []))
+    with pytest.raises(ConcurrentChange):  # all or nothing: the order exists, so the address is not added either
+        commit(
+            store,
+            lambda t: store.orders.add(t, order, []),
+            lambda t: store.directory.add_invoice_details(t, store.directory.organisation(keeps.org_id), third),
+        )
+    assert [saved.invoice_id for saved in store.directory.organisation(keeps.org_id).invoice_details] == [
+        "inv-1",
+        "inv-2",
+    ]
+    empty = organisation(invoice_details=[])
+    store.directory.save_organisation(empty)
+    commit(store, lambda t: store.directory.add_invoice_details(t, empty, third))
+    assert store.directory.organisation(empty.org_id).invoice_details == [third]
+
+
+def test_a_case_is_found_by_its_orders_number_and_among_its_organisations_newest_first(store: Store):
+    customer = f"customer-{uuid.uuid4().hex[:8]}"
+    number = f"RITM{uuid.uuid4().int % 10**9:09d}"
+    older = Case.of(new_order(customer_org_id=customer, number=number, case_number="CS1"), NOW)
+    newer = Case.of(new_order(customer_org_id=customer, case_number="CS2"), NOW + timedelta(hours=1))
+    elsewhere = Case.of(new_order(case_number="CS3"), NOW + timedelta(hours=2))
+    for case in (older, newer, elsewhere):
+        commit(store, lambda t, case=case: store.orders.add_case(t, case))
+    assert store.orders.case_of_order(number) == older
+    assert store.orders.case_of_order(f"{number}0") is None
+    first = store.orders.cases_of_organisation(customer, PageRequest(limit=1))
+    assert first.items == [newer] and first.next is not None
+    assert store.orders.cases_of_organisation(customer, PageRequest(limit=1, cursor=first.next)).items == [older]
+    assert store.orders.cases_of_organisation(f"{customer}-other", FIRST).items == []
+
+
+def test_organisations_are_found_by_their_name_whatever_its_case_and_spacing(store: Store):
+    name = f"Region {uuid.uuid4().hex[:8]}"
+    one, two = organisation(name=name), organisation(name=name.upper())
+    for saved in (one, two, organisation(name=f"{name} Syd")):
+        store.directory.save_organisation(saved)
+    found = store.directory.organisations_named(f"  {name.lower().replace(' ', '   ')} ")
+    assert sorted(org.org_id for org in found) == sorted([one.org_id, two.org_id])
+    assert store.directory.organisations_named(f"{name} Norr") == []
+
+
+def test_open_orders_unchanged_since_a_moment_come_the_longest_unchanged_first(store: Store):
+    """Pattern 15 with a bound on its sort key: operations' view of orders waiting too long."""
+    base = datetime(1990, 1, 1, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 3650)  # older than any other
+    longest, shorter, recent = (new_order(updated_at=base + timedelta(minutes=n)) for n in (0, 1, 5))
+    ended = new_order(updated_at=base, status=OrderStatus.COMPLETED)
+    for order in (recent, longest, shorter, ended):
+        commit(store, lambda t, order=order: store.orders.add(t, order, []))
+    cutoff = base + timedelta(minutes=2)
+    found = store.orders.with_status(OrderStatus.IN_PROGRESS, PageRequest(limit=2), changed_before=cutoff)
+    assert [order.order_id for order in found.items] == [longest.order_id, shorter.order_id]
+    assert found.next is None  # nothing else of the table is that old: the bound ends the list
+    every = store.orders.with_status(OrderStatus.IN_PROGRESS, PageRequest(limit=3))
+    assert [order.order_id for order in every.items] == [longest.order_id, shorter.order_id, recent.order_id]

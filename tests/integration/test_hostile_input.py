@@ -45,15 +45,30 @@ def test_malformed_bodies_get_a_4xx_naming_what_is_wrong(person, path, label, ra
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
-        ({"care_units": {"count": 2, "names": ["Only one"]}}, "care_units"),
-        ({"care_units": {"count": 0, "names": []}}, "care_units.count"),
-        ({"care_units": {"count": 2, "names": ["Same", "same"]}}, "care_units"),
-        ({"care_units": {"count": "many", "names": ["A"]}}, "care_units.count"),
-        ({"care_units": {"count": 1, "names": ["x" * 201]}}, "care_units.names.0"),
+        ({"care_units": []}, "care_units"),
+        ({"care_units": {"count": 1, "names": ["A"]}}, "care_units"),
+        (
+            {
+                "care_units": [
+                    {"name": "Same", "hsa_id": "SE2321000099-1"},
+                    {"name": "same", "hsa_id": "SE2321000099-2"},
+                ]
+            },
+            "care_units",
+        ),
+        (
+            {"care_units": [{"name": "A", "hsa_id": "SE2321000099-1"}, {"name": "B", "hsa_id": "SE2321000099-1"}]},
+            "care_units",
+        ),
+        ({"care_units": [{"name": "A", "hsa_id": "2321000099-1"}]}, "care_units.0.hsa_id"),
+        ({"care_units": [{"name": "A"}]}, "care_units.0.hsa_id"),
+        ({"care_units": [{"name": "x" * 201, "hsa_id": "SE2321000099-1"}]}, "care_units.0.name"),
         ({"offering_id": "../../etc/passwd"}, "offering_id"),
         ({"offering_id": "no-such-offering"}, "offering_id"),
         ({"attester_id": "robert'); DROP TABLE orders;--"}, "attester_id"),
         ({"terms_accepted": False}, "terms_accepted"),
+        ({"terms_version": 0}, "terms_version"),
+        ({"terms_version": 99}, "terms_version"),  # a rule: the terms changed since they were read
         ({"invoice": {"kind": "new", "address": "", "reference": "R"}}, "invoice.new.address"),
         ({"invoice": {"kind": "stolen", "invoice_id": "x"}}, "invoice"),
         ({"declarations": {"personal-data": "yes please"}}, "declarations.personal-data"),
@@ -183,15 +198,16 @@ def test_a_body_over_the_size_limit_is_refused_naming_the_limit(person):
     ("changes", "field"),
     [
         ({"terms_accepted": 1}, "terms_accepted"),
-        ({"care_units": {"count": "1", "names": ["A"]}}, "care_units.count"),
-        ({"care_units": {"count": 1.5, "names": ["A"]}}, "care_units.count"),
-        ({"care_units": {"count": True, "names": ["A"]}}, "care_units.count"),
+        ({"care_units": [{"name": 1, "hsa_id": "SE2321000099-1"}]}, "care_units.0.name"),
+        ({"terms_version": "1"}, "terms_version"),
+        ({"terms_version": 1.5}, "terms_version"),
+        ({"terms_version": True}, "terms_version"),
         ({"declarations": {"personal-data": 1}}, "declarations.personal-data"),
     ],
 )
 def test_no_type_is_guessed_at(person, changes, field):
-    """A tick is true, a count is a whole number: 1, "1", 1.5 and true are refused, naming the field (1.0 is the
-    number 1, as JSON has it)."""
+    """A tick is true, a version is a whole number: 1, "1", 1.5 and true are refused, naming the field (1.0 is
+    the number 1, as JSON has it)."""
     response = person("olivia.orderer").submit(direct_order(**changes))
     assert response.status == 400, response.body
     assert field in [error["field"] for error in response.body["errors"]]
@@ -202,10 +218,10 @@ def test_no_type_is_guessed_at(person, changes, field):
 )
 def test_control_and_invisible_characters_are_refused_naming_the_field(person, text):
     olivia, hanna = person("olivia.orderer"), person("hanna.handler")
-    named = olivia.submit(direct_order(care_units={"count": 1, "names": [text]}))
+    named = olivia.submit(direct_order(care_units=[{"name": text, "hsa_id": "SE2321000099-1"}]))
     assert named.status == 422  # of the documented shape (a string), refused by a rule
     [error] = named.body["errors"]
-    assert error["field"] == "care_units.names.0" and "invisible formatting" in error["reason"]
+    assert error["field"] == "care_units.0.name" and "invisible formatting" in error["reason"]
     reason = hanna.post(f"/api/approvals/{APPROVAL}/decision", {"decision": "reject", "reason": text})
     assert reason.status == 422 and reason.body["errors"][0]["field"] == "reason"
 
@@ -215,12 +231,12 @@ def test_free_text_is_stored_normalised(person):
     olivia = person("olivia.orderer")
     order_id = olivia.submit(
         direct_order(
-            care_units={"count": 1, "names": [decomposed]},
+            care_units=[{"name": decomposed, "hsa_id": "SE2321000099-LOV1"}],
             invoice={"kind": "new", "address": "Box 1\r\n901 00 Norrby", "reference": "R1"},
         )
     ).body["order_id"]
     order = olivia.get(f"/api/orders/{order_id}").body["order"]
-    assert order["care_units"] == ["Vårdcentral Löv"]
+    assert order["care_units"] == [{"name": "Vårdcentral Löv", "hsa_id": "SE2321000099-LOV1"}]
     assert order["invoice"]["address"] == "Box 1\n901 00 Norrby"
 
 

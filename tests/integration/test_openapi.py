@@ -51,7 +51,8 @@ def test_the_schemas_are_the_models_the_routes_validate_with():
     place_order = schemas["PlaceOrder"]
     assert place_order["additionalProperties"] is False
     assert place_order["properties"]["terms_accepted"]["const"] is True
-    assert schemas["CareUnits"]["properties"]["count"]["maximum"] == 1000
+    assert place_order["properties"]["care_units"]["maxItems"] == 1000
+    assert schemas["CareUnit"]["properties"]["hsa_id"]["pattern"] == "^SE[0-9]{10,12}-[A-Za-z0-9]{1,31}$"
     assert schemas["DecisionBody"]["properties"]["decision"]["enum"] == ["approve", "reject"]
     assert set(schemas["ErrorBody"]["required"]) == {"message", "code", "errors"}
 

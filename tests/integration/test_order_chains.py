@@ -27,7 +27,7 @@ def test_via_agent_order_passes_agent_approval_agent_attestation_customer_attest
     view = hanna.get(f"/api/approvals/{approval_id}")
     assert view.status == 200
     assert view.body["step"] == "agent_approval" and view.body["state"] == "open"
-    assert view.body["order"]["care_units"] == ["Vårdcentral Norr", "Vårdcentral Syd"]
+    assert [unit["hsa_id"] for unit in view.body["order"]["care_units"]] == ["SE2321000099-VCN1", "SE2321000099-VCS1"]
     assert {"user_id": "alva.attester", "name": "Alva Attester"} in view.body["agent_attesters"]
     decided = hanna.post(
         f"/api/approvals/{approval_id}/decision", {"decision": "approve", "agent_review": agent_review()}

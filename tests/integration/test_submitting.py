@@ -122,3 +122,23 @@ def test_a_refused_order_uses_no_order_number(person):
     assert olivia.submit(direct_order(attester_id="nobody")).status == 422
     second = olivia.submit(direct_order()).body["number"]
     assert int(second.removeprefix("RITM")) == int(first.removeprefix("RITM")) + 1
+
+
+def test_an_address_saved_for_reuse_is_offered_on_the_next_form(person):
+    """Seed 000 step 5: the new address is saved on the organisation in the order's own transaction."""
+    olivia = person("olivia.orderer")
+    address = f"Region Norrby, Box {uuid.uuid4().int % 10_000}, 901 00 Norrby"
+    invoice = {"kind": "new", "address": address, "reference": "RN-99", "save_for_reuse": True}
+    order_id = olivia.submit(direct_order(invoice=invoice)).body["order_id"]
+    saved = olivia.get("/api/me").body["organisation"]["invoice_details"]
+    assert {"invoice_id": f"inv-{order_id}", "address": address, "reference": "RN-99"} in saved
+    reused = olivia.submit(direct_order(invoice={"kind": "saved", "invoice_id": f"inv-{order_id}"}))
+    assert reused.status == 201
+    assert olivia.get(f"/api/orders/{reused.body['order_id']}").body["order"]["invoice"]["address"] == address
+
+
+def test_an_order_accepting_terms_that_changed_is_a_rule_refusal_naming_the_terms_version(person):
+    """Of the documented shape, refused by a rule (422): the terms must be read again."""
+    refused = person("olivia.orderer").submit(direct_order(terms_version=99))
+    assert refused.status == 422 and refused.body["code"] == "ordering.terms_changed"
+    assert [error["field"] for error in refused.body["errors"]] == ["terms_version"]

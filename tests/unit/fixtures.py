@@ -10,28 +10,37 @@ from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Agent, Catalogue, DeclarationQuestion, Flow, Offering, Order
 from chalicelib.ordering.rules import place_order
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.languages import Language
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def texts(english: str) -> dict[Language, str]:
+    return {"sv": f"{english} (sv)", "en": english, "nb": f"{english} (nb)"}
+
 
 CATALOGUE = Catalogue(
     version=1,
     agreement_version=2,
+    terms_version=3,
     offerings=[
         Offering(
             offering_id="via",
             service_id="webcert",
             service_name="Webcert",
             name="Webcert via agent",
+            description=texts("Webcert in your journal system."),
             flow=Flow.VIA_AGENT,
             start_up_fee=12000,
             price_per_care_unit=1500,
-            declaration_questions=[DeclarationQuestion(question_id="q1", text="We promise.")],
+            declaration_questions=[DeclarationQuestion(question_id="q1", text=texts("We promise."))],
         ),
         Offering(
             offering_id="direct",
             service_id="webcert",
             service_name="Webcert",
             name="Webcert direct",
+            description=texts("Webcert in the browser."),
             flow=Flow.DIRECT,
             start_up_fee=8000,
             price_per_care_unit=900,
@@ -50,13 +59,14 @@ AGENT_ATTESTER = Person(user_id="agent-attester", org_id="agent", name="Alva", e
 def command(**changes: Any) -> PlaceOrder:
     fields: dict[str, Any] = {
         "offering_id": "via",
-        "care_units": {"count": 2, "names": ["North", "South"]},
+        "care_units": [{"name": "North", "hsa_id": "SE2321000016-N1"}, {"name": "South", "hsa_id": "SE2321000016-S1"}],
         "source_system": "CGM J4",
         "agent_org_id": "agent",
         "declarations": {"q1": True},
         "invoice": {"kind": "new", "address": "Box 1", "reference": "R1"},
         "attester_id": "attester",
         "terms_accepted": True,
+        "terms_version": 3,
     }
     fields.update(changes)
     return PlaceOrder.model_validate(fields)

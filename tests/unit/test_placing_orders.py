@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Flow
 from chalicelib.shared.errors import InvalidRequest, NotAllowed
 
-from .fixtures import AGENT, ATTESTER, CUSTOMER, HANDLER, ORDERER, command, placed
+from .fixtures import AGENT, ATTESTER, CATALOGUE, CUSTOMER, HANDLER, NOW, ORDERER, command, placed
 
 
 def test_the_price_shows_the_start_up_fee_and_the_per_unit_price():
@@ -20,7 +21,7 @@ def test_the_price_shows_the_start_up_fee_and_the_per_unit_price():
         2,
         15000,
     )
-    one_each = 2 * placed(cmd=command(care_units={"count": 1, "names": ["North"]})).price.total
+    one_each = 2 * placed(cmd=command(care_units=[{"name": "North", "hsa_id": "SE2321000016-N1"}])).price.total
     assert one_each > price.total
 
 
@@ -74,19 +75,76 @@ def test_a_refused_order_draws_no_number():
     assert drawn == ["RITM1"]
 
 
-def test_care_units_must_be_counted_and_named_each_once():
-    """R-ORD-1: one order covers all the care units, so the count and the names must agree."""
-    for care_units in ({"count": 3, "names": ["A", "B"]}, {"count": 2, "names": ["A", "a"]}):
-        with pytest.raises(InvalidRequest) as refused:
-            placed(cmd=command(care_units=care_units))
-        assert refused.value.field == "care_units"
+def test_the_price_counts_the_care_units_listed():
+    """R-ORD-1: how many care units is the list's length; there is no count to disagree with it."""
+    units = [{"name": f"Unit {n}", "hsa_id": f"SE2321000016-U{n}"} for n in range(5)]
+    order = placed(cmd=command(care_units=units))
+    assert order.price.care_unit_count == 5 and [unit.hsa_id for unit in order.care_units][-1] == "SE2321000016-U4"
+
+
+@pytest.mark.parametrize(
+    ("care_units", "code"),
+    [
+        (
+            [
+                {"name": "Vårdcentral A", "hsa_id": "SE2321000016-A1"},
+                {"name": "vårdcentral a", "hsa_id": "SE2321000016-A2"},
+            ],
+            "ordering.care_unit_named_twice",
+        ),
+        (
+            [
+                {"name": "Vårdcentral A", "hsa_id": "SE2321000016-A1"},
+                {"name": "Vårdcentral B", "hsa_id": "SE2321000016-A1"},
+            ],
+            "ordering.care_unit_hsa_id_twice",
+        ),
+        (
+            [
+                {"name": "Vårdcentral A", "hsa_id": "SE2321000016-ab1"},
+                {"name": "Vårdcentral B", "hsa_id": "SE2321000016-AB1"},
+            ],
+            "ordering.care_unit_hsa_id_twice",
+        ),
+    ],
+)
+def test_each_care_unit_is_named_once_and_has_its_own_hsa_id(care_units: list[dict[str, str]], code: str):
+    """R-ORD-1: one order covers all the care units, each once. A rule (422), not the shape (400)."""
+    with pytest.raises(InvalidRequest) as refused:
+        placed(cmd=command(care_units=care_units))
+    assert (refused.value.field, refused.value.code) == ("care_units", code)
 
 
 def test_no_care_units_is_not_an_order():
     with pytest.raises(ValidationError):
-        command(care_units={"count": 0, "names": []})
+        command(care_units=[])
+
+
+@pytest.mark.parametrize(
+    "hsa_id",
+    ["SE232100001-A1", "SE2321000016", "SE2321000016-", "SE2321000016-15 CQ", "se2321000016-1", "NO2321000016-1"],
+)
+def test_an_hsa_id_out_of_its_pattern_is_out_of_shape(hsa_id: str):
+    with pytest.raises(ValidationError):
+        command(care_units=[{"name": "North", "hsa_id": hsa_id}])
+
+
+def test_the_hsa_id_pattern_is_in_the_document():
+    schema = PlaceOrder.model_json_schema()
+    assert schema["$defs"]["CareUnit"]["properties"]["hsa_id"]["pattern"] == "^SE[0-9]{10,12}-[A-Za-z0-9]{1,31}$"
+    assert schema["properties"]["care_units"]["maxItems"] == 1000
 
 
 def test_terms_must_be_accepted():
     with pytest.raises(ValidationError):
         command(terms_accepted=False)
+
+
+def test_the_terms_accepted_must_be_the_current_ones_and_the_order_records_them():
+    """Seed 000 step 7: terms that changed since the form was opened must be read again."""
+    with pytest.raises(InvalidRequest) as refused:
+        placed(cmd=command(terms_version=2))
+    assert (refused.value.field, refused.value.code) == ("terms_version", "ordering.terms_changed")
+    assert "read them again" in refused.value.message
+    order = placed()
+    assert (order.terms_version, order.terms_accepted_at) == (CATALOGUE.terms_version, NOW)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.adapters.dynamo.schema import GSI1
-from chalicelib.adapters.dynamo.table import DynamoTable, Item, without_bookkeeping
-from chalicelib.directory.ports import Language, Organisation, WebSession
+from chalicelib.adapters.dynamo.table import DynamoTable, Item, staged, without_bookkeeping
+from chalicelib.directory.model import comparable_name
+from chalicelib.directory.ports import Language, Organisation, SavedInvoiceDetails, WebSession
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.transactions import Transaction
 
 SESSION_ENTRY = "WEBSESSION#"
 # A transaction writes at most 100 items: a session and its entry in the person's list are two.
@@ -37,6 +39,10 @@ def _session_expiry(session: WebSession) -> int:
     return int(session.expires_at.timestamp())
 
 
+def organisation_name_partition(name: str) -> str:
+    return f"ORGNAME#{comparable_name(name)}"
+
+
 class DynamoDirectory:
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
@@ -48,6 +54,10 @@ class DynamoDirectory:
     def organisation(self, org_id: str) -> Organisation | None:
         item = self._table.get(organisation_key(org_id))
         return Organisation.model_validate(without_bookkeeping(item)) if item else None
+
+    def organisations_named(self, name: str) -> list[Organisation]:
+        items = self._table.query_all(organisation_name_partition(name), index=GSI1)
+        return [Organisation.model_validate(without_bookkeeping(item)) for item in items]
 
     def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
         if not org_id:
@@ -69,7 +79,26 @@ class DynamoDirectory:
 
     def save_organisation(self, organisation: Organisation) -> None:
         self._table.put(
-            {**organisation_key(organisation.org_id), "entity": "organisation", **organisation.model_dump(mode="json")}
+            {
+                **organisation_key(organisation.org_id),
+                "entity": "organisation",
+                # Customer service finds an organisation's cases by its name (DOMAIN.md Flow 2 step 5).
+                GSI1.partition_key: organisation_name_partition(organisation.name),
+                GSI1.sort_key: f"ORG#{organisation.org_id}",
+                **organisation.model_dump(mode="json"),
+            }
+        )
+
+    def add_invoice_details(
+        self, transaction: Transaction, organisation: Organisation, details: SavedInvoiceDetails
+    ) -> None:
+        # Appended in place, on the condition that the list is as long as when it was read: nobody else added
+        # or removed one meanwhile.
+        staged(transaction).update(
+            organisation_key(organisation.org_id),
+            "SET invoice_details = list_append(invoice_details, :details)",
+            "attribute_exists(pk) AND size(invoice_details) = :read",
+            {":details": [details.model_dump(mode="json")], ":read": len(organisation.invoice_details)},
         )
 
 

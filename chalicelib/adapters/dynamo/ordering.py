@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 
 from chalicelib.adapters.dynamo.schema import GSI1, GSI2, GSI3, GSI4, Index
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, staged, without_bookkeeping
@@ -52,14 +53,28 @@ def event_item(order_id: str, event: HistoryEvent) -> Item:
 
 
 def case_item(case: Case) -> Item:
+    created = f"{case.created_at.isoformat()}#{case.order_id}"
     return {
         "pk": f"ORDER#{case.order_id}",
         "sk": "CASE",
         "entity": "case",
         GSI2.partition_key: CASES,
-        GSI2.sort_key: f"{case.created_at.isoformat()}#{case.order_id}",
+        GSI2.sort_key: created,
+        # Customer service finds cases by the customer organisation, and by the order's number.
+        GSI1.partition_key: f"ORG#{case.customer_org_id}#CASES",
+        GSI1.sort_key: created,
+        GSI3.partition_key: case_number_partition(case.order_number),
+        GSI3.sort_key: "CASE",
         **case.model_dump(mode="json"),
     }
+
+
+def case_number_partition(order_number: str) -> str:
+    return f"ORDERNUMBER#{order_number}"
+
+
+def _case(item: Item) -> Case:
+    return Case.model_validate(without_bookkeeping(item))
 
 
 def _order(item: Item) -> Order:
@@ -111,14 +126,24 @@ class DynamoOrders:
     def waiting_for_agent(self, agent_org_id: str, page: PageRequest) -> Page[Order]:
         return self._orders(f"AGENT#{agent_org_id}#QUEUE", GSI3, page)
 
-    def with_status(self, status: OrderStatus, page: PageRequest) -> Page[Order]:
+    def with_status(
+        self, status: OrderStatus, page: PageRequest, changed_before: datetime | None = None
+    ) -> Page[Order]:
         if status not in OPEN_STATUSES:
             raise ValueError(f"only open orders are listed by status, not {status.value}")
-        return self._table.query(f"ORDERS#{status.value}", index=GSI4, page=page).map(_order)
+        # The sort key starts with when the order last changed, so "before" is a key condition, not a filter.
+        below = changed_before.astimezone(UTC).isoformat() if changed_before else None
+        return self._table.query(f"ORDERS#{status.value}", index=GSI4, sort_below=below, page=page).map(_order)
 
     def cases(self, page: PageRequest) -> Page[Case]:
-        found = self._table.query(CASES, index=GSI2, newest_first=True, page=page)
-        return found.map(lambda item: Case.model_validate(without_bookkeeping(item)))
+        return self._table.query(CASES, index=GSI2, newest_first=True, page=page).map(_case)
+
+    def case_of_order(self, order_number: str) -> Case | None:
+        found = self._table.query(case_number_partition(order_number), index=GSI3, page=PageRequest(limit=1))
+        return _case(found.items[0]) if found.items else None
+
+    def cases_of_organisation(self, org_id: str, page: PageRequest) -> Page[Case]:
+        return self._table.query(f"ORG#{org_id}#CASES", index=GSI1, newest_first=True, page=page).map(_case)
 
 
 class DynamoCatalogues:

@@ -170,19 +170,26 @@ class DynamoTable:
         *,
         index: Index | None = None,
         sort_prefix: str | None = None,
+        sort_below: str | None = None,
         newest_first: bool = False,
         consistent: bool = False,
         page: PageRequest,
     ) -> Page[Item]:
-        """One page of a partition's items in sort-key order; `next` carries on where it stopped. `consistent`
-        reads every write made before it (the table only; an index is always eventually consistent)."""
+        """One page of a partition's items in sort-key order (only those whose sort key begins with
+        `sort_prefix`, or is below `sort_below`); `next` carries on where it stopped. `consistent` reads every
+        write made before it (the table only; an index is always eventually consistent)."""
         pk_name = index.partition_key if index else APPLICATION_TABLE.partition_key
         sk_name = index.sort_key if index else APPLICATION_TABLE.sort_key
         condition = f"{pk_name} = :pk"
         values: Item = {":pk": partition}
+        if sort_prefix and sort_below:
+            raise ValueError("a query has one condition on its sort key")
         if sort_prefix:
             condition += f" AND begins_with({sk_name}, :prefix)"
             values[":prefix"] = sort_prefix
+        if sort_below:
+            condition += f" AND {sk_name} < :below"
+            values[":below"] = sort_below
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,

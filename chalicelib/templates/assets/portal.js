@@ -37,6 +37,8 @@
   };
   const SIGNING_METHODS = { sms_one_time_code: "One-time code by SMS" };
   const FLOW_NAMES = { direct: "direct connection", via_agent: "connection via agent" };
+  // A care unit's HSA-id, as the API's document states it (ordering/model.py HsaId).
+  const HSA_ID = /^SE[0-9]{10,12}-[A-Za-z0-9]{1,31}$/;
 
   const state = {
     me: null,
@@ -402,7 +404,7 @@
             "data-question-id": question.question_id,
             "aria-describedby": errorId,
           }),
-          el("label", { for: id }, question.text)
+          el("label", { for: id }, question.text.en)
         ),
         el("p", {
           id: errorId,
@@ -428,6 +430,7 @@
       while (list.children.length < count) {
         const index = list.children.length;
         const id = "care-unit-" + (index + 1);
+        const hsaId = "care-unit-hsa-id-" + (index + 1);
         const errorId = "error-" + id;
         list.append(
           el(
@@ -435,7 +438,9 @@
             { class: "field" },
             el("label", { for: id }, "Name of care unit " + (index + 1)),
             el("input", { id: id, class: "care-unit-name", "aria-describedby": errorId }),
-            el("p", { id: errorId, class: "field-error", "data-error-for": "care_units.names." + index, hidden: true })
+            el("label", { for: hsaId }, "HSA-id of care unit " + (index + 1)),
+            el("input", { id: hsaId, class: "care-unit-hsa-id", "aria-describedby": errorId }),
+            el("p", { id: errorId, class: "field-error", "data-error-for": "care_units." + index, hidden: true })
           )
         );
       }
@@ -488,13 +493,23 @@
     const count = careUnitCount();
     if (count === null) problems.push({ field: "care_units", reason: "Enter a whole number from 1 to 1000" });
     const seen = new Set();
+    const seenHsaIds = new Set();
     document.querySelectorAll(".care-unit-name").forEach((input, index) => {
       const name = input.value.trim();
-      if (!name) problems.push({ field: "care_units.names." + index, reason: "Enter the care unit's name" });
+      if (!name) problems.push({ field: "care_units." + index, reason: "Enter the care unit's name" });
       else if (seen.has(name.toLocaleLowerCase())) {
-        problems.push({ field: "care_units.names." + index, reason: "Each care unit may be named only once" });
+        problems.push({ field: "care_units." + index, reason: "Each care unit may be named only once" });
       }
       seen.add(name.toLocaleLowerCase());
+    });
+    document.querySelectorAll(".care-unit-hsa-id").forEach((input, index) => {
+      const hsaId = input.value.trim();
+      if (!HSA_ID.test(hsaId)) {
+        problems.push({ field: "care_units." + index, reason: "Enter the care unit's HSA-id, as SE2321000016-15CQ" });
+      } else if (seenHsaIds.has(hsaId.toLocaleLowerCase())) {
+        problems.push({ field: "care_units." + index, reason: "Each HSA-id may be given only once" });
+      }
+      seenHsaIds.add(hsaId.toLocaleLowerCase());
     });
     if (offering && offering.flow === "via_agent") {
       if (!$("#source-system").value) problems.push({ field: "source_system", reason: "Choose the source system" });
@@ -528,16 +543,17 @@
     }
     const body = {
       offering_id: offering.offering_id,
-      care_units: {
-        count: careUnitCount(),
-        names: Array.from(document.querySelectorAll(".care-unit-name"), (input) => input.value.trim()),
-      },
+      care_units: Array.from(document.querySelectorAll("#care-unit-names li"), (item) => ({
+        name: item.querySelector(".care-unit-name").value.trim(),
+        hsa_id: item.querySelector(".care-unit-hsa-id").value.trim(),
+      })),
       declarations: declarations,
       invoice: $("#invoice-new").checked
         ? { kind: "new", address: $("#invoice-address").value.trim(), reference: $("#invoice-reference").value.trim() }
         : { kind: "saved", invoice_id: $("#saved-invoices input:checked").value },
       attester_id: $("#attester").value,
       terms_accepted: true,
+      terms_version: state.catalogue.terms_version,
     };
     if (offering.flow === "via_agent") {
       body.source_system = $("#source-system").value;
@@ -716,7 +732,11 @@
     detailRow(list, "Submitted", formatTime(order.created_at));
     detailRow(list, "Service", order.offering.service_name);
     detailRow(list, "Offering", order.offering.name + " (" + FLOW_NAMES[order.flow] + ")");
-    detailRow(list, "Care units (" + order.care_units.length + ")", itemList(order.care_units));
+    detailRow(
+      list,
+      "Care units (" + order.care_units.length + ")",
+      itemList(order.care_units.map((unit) => unit.name + " (" + unit.hsa_id + ")"))
+    );
     if (order.flow === "via_agent") {
       detailRow(list, "Source system", order.source_system || "–");
       detailRow(list, "Agent", order.agent_name || order.agent_org_id || "–");
@@ -728,7 +748,7 @@
       questions.length
         ? itemList(
             questions.map(
-              (question) => (order.declarations[question.question_id] ? "Ticked: " : "Not ticked: ") + question.text
+              (question) => (order.declarations[question.question_id] ? "Ticked: " : "Not ticked: ") + question.text.en
             )
           )
         : "None asked for this offering"
@@ -865,17 +885,20 @@
     } else {
       const review = {
         declaration_accepted: $("#agent-declaration").checked,
-        invoice_address: $("#agent-invoice-address").value.trim(),
-        invoice_reference: $("#agent-invoice-reference").value.trim(),
+        invoice: {
+          kind: "new",
+          address: $("#agent-invoice-address").value.trim(),
+          reference: $("#agent-invoice-reference").value.trim(),
+        },
         attester_id: $("#agent-attester").value,
       };
       if (!review.declaration_accepted) {
         problems.push({ field: "agent_review.declaration_accepted", reason: "Tick the declaration to approve" });
       }
-      if (!review.invoice_address) {
+      if (!review.invoice.address) {
         problems.push({ field: "agent_review.invoice_address", reason: "Enter the agent's invoice address" });
       }
-      if (!review.invoice_reference) {
+      if (!review.invoice.reference) {
         problems.push({ field: "agent_review.invoice_reference", reason: "Enter the agent's invoice reference" });
       }
       if (!review.attester_id) problems.push({ field: "agent_review.attester_id", reason: "Choose the attester" });

@@ -44,7 +44,9 @@ def test_the_same_event_is_told_once():
 
 
 def test_a_mail_is_rendered_from_its_template_and_escapes_what_people_typed(world: World):
-    order = world.submit("olivia.orderer", direct_order(care_units={"count": 1, "names": ["<script>x</script>"]}))
+    order = world.submit(
+        "olivia.orderer", direct_order(care_units=[{"name": "<script>x</script>", "hsa_id": "SE2321000099-X1"}])
+    )
     mail = world.app.mail.render("order_completed", ["a@x"], {"order": order.model_dump(mode="json"), "link": "L"})
     assert order.number in mail.subject and "L" in mail.text and "<a href" in mail.html
     assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html

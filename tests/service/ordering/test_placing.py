@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.ordering.model import HistoryAction, Step
 from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound
-from local.people import direct_order, via_agent_order
+from local.people import agent_review, direct_order, via_agent_order
 from tests.fakes.world import FIRST, World
 from tests.faults import crash_once
 
@@ -111,3 +111,37 @@ def test_only_customer_service_sees_cases(world: World):
     assert world.app.orders.cases(world.actor("kim.service"), FIRST).items == []
     with pytest.raises(NotAllowed):
         world.app.orders.cases(world.actor("hanna.handler"), FIRST)
+
+
+def test_a_submit_after_the_terms_changed_is_refused_until_the_new_terms_are_accepted(world: World):
+    """Seed 000 step 7: the order records the terms accepted, and when; only the current ones count."""
+    current = world.catalogues.current()
+    assert current is not None
+    world.catalogues.replace(current.model_copy(update={"version": current.version + 1, "terms_version": 2}))
+    with pytest.raises(InvalidRequest) as refused:
+        world.submit("olivia.orderer", direct_order())
+    assert refused.value.field == "terms_version" and refused.value.params == {"accepted": 1, "current": 2}
+    assert world.orders.orders == {} and world.numbers.last == 0
+    world.clock.advance(minutes=5)
+    order = world.submit("olivia.orderer", direct_order(terms_version=2))
+    assert (order.terms_version, order.terms_accepted_at) == (2, world.clock.now)
+
+
+def test_the_progress_of_an_order_shows_who_acts_next_to_whoever_may_read_it(world: World):
+    """R-ORD-2, R-ORD-5: the tracker of an order, read as the order is read."""
+    order = world.submit("olivia.orderer", via_agent_order())
+    steps = world.app.orders.progress(world.actor("olivia.orderer"), order.order_id)
+    assert [(entry.step, entry.state.value, [p.name for p in entry.people]) for entry in steps] == [
+        (Step.AGENT_APPROVAL, "current", ["Hanna Handler", "Hugo Handler"]),
+        (Step.AGENT_ATTESTATION, "to_come", []),
+        (Step.CUSTOMER_ATTESTATION, "to_come", ["Adam Attester"]),
+    ]
+    world.decide("hanna.handler", world.open_step(order.order_id, Step.AGENT_APPROVAL), agent_review=agent_review())
+    steps = world.app.orders.progress(world.actor("kim.service"), order.order_id)
+    assert [(entry.state.value, [p.name for p in entry.people]) for entry in steps] == [
+        ("done", ["Hanna Handler"]),
+        ("current", ["Alva Attester"]),
+        ("to_come", ["Adam Attester"]),
+    ]
+    with pytest.raises(NotFound):
+        world.app.orders.progress(world.actor("erik.handler"), order.order_id)
