@@ -7,7 +7,11 @@ STAGE ?= dev
 CDK := npx --yes aws-cdk@2.1148.1
 REGION ?= eu-north-1
 
-.PHONY: run test lint format bench synth deploy load-catalogue clean browser
+LOCALE := chalicelib/locale
+CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+
+.PHONY: run test lint format bench synth deploy load-catalogue clean browser messages translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +21,21 @@ $(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt infra/
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+## messages: every text of the code and templates into $(LOCALE)/messages.pot, merged into each language's .po
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Reason:2 --no-location --sort-output \
+	  --project=service-orders -o $(LOCALE)/messages.pot chalicelib
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-fuzzy-matching \
+	  --ignore-obsolete
+
+## translations: the catalogues compiled (.po -> .mo), as the app reads them; part of run, test and synth
+translations: $(COMPILED)
+
+$(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -d $(LOCALE) -D messages -l $*
+
 ## run: the whole product locally: embedded AWS, API and pages on http://127.0.0.1:8000, outbox at /outbox
-run: $(VENV)/.installed
+run: $(VENV)/.installed translations
 	$(BIN)/python -m local.run
 
 ## browser: Debian's Chromium for the browser test (Playwright drives it; it downloads no browser)
@@ -29,7 +46,7 @@ browser:
 
 ## test: the dependency rule (import-linter), then every test: models, services over fakes, embedded AWS end
 ## to end, browser, infrastructure
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed browser translations
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest
 
@@ -52,15 +69,15 @@ format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 
 ## bench: figures, not pass/fail: cold start, handler cost, per-order transitions, writes, invocations, mails
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed translations
 	$(BIN)/python -m bench.run
 
 ## synth: CloudFormation for one stage (STAGE=dev|staging|prod) into infra/cdk.out, checked by cdk-nag
-synth: $(VENV)/.installed
+synth: $(VENV)/.installed translations
 	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --context stage=$(STAGE) --quiet
 
 ## deploy: one stage into its account (needs that account's credentials)
-deploy: $(VENV)/.installed
+deploy: $(VENV)/.installed translations
 	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) deploy --context stage=$(STAGE) --require-approval broadening service-orders-$(STAGE)
 
 ## load-catalogue: data/catalogue.json into a deployed stage's table (only a higher version replaces it)

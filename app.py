@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from chalice.app import Chalice
 
+from chalicelib.entrypoints.account import account
 from chalicelib.entrypoints.approvals import approvals
 from chalicelib.entrypoints.auth import auth
 from chalicelib.entrypoints.directory import directory
 from chalicelib.entrypoints.middleware import http_observability
 from chalicelib.entrypoints.operations import operations
+from chalicelib.entrypoints.order_pages import order_pages
 from chalicelib.entrypoints.orders import orders
 from chalicelib.entrypoints.outbox import outbox
 from chalicelib.entrypoints.pages import pages
+from chalicelib.entrypoints.portal import portal
 from chalicelib.entrypoints.reference import reference
+from chalicelib.entrypoints.step_pages import step_pages
 from chalicelib.entrypoints.tasks import tasks
 from chalicelib.manifest import APP_NAME
 
@@ -20,6 +24,21 @@ from chalicelib.manifest import APP_NAME
 app = Chalice(app_name=APP_NAME, configure_logs=False)
 app.register_middleware(http_observability, "http")
 
-# The authorizer first: the routes of the other blueprints refer to it.
-for blueprint in (auth, directory, orders, approvals, pages, reference, tasks, outbox, operations):
+# The authorizer first: the routes of the other blueprints refer to it. Then the JSON API, the portal's pages,
+# and the functions the workflow, the outbox and the schedule run.
+for blueprint in (
+    auth,
+    directory,
+    orders,
+    approvals,
+    reference,
+    pages,
+    account,
+    portal,
+    order_pages,
+    step_pages,
+    tasks,
+    outbox,
+    operations,
+):
     app.register_blueprint(blueprint)

@@ -41,12 +41,12 @@ def drive(stage: Stage) -> tuple[str, str]:
         raise RuntimeError(f"the submit was refused: {submitted.body}")
     order_id, number = str(submitted.body["order_id"]), str(submitted.body["number"])
 
-    approval_id = hanna.approval_link("review order", number)
+    approval_id = hanna.approval_link("granska beställning", number)
     hanna.get(f"/api/approvals/{approval_id}")
     _decide(hanna, approval_id, {"decision": "approve", "agent_review": agent_review()})
 
     for attester in (alva, adam):
-        approval_id = attester.approval_link("attest order", number)
+        approval_id = attester.approval_link("attestera beställning", number)
         attester.get(f"/api/approvals/{approval_id}")
         code = attester.sign_with_code(approval_id)
         _decide(attester, approval_id, {"decision": "approve", "one_time_code": code})

@@ -127,7 +127,7 @@ def measure(stage: Stage, completed_order_id: str, template: Order, orders: int,
     waiting = olivia.submit(via_agent_order())  # an order whose approval stays open while the table grows
     if waiting.status != 201:
         raise RuntimeError(f"the submit was refused: {waiting.body}")
-    open_approval = hanna.approval_link("review order", waiting.body["number"])
+    open_approval = hanna.approval_link("granska beställning", waiting.body["number"])
     client = boto3.session.Session(region_name=stage.aws.environment["AWS_REGION"]).client(
         "dynamodb", config=AWS_CONFIG
     )

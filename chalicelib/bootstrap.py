@@ -10,12 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chalicelib.adapters.dynamo.approvals import DynamoApprovals
 from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoWebSessions
@@ -43,14 +41,13 @@ from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
 from chalicelib.ordering.reconciliation import Reconciler
 from chalicelib.ordering.services import START_WORKFLOW, OrderService
 from chalicelib.ordering.steps import OrderSteps
+from chalicelib.rendering import environment
 from chalicelib.settings import Settings
 from chalicelib.shared.idempotency import Idempotency
 from chalicelib.shared.time import Clock, utc_now
 from chalicelib.shared.transactions import Transactions
 from chalicelib.signing.ports import Challenges, TextMessages
 from chalicelib.signing.services import SmsCodeSigner
-
-TEMPLATES = Path(__file__).parent / "templates"
 
 # Standard retry mode: exponential backoff with jitter on throttling and transient errors.
 AWS_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
@@ -87,7 +84,6 @@ class Adapters:
 class Container:
     settings: Settings
     adapters: Adapters
-    templates: Environment
     mail: MailDelivery
     relay: OutboxRelay
     directory: DirectoryService
@@ -96,15 +92,6 @@ class Container:
     endings: EndingService
     decisions: DecisionService
     reconciler: Reconciler
-
-
-def templates() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def new_session(region: str) -> boto3.session.Session:
@@ -162,7 +149,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         raise TypeError(f"no such adapter: {sorted(unknown)}")
     adapters = Adapters(**{name: overrides[name] if name in overrides else build[name]() for name in build})
 
-    environment = templates()
     mail = MailDelivery(environment, adapters.mail)
     notices = OrderNotices(
         adapters.directory,
@@ -215,7 +201,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
     return Container(
         settings=settings,
         adapters=adapters,
-        templates=environment,
         mail=mail,
         relay=relay,
         directory=DirectoryService(adapters.directory, adapters.sign_in),

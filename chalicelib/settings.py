@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # expiry is written at most once a minute, so it must be longer than that to be extended at all.
     web_session_lifetime_seconds: int = Field(default=8 * 3600, ge=300)
     web_session_idle_seconds: int = Field(default=30 * 60, ge=120)
+    # Operations' list shows orders in progress unchanged for longer than this, besides those needing attention.
+    operations_waiting_hours: int = Field(default=48, ge=1)
 
     @model_validator(mode="after")
     def _idle_within_lifetime(self) -> Self:

@@ -9,6 +9,7 @@ from chalicelib.directory.ports import Directory, Organisation, OrganisationKind
 from chalicelib.ordering.model import Catalogue
 from chalicelib.ordering.ports import Catalogues
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.languages import Language
 
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "data" / "catalogue.json"
 PASSWORD = "Demo-pass-2026"
@@ -21,6 +22,7 @@ class DemoPerson:
     org_id: str
     roles: tuple[Role, ...]
     phone: str
+    language: Language = Language.SV  # what their mail is written in
 
     @property
     def email(self) -> str:
@@ -34,6 +36,7 @@ class DemoPerson:
             email=self.email,
             phone=self.phone,
             roles=list(self.roles),
+            language=self.language,
         )
 
 
@@ -81,7 +84,8 @@ PEOPLE = (
     DemoPerson("oskar.orderer", "Oskar Orderer", "clinic-old", (Role.ORDERER,), "+46701000004"),
     DemoPerson("otto.attester", "Otto Attester", "clinic-old", (Role.ATTESTER,), "+46701000005"),
     DemoPerson("hanna.handler", "Hanna Handler", "agent-cgm", (Role.AGENT_CASE_HANDLER,), "+46701000011"),
-    DemoPerson("hugo.handler", "Hugo Handler", "agent-cgm", (Role.AGENT_CASE_HANDLER,), "+46701000012"),
+    # Reads his mail in English: each person is written to in their own language.
+    DemoPerson("hugo.handler", "Hugo Handler", "agent-cgm", (Role.AGENT_CASE_HANDLER,), "+46701000012", Language.EN),
     DemoPerson("alva.attester", "Alva Attester", "agent-cgm", (Role.ATTESTER,), "+46701000013"),
     DemoPerson("erik.handler", "Erik Handler", "agent-evry", (Role.AGENT_CASE_HANDLER,), "+46701000021"),
     DemoPerson("kim.service", "Kim Customer Service", "provider", (Role.CUSTOMER_SERVICE,), "+46701000031"),

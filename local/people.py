@@ -55,6 +55,70 @@ class OverHttp:
 
 
 @dataclass
+class Page:
+    status: int
+    html: str
+    location: str | None
+
+
+CSRF = re.compile(r'name="csrf" value="(?P<token>[^"]+)"')
+
+
+@dataclass
+class Visitor:
+    """Someone using the portal's pages over real HTTP as a browser without scripts does: the cookies the site
+    sets are kept and sent back, forms are posted with the CSRF token of the page they were on. Redirects are
+    not followed, so that a test sees each answer."""
+
+    base_url: str
+    cookies: dict[str, str] = field(default_factory=dict)
+    last: Page | None = None
+    timeout: float = 60.0
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> Page:
+        url = urllib.parse.urlsplit(self.base_url)
+        connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=self.timeout)
+        headers = {"Accept-Language": "sv-SE,sv;q=0.9"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        body = urllib.parse.urlencode(form or {}).encode() if form is not None else None
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            for cookie in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = cookie.partition("=")
+                value = rest.split(";", 1)[0]
+                if "Max-Age=0" in cookie:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = value
+            page = Page(response.status, response.read().decode(errors="replace"), response.headers.get("Location"))
+        finally:
+            connection.close()
+        if page.html:
+            self.last = page
+        return page
+
+    def get(self, path: str) -> Page:
+        return self.request("GET", path)
+
+    def submit(self, path: str, fields: dict[str, str] | None = None) -> Page:
+        """Posts a form, with the CSRF token of the last page seen."""
+        token = CSRF.search(self.last.html) if self.last else None
+        return self.request("POST", path, {**({"csrf": token["token"]} if token else {}), **(fields or {})})
+
+    def sign_in(self, user_id: str, password: str = demo.PASSWORD) -> Visitor:
+        self.get("/sign-in")
+        answer = self.submit("/sign-in", {"username": user_id, "password": password})
+        if answer.status != 303:
+            raise RuntimeError(f"{user_id} could not sign in to the portal: {answer.status}")
+        self.get(answer.location or "/")
+        return self
+
+
+@dataclass
 class Reply:
     status: int
     body: Any

@@ -141,6 +141,7 @@ class DecisionService:
                 "seed": approval.link_seed,
                 "template": template,
                 "to": person.email,
+                "language": person.language.value,
                 "context": {
                     **context,
                     "person": person.model_dump(mode="json"),
@@ -153,9 +154,7 @@ class DecisionService:
     def deliver_request(self, payload: dict[str, Any]) -> None:
         """Delivers a request from the outbox: the mail, with the link made now from its seed."""
         link = f"{self._base_url}/approvals/{approval_id(self._link_secret.value(), payload['seed'])}"
-        self._mail.deliver(
-            {"template": payload["template"], "to": payload["to"], "context": {**payload["context"], "link": link}}
-        )
+        self._mail.deliver({**payload, "context": {**payload["context"], "link": link}})
 
     def _answer(self, transaction: Transaction, approval: Approval, attempt: str = "decision") -> None:
         """Stages the decision's answer to the task waiting for it; the token is read when it is delivered."""

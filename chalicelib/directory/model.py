@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.directory.reasons import CSRF_NOT_VALID
 from chalicelib.shared.errors import NotAllowed
+from chalicelib.shared.languages import Language
 
 
 def comparable_name(name: str) -> str:
@@ -54,14 +55,6 @@ class Organisation(BaseModel):
 
     def saved_invoice(self, invoice_id: str) -> SavedInvoiceDetails | None:
         return next((saved for saved in self.invoice_details if saved.invoice_id == invoice_id), None)
-
-
-class Language(StrEnum):
-    """The languages the portal speaks; Swedish unless a person chooses another."""
-
-    SV = "sv"
-    EN = "en"
-    NB = "nb"
 
 
 @dataclass(frozen=True)

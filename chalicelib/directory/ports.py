@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.directory.model import Language, Organisation, OrganisationKind, SavedInvoiceDetails, WebSession
+from chalicelib.directory.model import Organisation, OrganisationKind, SavedInvoiceDetails, WebSession
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.languages import Language
 from chalicelib.shared.transactions import Transaction
 
 __all__ = [

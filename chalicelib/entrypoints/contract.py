@@ -45,6 +45,9 @@ class Access:
     everywhere: frozenset[Role] = frozenset()
     agreement_signed: bool = False  # the caller's organisation signed the current agreement (R-ONB-1)
     rules: str = ""  # the DOMAIN.md rules this access follows
+    # How the caller shows who they are: a Bearer ID token (the JSON API, for programs) or the portal's session
+    # cookie (the pages, for people). A page's anonymous visitor is sent to sign in instead of a 401.
+    via: str = "token"
 
     def describe(self) -> str:
         if not self.signed_in:

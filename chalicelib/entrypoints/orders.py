@@ -17,7 +17,7 @@ from chalicelib.observability import correlate, logger, metrics
 from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus, Step
 from chalicelib.shared.errors import InProgress, InvalidRequest, NotAllowed, NotFound
-from chalicelib.shared.identity import Role
+from chalicelib.shared.identity import Actor, Role
 
 orders = Blueprint(__name__)
 
@@ -100,22 +100,28 @@ def catalogue(call: Call[None]) -> Response:
     tag="ordering",
 )
 def submit_order(call: Call[PlaceOrder]) -> Response:
-    actor, command, key = call.caller, call.body, call.header(IDEMPOTENCY_KEY.name)
+    summary = submit_once(call.caller, call.body, call.header(IDEMPOTENCY_KEY.name), orders.lambda_context)
+    return reply(summary, 201, {"Location": f"/api/orders/{summary.order_id}"})
+
+
+def submit_once(actor: Actor, command: PlaceOrder, key: str, lambda_context: Any) -> OrderSummary:
+    """Submits an order once per key and orderer, from the API or the portal: a repeated key returns the first
+    answer and starts nothing (Powertools idempotency around the service's own, which derives the order's id
+    from the key)."""
 
     def submit() -> dict[str, Any]:
         order = container().orders.submit(actor, command, key)
         metrics.add_metric(name="OrdersSubmitted", unit=MetricUnit.Count, value=1)
         return order_summary(order).model_dump(mode="json")
 
-    # A repeated Idempotency-Key returns the first answer and starts nothing.
     summary = OrderSummary.model_validate(
         container().adapters.idempotency.once(
-            [actor.person.user_id, key], command.model_dump(mode="json"), submit, orders.lambda_context
+            [actor.person.user_id, key], command.model_dump(mode="json"), submit, lambda_context
         )
     )
     correlate(summary.order_id)
     logger.info("Order submitted", extra={"number": summary.number})
-    return reply(summary, 201, {"Location": f"/api/orders/{summary.order_id}"})
+    return summary
 
 
 @orders.route("/api/orders", authorizer=authorizer)

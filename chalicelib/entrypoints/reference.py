@@ -7,11 +7,11 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.bootstrap import container
 from chalicelib.entrypoints.contract import ANYONE, Call, operation
 from chalicelib.entrypoints.http import json_response
 from chalicelib.entrypoints.openapi import document
-from chalicelib.entrypoints.pages import PAGE_HEADERS
+from chalicelib.entrypoints.web import HTML_HEADERS
+from chalicelib.rendering import render
 
 reference = Blueprint(__name__)
 
@@ -38,5 +38,7 @@ def openapi_document(call: Call[None]) -> Response:
     tag="reference",
 )
 def reference_page(call: Call[None]) -> Response:
-    html = container().templates.get_template("pages/reference.html").render(api=api_document())
-    return Response(body=html, status_code=200, headers=PAGE_HEADERS)
+    # For programmers, in English: the document's own language.
+    return Response(
+        body=render("en", "pages/reference.html", api=api_document()), status_code=200, headers=HTML_HEADERS
+    )

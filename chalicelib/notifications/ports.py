@@ -17,6 +17,7 @@ from chalicelib.shared.transactions import Transaction
 class Recipient:
     email: str
     name: str | None = None
+    language: str = "sv"  # the language the person reads their mail in (Swedish unless they chose another)
 
 
 @dataclass(frozen=True)

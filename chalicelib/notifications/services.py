@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment
 
 from chalicelib.notifications.model import Mail
 from chalicelib.notifications.ports import Batch, MailSender, Notification, Outbox, OutboxFeed, OutboxMessage
+from chalicelib.shared.languages import DEFAULT_LANGUAGE
 from chalicelib.shared.transactions import Transaction
 
 MAIL = "mail"
-
-
-def minute(timestamp: str) -> str:
-    """An ISO 8601 timestamp as the minute it falls in, as mails show times."""
-    return datetime.fromisoformat(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
 class OutboxNotifier:
@@ -33,28 +28,41 @@ class OutboxNotifier:
                 OutboxMessage(
                     key=f"{notification.key}#{recipient.email}",
                     kind=MAIL,
-                    payload={"template": notification.template, "to": recipient.email, "context": notification.context},
+                    payload={
+                        "template": notification.template,
+                        "to": recipient.email,
+                        "language": recipient.language,
+                        "context": notification.context,
+                    },
                     correlation_id=notification.correlation_id,
                 ),
             )
 
 
 class MailDelivery:
-    """Renders `mail/<template>.{subject.txt,txt,html}` and sends it."""
+    """Writes a mail in the recipient's language and sends it: one person, an HTML and a text part. What a mail
+    says is `mail/<template>.j2` (its subject, greeting, paragraphs, the link's words and a note); both parts lay
+    that out (`mail/_message.txt`, `mail/_message.html`) around the order it is about."""
 
-    def __init__(self, templates: Environment, sender: MailSender) -> None:
+    def __init__(self, templates: Callable[[str], Environment], sender: MailSender) -> None:
         self._templates = templates
-        self._templates.filters.setdefault("minute", minute)
         self._sender = sender
 
-    def render(self, template: str, to: list[str], context: dict[str, Any]) -> Mail:
-        def rendered(part: str) -> str:
-            return self._templates.get_template(f"mail/{template}.{part}").render(**context)
-
-        return Mail(to=to, subject=rendered("subject.txt").strip(), text=rendered("txt"), html=rendered("html"))
+    def render(
+        self, template: str, to: list[str], context: dict[str, Any], language: str = DEFAULT_LANGUAGE.value
+    ) -> Mail:
+        environment = self._templates(language)
+        words = environment.get_template(f"mail/{template}.j2").make_module(context)
+        parts = {
+            part: environment.get_template(f"mail/_message.{part}").render(words=words, **context)
+            for part in ("txt", "html")
+        }
+        subject = " ".join(str(getattr(words, "subject")).split())  # noqa: B009 - a template's exported name
+        return Mail(to=to, subject=subject, text=parts["txt"], html=parts["html"])
 
     def deliver(self, payload: dict[str, Any]) -> None:
-        mail = self.render(payload["template"], [payload["to"]], payload["context"])
+        language = payload.get("language") or DEFAULT_LANGUAGE.value  # messages staged before languages: Swedish
+        mail = self.render(payload["template"], [payload["to"]], payload["context"], language)
         self._sender.send(mail.to, mail.subject, mail.text, mail.html)
 
 

@@ -11,7 +11,7 @@ from chalicelib.shared.transactions import Transaction
 
 
 def recipients(people: list[Person]) -> tuple[Recipient, ...]:
-    return tuple(Recipient(person.email, person.name) for person in people)
+    return tuple(Recipient(person.email, person.name, person.language.value) for person in people)
 
 
 class OrderNotices:

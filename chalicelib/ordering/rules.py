@@ -60,6 +60,15 @@ def _check_care_units(command: PlaceOrder) -> None:
         hsa_ids.add(unit.hsa_id.casefold())
 
 
+def may_order(orderer: Person, customer: Organisation, catalogue: Catalogue) -> None:
+    """Who may place an order at all: an Orderer (R-ONB-2) of an organisation that signed the current
+    agreement (R-ONB-1)."""
+    if not orderer.has_role(Role.ORDERER):
+        raise NotAllowed(NOT_AN_ORDERER)  # R-ONB-2
+    if not customer.has_signed(catalogue.agreement_version):
+        raise NotAllowed(AGREEMENT_NOT_SIGNED)  # R-ONB-1
+
+
 def place_order(
     command: PlaceOrder,
     *,
@@ -73,10 +82,7 @@ def place_order(
     now: datetime,
 ) -> tuple[Order, HistoryEvent]:
     """Checks every rule, then draws the order's number (R-ORD-8) so a refused order uses none."""
-    if not orderer.has_role(Role.ORDERER):
-        raise NotAllowed(NOT_AN_ORDERER)  # R-ONB-2
-    if not customer.has_signed(catalogue.agreement_version):
-        raise NotAllowed(AGREEMENT_NOT_SIGNED)  # R-ONB-1
+    may_order(orderer, customer, catalogue)
     if attester is None or attester.org_id != customer.org_id or not attester.has_role(Role.ATTESTER):
         raise InvalidRequest(ATTESTER_NOT_OF_ORGANISATION, field="attester_id")  # R-ONB-2
 

@@ -24,7 +24,7 @@ from chalicelib.ordering.reasons import (
     ONLY_OPERATIONS_SEE_ATTENTION,
     ORGANISATION_NAME_AMBIGUOUS,
 )
-from chalicelib.ordering.rules import invoice_to_save, may_read, place_order
+from chalicelib.ordering.rules import invoice_to_save, may_order, may_read, place_order
 from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound
 from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.pagination import Page, PageRequest, one_after_another
@@ -77,6 +77,23 @@ class OrderService:
         if catalogue is None:
             raise NotFound(NO_CATALOGUE)
         return catalogue
+
+    def require_may_order(self, actor: Actor) -> None:
+        """R-ONB-1, R-ONB-2: refuses someone who may not order at all (before they fill in a form)."""
+        customer = self._directory.organisation(actor.person.org_id)
+        if customer is None:
+            raise NotAllowed(NO_ORGANISATION)
+        may_order(actor.person, customer, self.catalogue())
+
+    def check(self, actor: Actor, command: PlaceOrder) -> Order:
+        """The order as it would be placed, every rule checked (the price shown before submit, R-ORD-1);
+        nothing is stored and no number drawn."""
+        customer = self._directory.organisation(actor.person.org_id)
+        if customer is None:
+            raise NotAllowed(NO_ORGANISATION)
+        invoice_to_save(command.invoice, customer, "preview", field="invoice")
+        order, _ = self._place(actor, customer, command, "0" * 32, lambda: 0)
+        return order
 
     def submit(self, actor: Actor, command: PlaceOrder, idempotency_key: str) -> Order:
         """R-ORD-8: the order, its number, its first history event and the start of its workflow are one

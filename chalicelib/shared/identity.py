@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.shared.languages import Language
+
 
 class Role(StrEnum):
     """The roles of DOMAIN.md. Cognito's groups mirror them (infra creates one group per role)."""
@@ -40,6 +42,7 @@ class Person(BaseModel):
     email: str
     phone: str | None = None
     roles: list[Role] = Field(default_factory=list)
+    language: Language = Language.SV  # what their mail is written in, and their pages before they choose
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles

@@ -8,7 +8,6 @@ from datetime import datetime
 from chalicelib.directory.model import comparable_name
 from chalicelib.directory.ports import (
     Claims,
-    Language,
     NewPasswordRequired,
     Organisation,
     SavedInvoiceDetails,
@@ -27,6 +26,7 @@ from chalicelib.directory.reasons import (
 from chalicelib.manifest import PASSWORD_POLICY
 from chalicelib.shared.errors import InvalidRequest, NotSignedIn, TooManyAttempts
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.languages import Language
 from chalicelib.shared.transactions import ConcurrentChange, Transaction
 
 from .store import MemoryStore, staged

@@ -13,7 +13,6 @@ import pytest
 from chalicelib.approvals.model import Approval, ApprovalStatus, Outcome, SubjectRef
 from chalicelib.bootstrap import container
 from chalicelib.directory.model import (
-    Language,
     Organisation,
     OrganisationKind,
     SavedInvoiceDetails,
@@ -23,6 +22,7 @@ from chalicelib.directory.model import (
 )
 from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, OrderStatus, Step
 from chalicelib.shared.errors import InvalidRequest
+from chalicelib.shared.languages import Language
 from chalicelib.shared.pagination import PageRequest
 from chalicelib.shared.transactions import ConcurrentChange
 from chalicelib.signing.model import CodeChallenge

@@ -17,7 +17,7 @@ def test_a_failed_start_of_the_workflow_after_the_order_is_stored_is_tried_again
     calls = crash_once(monkeypatch, container().adapters.workflow, "start")
 
     order_id, number = placed(olivia.submit(direct_order(), uuid.uuid4().hex))
-    assert adam.attest(adam.approval_link("attest order", number)).status == 200  # the execution did start
+    assert adam.attest(adam.approval_link("attestera beställning", number)).status == 200  # the execution did start
     assert len(calls) == 2
     mine = [o["order_id"] for o in olivia.get("/api/orders?scope=mine&limit=100").body["orders"]]
     assert mine.count(order_id) == 1
@@ -38,7 +38,7 @@ def test_a_failed_mail_of_a_step_is_sent_once_on_the_next_attempt(person, aws, m
     calls = crash_once(monkeypatch, container().adapters.mail, "send")
     order_id, number = placed(olivia.submit(via_agent_order()))
 
-    approval_id = hanna.approval_link("review order", number)  # sent by the outbox's second attempt
+    approval_id = hanna.approval_link("granska beställning", number)  # sent by the outbox's second attempt
     assert len(calls) >= 2
     assert (
         hanna.post(
@@ -58,7 +58,7 @@ def test_a_retried_opening_keeps_the_mailed_link_working(person, aws):
     and its one mail, and the decision answers the retried task."""
     olivia, hanna = person("olivia.orderer"), person("hanna.handler")
     order_id, number = placed(olivia.submit(via_agent_order()))
-    approval_id = hanna.approval_link("review order", number)
+    approval_id = hanna.approval_link("granska beställning", number)
     order, _ = container().adapters.orders.get(order_id) or (None, 0)
     assert order is not None and order.current_step is not None
     container().decisions.open(order_step(order_id, order.current_step), "a-new-task-token", 3600)
@@ -68,7 +68,7 @@ def test_a_retried_opening_keeps_the_mailed_link_working(person, aws):
     assert len(pending) == 1
     decided = hanna.post(f"/api/approvals/{approval_id}/decision", {"decision": "reject", "reason": "Not our customer"})
     assert decided.status == 200
-    mails = [m for m in aws.sent_emails() if hanna.email in m["to"] and "review order" in m["subject"]]
+    mails = [m for m in aws.sent_emails() if hanna.email in m["to"] and "granska beställning" in m["subject"]]
     assert len([m for m in mails if number in m["subject"]]) == 1
 
 
@@ -77,7 +77,7 @@ def test_a_failed_answer_to_the_workflow_after_a_decision_is_tried_again(person,
     timed out although approved."""
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
-    approval_id = adam.approval_link("attest order", number)
+    approval_id = adam.approval_link("attestera beställning", number)
     calls = crash_once(monkeypatch, container().adapters.workflow, "answer")
 
     assert adam.attest(approval_id).status == 200

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local.people import OverHttp, Person, Reply, agent_review, direct_order, placed, via_agent_order
+from local.people import OverHttp, Person, Reply, Visitor, agent_review, direct_order, placed, via_agent_order
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def agent_approval(person):
     """A via-agent order waiting for its agent approval: (order id, approval id, hanna)."""
     olivia, hanna = person("olivia.orderer"), person("hanna.handler")
     order_id, number = placed(olivia.submit(via_agent_order()))
-    return order_id, hanna.approval_link("review order", number), hanna
+    return order_id, hanna.approval_link("granska beställning", number), hanna
 
 
 @pytest.fixture
@@ -27,28 +27,35 @@ def customer_attestation(person):
     """A direct order waiting for Adam's attestation: (order id, approval id, adam)."""
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
-    return order_id, adam.approval_link("attest order", number), adam
+    return order_id, adam.approval_link("attestera beställning", number), adam
 
 
 def history_actions(person, order_id):
     return [event["action"] for event in person.get(f"/api/orders/{order_id}").body["history"]]
 
 
-def test_opening_a_link_changes_nothing(agent_approval, person, aws):
+def test_opening_a_link_changes_nothing(agent_approval, person, aws, served):
+    """Mail scanners open links: neither a stranger (sent to sign in) nor the assignee (shown the step) changes
+    anything by opening it."""
     order_id, approval_id, hanna = agent_approval
     before = history_actions(hanna, order_id)
+    scanner, assignee = Visitor(served), Visitor(served).sign_in("hanna.handler")
     for _ in range(3):  # a mail scanner, a preview, the person
         assert hanna.get(f"/api/approvals/{approval_id}").status == 200
-        assert hanna.http.request("GET", f"/approvals/{approval_id}", headers={}).status_code == 200
+        assert scanner.get(f"/approvals/{approval_id}").status == 303
+        assert assignee.get(f"/approvals/{approval_id}").status == 200
     assert history_actions(hanna, order_id) == before
     assert aws.execution(order_id)["status"] == "RUNNING"
     assert hanna.get(f"/api/approvals/{approval_id}").body["state"] == "open"
 
 
-def test_the_page_behind_a_link_shows_nothing_without_sign_in(agent_approval, http):
+def test_the_page_behind_a_link_shows_nothing_without_sign_in(agent_approval, http, served):
     _, approval_id, _ = agent_approval
-    page = http.request("GET", f"/approvals/{approval_id}", headers={})
-    assert page.status_code == 200 and b"RITM" not in page.body  # the order is fetched only when signed in
+    stranger = Visitor(served)
+    page = stranger.get(f"/approvals/{approval_id}")
+    assert page.status == 303 and page.location == "/sign-in" and "RITM" not in page.html
+    # Where the link led is remembered in a cookie, never in the address (the link's id is a secret).
+    assert approval_id not in (page.location or "") and "__Host-return" in stranger.cookies
     assert http.request("GET", f"/api/approvals/{approval_id}", headers={}).status_code == 401
 
 
@@ -63,7 +70,7 @@ def test_a_double_click_on_a_decision_decides_once(agent_approval, person, aws):
     assert "already been decided" in second.body["message"]
     assert history_actions(hanna, order_id).count("approved") == 1
     number = hanna.get(f"/api/orders/{order_id}").body["order"]["number"]
-    alva.next_email("attest order", number)  # the next step opens exactly once
+    alva.next_email("attestera beställning", number)  # the next step opens exactly once
     events = [e for e in hanna.get(f"/api/orders/{order_id}").body["history"] if e["action"] == "step_opened"]
     assert [e["step"] for e in events] == ["agent_approval", "agent_attestation"]
 
@@ -84,7 +91,7 @@ def test_ten_identical_decisions_at_once_have_one_winner_and_nine_clear_409s(ser
     olivia = person("olivia.orderer")
     hanna = Person("hanna.handler", OverHttp(served), aws).sign_in()
     order_id, number = placed(olivia.submit(via_agent_order()))
-    approval_id = hanna.approval_link("review order", number)
+    approval_id = hanna.approval_link("granska beställning", number)
 
     answers = all_at_once(hanna, approval_id, [{"decision": "approve", "agent_review": agent_review()}] * 10)
     assert sorted(a.status for a in answers) == [200] + [409] * 9, [(a.status, a.body) for a in answers]
@@ -97,7 +104,7 @@ def test_approve_and_cancel_at_once_one_wins_and_the_other_is_told_it_lost(serve
     olivia = person("olivia.orderer")
     adam = Person("adam.attester", OverHttp(served), aws).sign_in()
     order_id, number = placed(olivia.submit(direct_order()))
-    approval_id = adam.approval_link("attest order", number)
+    approval_id = adam.approval_link("attestera beställning", number)
     code = adam.sign_with_code(approval_id)
 
     approve = {"decision": "approve", "one_time_code": code}
@@ -199,7 +206,7 @@ def test_an_attester_who_is_also_the_orderer_must_still_sign(person, aws):
     """R-ORD-4, seed 002: being signed in as the orderer does not attest."""
     ada = person("ada.admin")
     order_id, number = placed(ada.submit(direct_order(attester_id="ada.admin")))
-    approval_id = ada.approval_link("attest order", number)
+    approval_id = ada.approval_link("attestera beställning", number)
     assert ada.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve"}).status == 422
     assert ada.attest(approval_id).status == 200
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"

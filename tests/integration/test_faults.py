@@ -128,14 +128,14 @@ class Stubborn:
         order_id, number = reply.body["order_id"], reply.body["number"]
 
         if kind.startswith("via agent"):
-            approval_id = self.link(hanna, "review order", number)
+            approval_id = self.link(hanna, "granska beställning", number)
             if kind == "via agent, rejected":
                 self.decide(hanna, approval_id, {"decision": "reject", "reason": "Not our customer."})
                 return Driven(kind, order_id, number)
             self.decide(hanna, approval_id, {"decision": "approve", "agent_review": agent_review()})
-            self.attest(alva, self.link(alva, "attest order", number), number)
+            self.attest(alva, self.link(alva, "attestera beställning", number), number)
         decision = "reject" if kind == "direct, cancelled" else "approve"
-        self.attest(adam, self.link(adam, "attest order", number), number, decision)
+        self.attest(adam, self.link(adam, "attestera beställning", number), number, decision)
         return Driven(kind, order_id, number)
 
 

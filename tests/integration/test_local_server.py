@@ -43,7 +43,7 @@ def exchange(
 
 
 def test_fifty_clients_at_once_are_all_answered(served):
-    paths = ["/api/health" if n % 3 else "/" for n in range(CLIENTS)]
+    paths = ["/api/health" if n % 3 else "/sign-in" for n in range(CLIENTS)]
     start = threading.Barrier(CLIENTS)
 
     def client(path: str) -> int | str:

@@ -12,7 +12,7 @@ from tests.leaks import leaks
 def test_every_log_line_of_an_order_carries_its_id_as_correlation_id(person, aws, logs):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
-    adam.attest(adam.approval_link("attest order", number))
+    adam.attest(adam.approval_link("attestera beställning", number))
     aws.wait_for_execution(order_id)
 
     by_message = {line["message"]: line for line in logs.lines if line.get("correlation_id") == order_id}
@@ -55,7 +55,7 @@ def test_the_log_check_finds_every_kind_of_secret(person, aws, handed_out, nothi
     """The fixture every integration test runs under (tests/integration/conftest.py) would find each of these."""
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
-    approval_id = adam.approval_link("attest order", number)
+    approval_id = adam.approval_link("attestera beställning", number)
     code = adam.sign_with_code(approval_id)
     handed_out.read(aws)
     tokens = handed_out.task_tokens

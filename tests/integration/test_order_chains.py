@@ -22,8 +22,8 @@ def test_via_agent_order_passes_agent_approval_agent_attestation_customer_attest
     assert number.startswith("RITM")  # R-ORD-8
 
     # R-ORD-2 step 2: every case handler of the agent is asked; one decides.
-    approval_id = hanna.approval_link("review order", number)
-    hugo.next_email("review order", number)
+    approval_id = hanna.approval_link("granska beställning", number)
+    hugo.next_email("review order", number)  # in English, his language
     view = hanna.get(f"/api/approvals/{approval_id}")
     assert view.status == 200
     assert view.body["step"] == "agent_approval" and view.body["state"] == "open"
@@ -35,18 +35,18 @@ def test_via_agent_order_passes_agent_approval_agent_attestation_customer_attest
     assert decided.status == 200, decided.body
 
     # Step 3: the attester the handler chose signs with a one-time code (R-ORD-4, R-ORD-5).
-    approval_id = alva.approval_link("attest order", number)
+    approval_id = alva.approval_link("attestera beställning", number)
     assert alva.get(f"/api/approvals/{approval_id}").body["order"]["agent_review"]["attester_id"] == "alva.attester"
     assert alva.attest(approval_id).status == 200
 
     # Step 4: the customer's attester.
-    approval_id = adam.approval_link("attest order", number)
+    approval_id = adam.approval_link("attestera beställning", number)
     assert adam.attest(approval_id).status == 200
 
     # Step 5: the case, and the agent told to start the technical connection.
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
-    hanna.next_email("start the technical connection", number)
-    olivia.next_email("is approved", number)
+    hanna.next_email("påbörja den tekniska anslutningen", number)
+    olivia.next_email("är klar", number)
     order = olivia.get(f"/api/orders/{order_id}").body["order"]
     assert order["status"] == "completed"
     assert order["case_number"] == "CS" + order["number"].removeprefix("RITM")
@@ -77,7 +77,7 @@ def test_direct_order_goes_straight_to_customer_attestation_and_customer_service
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
 
-    approval_id = adam.approval_link("attest order", number)
+    approval_id = adam.approval_link("attestera beställning", number)
     assert adam.get(f"/api/approvals/{approval_id}").body["step"] == "customer_attestation"
     assert adam.attest(approval_id).status == 200
 
@@ -100,5 +100,5 @@ def test_the_catalogue_not_the_customer_decides_the_flow(person, aws):
     assert refused.body["errors"][0]["field"] == "agent_org_id"
 
     _, number = placed(olivia.submit(direct_order(offering_id="npo-consumer-via-agent", declarations={})))
-    approval_id = adam.approval_link("attest order", number)
+    approval_id = adam.approval_link("attestera beställning", number)
     assert adam.get(f"/api/approvals/{approval_id}").body["step"] == "customer_attestation"

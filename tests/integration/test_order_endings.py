@@ -15,7 +15,7 @@ def order_of(person, order_id):
 def test_agent_rejection_ends_the_order_and_tells_the_orderer_and_agent_why(person, aws):
     olivia, hanna, hugo = person("olivia.orderer"), person("hanna.handler"), person("hugo.handler")
     order_id, number = placed(olivia.submit(via_agent_order()))
-    approval_id = hanna.approval_link("review order", number)
+    approval_id = hanna.approval_link("granska beställning", number)
     rejected = hanna.post(
         f"/api/approvals/{approval_id}/decision",
         {"decision": "reject", "reason": "The care units are not our customers'."},
@@ -23,7 +23,7 @@ def test_agent_rejection_ends_the_order_and_tells_the_orderer_and_agent_why(pers
     assert rejected.status == 200, rejected.body
 
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
-    told = olivia.next_email("has ended", number)
+    told = olivia.next_email("har avslutats", number)
     assert "The care units are not our customers" in told["body"]
     assert "Hanna Handler" in told["body"]
     hugo.next_email("has ended", number)  # the agent took part, so the agent is told too
@@ -39,25 +39,30 @@ def test_agent_attester_cancelling_ends_the_order(person, aws):
     olivia, hanna, alva = person("olivia.orderer"), person("hanna.handler"), person("alva.attester")
     order_id, number = placed(olivia.submit(via_agent_order()))
     hanna.post(
-        f"/api/approvals/{hanna.approval_link('review order', number)}/decision",
+        f"/api/approvals/{hanna.approval_link('granska beställning', number)}/decision",
         {"decision": "approve", "agent_review": agent_review()},
     )
-    cancelled = alva.attest(alva.approval_link("attest order", number), "reject", "Invoice reference is wrong.")
+    cancelled = alva.attest(
+        alva.approval_link("attestera beställning", number), "reject", "Invoice reference is wrong."
+    )
     assert cancelled.status == 200, cancelled.body
 
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
-    assert "Invoice reference is wrong." in olivia.next_email("has ended", number)["body"]
-    hanna.next_email("has ended", number)
+    assert "Invoice reference is wrong." in olivia.next_email("har avslutats", number)["body"]
+    hanna.next_email("har avslutats", number)
     assert order_of(olivia, order_id)["status"] == "cancelled"
 
 
 def test_customer_attester_cancelling_ends_the_order_and_no_case_is_created(person, aws):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
-    assert adam.attest(adam.approval_link("attest order", number), "reject", "We ordered this already.").status == 200
+    assert (
+        adam.attest(adam.approval_link("attestera beställning", number), "reject", "We ordered this already.").status
+        == 200
+    )
 
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
-    assert "We ordered this already." in olivia.next_email("has ended", number)["body"]
+    assert "We ordered this already." in olivia.next_email("har avslutats", number)["body"]
     order = order_of(olivia, order_id)
     assert order["status"] == "cancelled" and order["case_number"] is None
     assert all(case["order_id"] != order_id for case in person("kim.service").get("/api/cases").body["cases"])
@@ -66,10 +71,10 @@ def test_customer_attester_cancelling_ends_the_order_and_no_case_is_created(pers
 def test_a_step_without_a_decision_times_out_and_the_orderer_is_told(person, aws, short_decision_timeout):
     olivia, hanna = person("olivia.orderer"), person("hanna.handler")
     order_id, number = placed(olivia.submit(via_agent_order()))
-    approval_id = hanna.approval_link("review order", number)
+    approval_id = hanna.approval_link("granska beställning", number)
 
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
-    assert "within the time limit" in olivia.next_email("has ended", number)["body"]
+    assert "within the time limit" in olivia.next_email("har avslutats", number)["body"]
     order = order_of(olivia, order_id)
     assert order["status"] == "timed_out"
 
@@ -84,7 +89,7 @@ def test_a_step_without_a_decision_times_out_and_the_orderer_is_told(person, aws
 def test_a_task_that_keeps_failing_calls_operations_in(person, aws, failing):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
-    approval_id = adam.approval_link("attest order", number)
+    approval_id = adam.approval_link("attestera beställning", number)
     aws.dispatcher.failures[failing] = 101  # more than the state machine's hundred retries
     try:
         assert adam.attest(approval_id).status == 200
@@ -100,7 +105,7 @@ def test_a_task_that_keeps_failing_calls_operations_in(person, aws, failing):
 def test_a_transient_task_failure_is_retried_and_the_order_completes(person, aws):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
-    approval_id = adam.approval_link("attest order", number)
+    approval_id = adam.approval_link("attestera beställning", number)
     aws.dispatcher.failures["create_case"] = 1
     try:
         assert adam.attest(approval_id).status == 200

@@ -31,14 +31,14 @@ def test_a_pending_step_is_in_the_assignees_notification_list_until_decided(pers
         person(u) for u in ("olivia.orderer", "hanna.handler", "hugo.handler", "alva.attester")
     )
     order_id, number = placed(olivia.submit(via_agent_order()))
-    approval_id = hanna.approval_link("review order", number)
+    approval_id = hanna.approval_link("granska beställning", number)
     for handler in (hanna, hugo):
         pending = [p for p in handler.get("/api/pending").body["pending"] if p["order_id"] == order_id]
         assert [(p["step"], p["customer_name"]) for p in pending] == [("agent_approval", "Region Norrby")]
     assert order_id not in ids(olivia.get("/api/pending").body["pending"])
 
     hanna.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "agent_review": agent_review()})
-    alva.next_email("attest order", number)
+    alva.next_email("attestera beställning", number)
     for handler in (hanna, hugo):
         assert order_id not in ids(handler.get("/api/pending").body["pending"])
     assert [p["step"] for p in alva.get("/api/pending").body["pending"] if p["order_id"] == order_id] == [
@@ -52,15 +52,15 @@ def test_the_agent_queue_holds_its_customers_orders_while_they_wait_for_the_agen
         person(u) for u in ("olivia.orderer", "hanna.handler", "alva.attester", "adam.attester")
     )
     order_id, number = placed(olivia.submit(via_agent_order()))
-    approval_id = hanna.approval_link("review order", number)
+    approval_id = hanna.approval_link("granska beställning", number)
     queue = hanna.get("/api/agent/queue").body["orders"]
     assert order_id in ids(queue)
     assert next(o for o in queue if o["order_id"] == order_id)["current_step"] == "agent_approval"
     assert order_id not in ids(person("erik.handler").get("/api/agent/queue").body["orders"])  # another agent
 
     hanna.post(f"/api/approvals/{approval_id}/decision", {"decision": "approve", "agent_review": agent_review()})
-    alva.attest(alva.approval_link("attest order", number))
-    adam.next_email("attest order", number)  # now it waits for the customer, not the agent
+    alva.attest(alva.approval_link("attestera beställning", number))
+    adam.next_email("attestera beställning", number)  # now it waits for the customer, not the agent
     assert order_id not in ids(hanna.get("/api/agent/queue").body["orders"])
 
 
@@ -137,7 +137,7 @@ def test_a_newly_opened_step_is_first_in_the_assignees_list(person):
     numbers = []
     for _ in range(10):
         _, number = placed(olivia.submit(direct_order()))
-        adam.next_email("attest order", number)
+        adam.next_email("attestera beställning", number)
         numbers.append(number)
     pending = [line for page in all_pages(adam, "/api/pending", "pending", 3) for line in page]
     listed = [line["number"] for line in pending]

@@ -46,7 +46,7 @@ def test_an_order_stored_but_never_started_is_started_and_completes(person, aws)
     transaction.commit()
 
     assert reconcile()["started"] >= 1
-    assert adam.attest(adam.approval_link("attest order", "RITM9900001")).status == 200
+    assert adam.attest(adam.approval_link("attestera beställning", "RITM9900001")).status == 200
     assert aws.wait_for_execution(orphan.order_id)["status"] == "SUCCEEDED"
     assert olivia.get(f"/api/orders/{orphan.order_id}").body["order"]["status"] == "completed"
 
@@ -65,7 +65,7 @@ def test_an_execution_still_waiting_for_an_order_that_has_ended_is_stopped(perso
     monkeypatch.setattr(workflow, "stop", recording)
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
-    adam.next_email("attest order", number)  # the execution waits at the customer's attestation
+    adam.next_email("attestera beställning", number)  # the execution waits at the customer's attestation
     order, version = container().adapters.orders.get(order_id) or (None, 0)
     assert order is not None
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)

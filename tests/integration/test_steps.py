@@ -59,7 +59,7 @@ def agent_approval(person):
     """A via-agent order waiting for its agent approval: (the step, its link id, olivia, hanna, hugo)."""
     olivia, hanna, hugo = person("olivia.orderer"), person("hanna.handler"), person("hugo.handler")
     order_id, number = placed(olivia.submit(via_agent_order()))
-    approval_id = hanna.approval_link("review order", number)
+    approval_id = hanna.approval_link("granska beställning", number)
     hugo.next_email("review order", number)
     return order_step(order_id, Step.AGENT_APPROVAL), approval_id, number, hanna, hugo
 
@@ -110,7 +110,7 @@ def test_when_one_handler_decides_by_step_the_step_leaves_both_handlers_lists(ag
     result = decide_step("hugo.handler", ref, decision="approve", agent_review=agent_review())
     assert result["outcome"] == "approved" and result["order_id"] == ref.subject_id
     alva = person("alva.attester")
-    alva.next_email("attest order", number)  # the workflow heard the decision and went on
+    alva.next_email("attestera beställning", number)  # the workflow heard the decision and went on
     for handler in (hanna, hugo):
         assert ref.subject_id not in pending_orders(handler)
     assert ref.subject_id in pending_orders(alva)
@@ -123,7 +123,7 @@ def test_decisions_by_step_and_by_link_at_once_have_one_winner(served, aws, pers
     olivia, alva = person("olivia.orderer"), person("alva.attester")
     hanna = Person("hanna.handler", OverHttp(served), aws).sign_in()
     order_id, number = placed(olivia.submit(via_agent_order()))
-    approval_id = hanna.approval_link("review order", number)
+    approval_id = hanna.approval_link("granska beställning", number)
     ref = order_step(order_id, Step.AGENT_APPROVAL)
     body = {"decision": "approve", "agent_review": agent_review()}
     start = Barrier(6)
@@ -143,7 +143,7 @@ def test_decisions_by_step_and_by_link_at_once_have_one_winner(served, aws, pers
         answers = list(pool.map(send, range(6)))
     assert sorted(answers) == [(200, "")] + [(409, "This step has already been decided.")] * 5, answers
     assert history_actions(olivia, order_id).count("approved") == 1
-    alva.next_email("attest order", number)  # the next step opens exactly once
+    alva.next_email("attestera beställning", number)  # the next step opens exactly once
     events = [e for e in olivia.get(f"/api/orders/{order_id}").body["history"] if e["action"] == "step_opened"]
     assert [e["step"] for e in events] == ["agent_approval", "agent_attestation"]
 
@@ -152,7 +152,7 @@ def test_an_attestation_by_step_needs_a_fresh_one_time_code(person, aws):
     """R-ORD-4: signed in is not enough."""
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
-    adam.approval_link("attest order", number)
+    adam.approval_link("attestera beställning", number)
     ref = order_step(order_id, Step.CUSTOMER_ATTESTATION)
     decisions = container().decisions
     assert decisions.view_step(ref, actor("adam.attester"))["needs_one_time_code"] is True
@@ -176,13 +176,17 @@ def test_the_request_mail_goes_again_to_the_asker_only_with_the_same_link_a_few_
     answers.append(decisions.resend_request(approval_id, actor("hanna.handler")))  # asked through the link
     assert [a["resends_left"] for a in answers] == list(range(MAX_RESENDS_PER_ASSIGNEE - 1, -1, -1))
     assert {a["sent_to"] for a in answers} == {hanna.email}
-    again = [hanna.next_email("review order", number) for _ in range(MAX_RESENDS_PER_ASSIGNEE)]
+    again = [hanna.next_email("granska beställning", number) for _ in range(MAX_RESENDS_PER_ASSIGNEE)]
     assert {link_in(mail) for mail in again} == {approval_id}
     assert len({mail["id"] for mail in again}) == MAX_RESENDS_PER_ASSIGNEE  # three mails, none taken for another
 
     with pytest.raises(TooManyAttempts, match="sent to you again 3 times"):
         decisions.resend_request(ref, actor("hanna.handler"))
-    about_it = [m for m in aws.sent_emails() if number in m["subject"] and "review order" in m["subject"]]
+    about_it = [
+        m
+        for m in aws.sent_emails()
+        if number in m["subject"] and ("granska beställning" in m["subject"] or "review order" in m["subject"])
+    ]
     assert sorted(address for mail in about_it for address in mail["to"]) == [hanna.email] * 4 + [hugo.email]
     assert decisions.view_step(ref, actor("hanna.handler"))["may_resend_request"] is False
     assert decisions.view_step(ref, actor("hugo.handler"))["resends_left"] == MAX_RESENDS_PER_ASSIGNEE
@@ -203,7 +207,7 @@ def test_a_decided_step_sends_its_mail_again_to_nobody(agent_approval, aws):
 def test_a_step_that_timed_out_is_shown_expired_and_refuses(person, aws, short_decision_timeout):
     olivia, adam = person("olivia.orderer"), person("adam.attester")
     order_id, number = placed(olivia.submit(direct_order()))
-    adam.approval_link("attest order", number)
+    adam.approval_link("attestera beställning", number)
     ref = order_step(order_id, Step.CUSTOMER_ATTESTATION)
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"  # ended by its timeout
     decisions = container().decisions

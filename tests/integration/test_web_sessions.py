@@ -19,11 +19,12 @@ from botocore.stub import Stubber
 
 from chalicelib.adapters.identity import CognitoSignIn
 from chalicelib.bootstrap import container
-from chalicelib.directory.model import Language, NewSession, session_key
+from chalicelib.directory.model import NewSession, session_key
 from chalicelib.directory.ports import NewPasswordRequired, Organisation, OrganisationKind
 from chalicelib.manifest import PASSWORD_POLICY, SIGN_IN_FLOWS
 from chalicelib.shared.errors import DomainError, InvalidRequest, NotSignedIn, TooManyAttempts
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.languages import Language
 from local import demo
 from local.embedded_aws import REGION, EmbeddedAws
 from tests.fakes.directory import FakeTokens

@@ -10,12 +10,12 @@ from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Agent, Catalogue, DeclarationQuestion, Flow, Offering, Order
 from chalicelib.ordering.rules import place_order
 from chalicelib.shared.identity import Person, Role
-from chalicelib.shared.languages import Language
+from chalicelib.shared.languages import LanguageCode
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-def texts(english: str) -> dict[Language, str]:
+def texts(english: str) -> dict[LanguageCode, str]:
     return {"sv": f"{english} (sv)", "en": english, "nb": f"{english} (nb)"}
 
 

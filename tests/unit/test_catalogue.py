@@ -8,14 +8,14 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.ordering.model import Catalogue, DeclarationQuestion
-from chalicelib.shared.languages import LANGUAGES, Language
+from chalicelib.shared.languages import LANGUAGES, Language, LanguageCode
 from local import demo
 
 from .fixtures import CATALOGUE
 
 
 def test_the_languages_are_swedish_english_and_norwegian_bokmal():
-    assert LANGUAGES == ("sv", "en", "nb") == get_args(Language)
+    assert LANGUAGES == ("sv", "en", "nb") == get_args(LanguageCode) == tuple(language.value for language in Language)
 
 
 def test_every_offering_and_declaration_of_the_catalogue_has_a_text_in_every_language():

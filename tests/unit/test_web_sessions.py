@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.directory.model import Language, SessionLifetimes, WebSession, session_key
+from chalicelib.directory.model import SessionLifetimes, WebSession, session_key
 from chalicelib.shared.errors import NotAllowed
+from chalicelib.shared.languages import Language
 
 from .fixtures import NOW
 

@@ -122,7 +122,9 @@ def test_a_resend_that_meets_a_decision_is_refused_as_the_decision_would_be(worl
     with pytest.raises(AlreadyDone):
         decisions.resend_request(ref, world.actor("hanna.handler"))
     world.flush()
-    assert [mail for mail in world.mail.sent[before:] if HANNA in mail.to and "review order" in mail.subject] == []
+    assert [
+        mail for mail in world.mail.sent[before:] if HANNA in mail.to and "granska beställning" in mail.subject
+    ] == []
 
 
 def test_two_resends_at_once_are_both_counted(world: World, agent_approval, monkeypatch):
@@ -151,5 +153,5 @@ def test_an_attester_may_have_the_attestation_mail_again(world: World):
     order = world.submit("olivia.orderer", direct_order())
     approval_id = world.open_step(order.order_id, Step.CUSTOMER_ATTESTATION)
     [again] = world.resend("adam.attester", order_step(order.order_id, Step.CUSTOMER_ATTESTATION))
-    assert "attest order" in again.subject and world.link_in(again) == approval_id
+    assert "attestera beställning" in again.subject and world.link_in(again) == approval_id
     world.attest("adam.attester", world.link_in(again))  # the resent link decides

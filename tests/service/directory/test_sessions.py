@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.directory.model import Language, NewSession, session_key
+from chalicelib.directory.model import NewSession, session_key
 from chalicelib.directory.ports import NewPasswordRequired
 from chalicelib.shared.errors import DomainError, InvalidRequest, NotAllowed, NotSignedIn, TooManyAttempts
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.languages import Language
 from tests.fakes.world import World, settings
 
 PASSWORD = "Right-pass-2026"

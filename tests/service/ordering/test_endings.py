@@ -27,13 +27,17 @@ def test_a_case_is_created_once_and_the_agent_and_the_orderer_are_told(world: Wo
     assert [event.action for event in history].count(HistoryAction.CASE_CREATED) == 1
     assert [case.order_id for case in world.orders.cases(FIRST).items] == [order_id]
     # Seed 002 step 5: both of the agent's case handlers hear it, once each.
-    started = [mail for mail in world.mail.sent if "start the technical connection" in mail.subject]
+    started = [
+        mail
+        for mail in world.mail.sent
+        if "påbörja den tekniska anslutningen" in mail.subject or "start the technical connection" in mail.subject
+    ]
     assert sorted(mail.to[0] for mail in started) == [
         "hanna.handler@agent-cgm.example",
         "hugo.handler@agent-cgm.example",
     ]
     assert (
-        len([mail for mail in world.mail.to("olivia.orderer@region-norrby.example") if "approved" in mail.subject]) == 1
+        len([mail for mail in world.mail.to("olivia.orderer@region-norrby.example") if "är klar" in mail.subject]) == 1
     )
 
 
@@ -53,7 +57,9 @@ def test_a_rejection_ends_the_order_and_tells_the_orderer_and_the_agent_why(worl
     world.decide("hanna.handler", approval_id, "reject", reason="Not our customer.")
     assert world.app.endings.close(order.order_id, Ending.DECLINED) == {"status": "rejected"}
     world.flush()
-    ended = [mail for mail in world.mail.sent if "has ended" in mail.subject]
+    # Each in their own language: Hugo reads English, the others Swedish.
+    ended = [mail for mail in world.mail.sent if "har avslutats" in mail.subject or "has ended" in mail.subject]
+    assert [mail.to for mail in ended if "has ended" in mail.subject] == [["hugo.handler@agent-cgm.example"]]
     # One message per person: nobody sees the others' addresses.
     assert sorted(address for mail in ended for address in mail.to) == [
         "hanna.handler@agent-cgm.example",
@@ -62,7 +68,7 @@ def test_a_rejection_ends_the_order_and_tells_the_orderer_and_the_agent_why(worl
     ]
     assert all(len(mail.to) == 1 for mail in ended)
     assert all("Not our customer." in mail.text for mail in ended)
-    assert "Hanna Handler rejected it at agent approval" in ended[0].text
+    assert "Hanna Handler stoppade den vid Agentens godkännande" in ended[0].text  # in Swedish, her language
 
 
 def test_a_timeout_ends_the_order_and_says_so(world: World):
