@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.approvals.reasons import ALREADY_DECIDED, LINK_EXPIRED, SOMEONE_ELSE, SUPERSEDED, TOO_MANY_RESENDS
 from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
@@ -65,7 +65,8 @@ class Approval(BaseModel):
     subject: SubjectRef
     assignees: list[str]
     needs_signature: bool
-    signing_description: str = ""  # what signing means, to end "…your code to …"
+    signing_description: str = ""  # what signing means, to end "…your code to …" (a message id)
+    signing_params: dict[str, str] = Field(default_factory=dict)  # its parameters
     status: ApprovalStatus = ApprovalStatus.OPEN
     created_at: datetime
     expires_at: datetime

@@ -43,6 +43,7 @@ class OpenedStep:
     summary: dict[str, str]
     request_template: str
     request_context: dict[str, Any] = field(default_factory=dict)
+    signing_params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ class DecisionService:
             assignees=[person.user_id for person in opened.assignees],
             needs_signature=opened.needs_signature,
             signing_description=opened.signing_description,
+            signing_params=dict(opened.signing_params),
             created_at=now,
             expires_at=now + timedelta(seconds=timeout),
         )
@@ -233,7 +234,12 @@ class DecisionService:
         }
 
     def _signing(self, approval: Approval, actor: Actor) -> SigningRequest:
-        return SigningRequest(purpose=approval.key, signer=actor.person, description=approval.signing_description)
+        return SigningRequest(
+            purpose=approval.key,
+            signer=actor.person,
+            description=approval.signing_description,
+            params=approval.signing_params,
+        )
 
     def send_code(self, approval_id: str, actor: Actor) -> dict[str, str]:
         """R-ORD-4: the signature starts at the moment of deciding (a fresh code by SMS)."""

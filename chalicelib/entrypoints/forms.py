@@ -8,8 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.ordering.vocabulary import N_
-from chalicelib.shared.i18n import Words
+from chalicelib.shared.i18n import N_, Words
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -118,8 +118,7 @@ class Visit:
             person=self.actor.person if self.actor else None,
             csrf=self.csrf,
             current_path=self.where,
-            notice=self.query("notice"),
-            **context,
+            **{"notice": self.query("notice"), **context},
         )
         return Response(body=html, status_code=status, headers=self._headers(HTML_HEADERS))
 

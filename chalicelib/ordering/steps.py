@@ -13,6 +13,7 @@ from chalicelib.ordering.ports import Orders
 from chalicelib.ordering.reasons import AGENT_REVIEW_REQUIRED, NO_SUCH_ORDER, NOBODY_TO_DECIDE
 from chalicelib.ordering.rules import agent_review, assignees, invoice_to_save
 from chalicelib.shared.errors import InvalidRequest, NotFound, StepOutOfOrder
+from chalicelib.shared.i18n import N_
 from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.transactions import Transaction
 from chalicelib.signing.ports import Signature
@@ -57,7 +58,8 @@ class OrderSteps:
         return OpenedStep(
             assignees=deciders,
             needs_signature=step.is_attestation,  # R-ORD-4
-            signing_description=f"attest order {order.number}",
+            signing_description=N_("attest order {number}"),
+            signing_params={"number": order.number},
             summary={
                 "order_id": order.order_id,
                 "number": order.number,

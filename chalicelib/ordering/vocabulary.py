@@ -3,11 +3,7 @@ the English is the message id, `Texts.gettext` says it in the reader's language)
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:
-    """Marks a text for the catalogue without translating it here."""
-    return message
-
+from chalicelib.shared.i18n import N_
 
 STATUS = {
     "in_progress": N_("In progress"),

@@ -29,6 +29,11 @@ _LOCALES = {"sv": "sv_SE", "en": "en_GB", "nb": "nb_NO"}
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English", "nb": "Norsk bokmål"}
 
 
+def N_(message: str) -> str:
+    """Marks a text for the catalogue without translating it where it is written."""
+    return message
+
+
 def supported(language: str | None) -> str | None:
     return str(language) if language in LANGUAGES else None
 

@@ -3,7 +3,8 @@ send a text message."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -22,11 +23,13 @@ class SigningMethod(StrEnum):
 @dataclass(frozen=True)
 class SigningRequest:
     """Who must sign what. `purpose` names the thing signed (a decision step) and keeps signatures for
-    different things apart; `description` ends the sentence "…your code to …"."""
+    different things apart; `description` ends the sentence "…your code to …": an English message id (such as
+    "attest order {number}") with its `params`, said in the signer's language."""
 
     purpose: str
     signer: Person
     description: str
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

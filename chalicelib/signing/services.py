@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.shared.errors import InvalidRequest
+from chalicelib.shared.i18n import N_, texts
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import Transaction
 from chalicelib.signing.model import CodeChallenge, masked
@@ -38,10 +39,10 @@ class SmsCodeSigner:
             self._challenges.get(request.purpose),
         )
         minutes = int(self._code_ttl.total_seconds() // 60)
-        self._texts.send(
-            phone,
-            f"{code} is your code to {request.description}. It is valid for {minutes} minutes. Never share it.",
-        )
+        words = texts(request.signer.language)  # the SMS in the signer's language, as their mail is
+        what = words.gettext(request.description).format(**request.params)
+        message = words.gettext(N_("{code} is your code to {what}. It is valid for {minutes} minutes. Never share it."))
+        self._texts.send(phone, message.format(code=code, what=what, minutes=minutes))
         self._challenges.put(challenge)
         return {"sent_to": masked(phone), "expires_at": challenge.expires_at.isoformat()}
 

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from local import demo
 from local.people import OverHttp, Person, direct_order, placed, via_agent_order
+from tests.integration.test_web_sessions import TEMPORARY_PASSWORD, account
 
 CHROMIUM = shutil.which("chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -127,7 +128,7 @@ def latest_code(page: Page, user_id: str, number: str) -> str:
     phone = page.context.new_page()
     phone.goto("/outbox")
     text = phone.locator("tr.sms").filter(has_text=person(user_id).phone).filter(has_text=number).first
-    match = re.match(r"(\d{6}) is your code", text.locator("td").nth(1).inner_text())
+    match = re.match(r"(\d{6}) ", text.locator("td").nth(1).inner_text())
     phone.close()
     assert match, "the SMS holds no code"
     return match[1]
@@ -429,3 +430,32 @@ def test_every_page_passes_axe_at_both_widths(signed_in, new_browser, served, aw
 
 def uuid_hex() -> str:
     return uuid.uuid4().hex
+
+
+def test_a_first_sign_in_and_a_forgotten_password_in_the_browser(new_browser, aws):
+    user_id = account(aws, temporary=True)
+    page = new_browser().new_page()
+    page.goto("/sign-in")
+    page.get_by_label("Användarnamn").fill(user_id)
+    page.get_by_label("Lösenord").fill(TEMPORARY_PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.get_by_role("heading", name="Välj ett lösenord")).to_be_visible()
+    accessible(page, "new-password")
+    page.get_by_label("Nytt lösenord").fill("Another-pass-2027")
+    page.get_by_label("Det nya lösenordet igen").fill("Another-pass-2027")
+    page.get_by_role("button", name="Spara lösenordet och logga in").click()
+    expect(page.get_by_text("Inloggad som Nina Newcomer")).to_be_visible()
+
+    forgotten = new_browser().new_page()
+    forgotten.goto("/sign-in")
+    forgotten.get_by_role("link", name="Glömt ditt lösenord?").click()
+    forgotten.get_by_label("Användarnamn").fill(user_id)
+    forgotten.get_by_role("button", name="Skicka koden").click()
+    expect(forgotten.get_by_role("heading", name="Välj ett nytt lösenord")).to_be_visible()
+    accessible(forgotten, "reset-password")
+
+
+def test_the_api_reference_passes_axe(new_browser):
+    page = new_browser().new_page()
+    page.goto("/api/reference")
+    accessible(page, "api-reference")

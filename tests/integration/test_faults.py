@@ -105,7 +105,7 @@ class Stubborn:
         reply, _ = self.until_answered(lambda: person.post(f"/api/approvals/{approval_id}/code"))
         assert reply.status == 202, reply.body
         texts = [s["text"] for s in self.aws.sent_sms() if s["to"] == person.phone and number in s["text"]]
-        match = re.match(r"(\d{6}) is your code", texts[-1])
+        match = re.match(r"(\d{6}) ", texts[-1])
         assert match is not None
         body: dict[str, Any] = {"decision": decision, "one_time_code": match[1]}
         if decision == "reject":

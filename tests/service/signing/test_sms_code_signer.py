@@ -15,7 +15,9 @@ from tests.fakes.store import MemoryStore
 from tests.fakes.world import Clock
 
 ADAM = Person(user_id="adam", org_id="region", name="Adam", email="a@x", phone="+46701000002")
-REQUEST = SigningRequest(purpose="step-1", signer=ADAM, description="attest order RITM0000001")
+REQUEST = SigningRequest(
+    purpose="step-1", signer=ADAM, description="attest order {number}", params={"number": "RITM0000001"}
+)
 
 
 @pytest.fixture
@@ -38,11 +40,24 @@ def verify(signer: SmsCodeSigner, proof: str | None, request: SigningRequest = R
     return signature
 
 
+def test_the_sms_is_in_the_signers_language(signer: SmsCodeSigner):
+    english = SigningRequest(
+        purpose="step-2",
+        signer=ADAM.model_copy(update={"language": "en"}),
+        description=REQUEST.description,
+        params=REQUEST.params,
+    )
+    signer.start(english)
+    _, text = signer._texts.sent[-1]  # type: ignore[attr-defined]
+    assert "is your code to attest order RITM0000001" in text and "5 minutes" in text
+
+
 def test_a_code_goes_by_sms_and_the_answer_shows_the_number_masked(signer: SmsCodeSigner):
     answer = signer.start(REQUEST)
     assert answer["sent_to"] == "•" * 9 + "002"
     phone, text = signer._texts.sent[-1]  # type: ignore[attr-defined]
-    assert phone == ADAM.phone and "attest order RITM0000001" in text and "5 minutes" in text
+    # In Adam's language, Swedish, as his mail is.
+    assert phone == ADAM.phone and "attestera beställning RITM0000001" in text and "5 minuter" in text
     code = sent_code(signer)
     assert code.isdigit() and code not in str(signer._challenges.challenges)  # type: ignore[attr-defined]
 
