@@ -16,13 +16,14 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.adapters.dynamo.approvals import DynamoApprovals
-from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoWebSessions
+from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoInvitations, DynamoWebSessions
+from chalicelib.adapters.dynamo.limits import DynamoLimits
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
 from chalicelib.adapters.dynamo.ordering import DynamoCatalogues, DynamoOrderNumbers, DynamoOrders
 from chalicelib.adapters.dynamo.signing import DynamoChallenges
 from chalicelib.adapters.dynamo.table import DynamoTable
 from chalicelib.adapters.idempotency import PowertoolsIdempotency
-from chalicelib.adapters.identity import CognitoSignIn, JwksTokenVerifier
+from chalicelib.adapters.identity import CognitoAccounts, CognitoSignIn, JwksTokenVerifier
 from chalicelib.adapters.mail import SesMailSender
 from chalicelib.adapters.outbox_feed import StreamAndQueueFeed
 from chalicelib.adapters.secrets import SecretsManagerLinkSecret
@@ -30,8 +31,9 @@ from chalicelib.adapters.sms import SnsTextMessages
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
 from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
+from chalicelib.directory.accounts import INVITE, AccountService
 from chalicelib.directory.model import SessionLifetimes
-from chalicelib.directory.ports import Directory, PasswordSignIn, TokenVerifier, WebSessions
+from chalicelib.directory.ports import Accounts, Directory, Invitations, PasswordSignIn, TokenVerifier, WebSessions
 from chalicelib.directory.services import DirectoryService, SessionService
 from chalicelib.notifications.ports import MailSender, Outbox, OutboxFeed
 from chalicelib.notifications.services import MAIL, MailDelivery, OutboxNotifier, OutboxRelay
@@ -44,6 +46,7 @@ from chalicelib.ordering.steps import OrderSteps
 from chalicelib.rendering import environment
 from chalicelib.settings import Settings
 from chalicelib.shared.idempotency import Idempotency
+from chalicelib.shared.limits import Limits
 from chalicelib.shared.time import Clock, utc_now
 from chalicelib.shared.transactions import Transactions
 from chalicelib.signing.ports import Challenges, TextMessages
@@ -78,6 +81,9 @@ class Adapters:
     sign_in: PasswordSignIn
     web_sessions: WebSessions
     idempotency: Idempotency
+    accounts: Accounts
+    invitations: Invitations
+    limits: Limits
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class Container:
     relay: OutboxRelay
     directory: DirectoryService
     sessions: SessionService
+    accounts: AccountService
     orders: OrderService
     endings: EndingService
     decisions: DecisionService
@@ -138,6 +145,9 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "verifier": verifier,
         "sign_in": lambda: CognitoSignIn(lambda: client("cognito-idp"), settings.cognito_app_client_id, verifier()),
         "web_sessions": lambda: DynamoWebSessions(table()),
+        "accounts": lambda: CognitoAccounts(lambda: client("cognito-idp"), settings.cognito_user_pool_id),
+        "invitations": lambda: DynamoInvitations(table()),
+        "limits": lambda: DynamoLimits(table()),
         "idempotency": lambda: PowertoolsIdempotency(settings.idempotency_table_name),
     }
 
@@ -188,6 +198,28 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         clock,
         settings.base_url,
     )
+    sessions = SessionService(
+        adapters.web_sessions,
+        adapters.sign_in,
+        adapters.directory,
+        clock,
+        SessionLifetimes(
+            absolute=timedelta(seconds=settings.web_session_lifetime_seconds),
+            idle=timedelta(seconds=settings.web_session_idle_seconds),
+        ),
+    )
+    accounts = AccountService(
+        adapters.directory,
+        adapters.accounts,
+        adapters.invitations,
+        adapters.outbox,
+        adapters.link_secret,
+        mail,
+        sessions,
+        adapters.transactions,
+        clock,
+        settings.base_url,
+    )
     relay = OutboxRelay(
         adapters.outbox_feed,
         {
@@ -195,6 +227,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
             REQUEST_DECISION: decisions.deliver_request,
             ANSWER_TASK: decisions.deliver_answer,
             START_WORKFLOW: orders.start_workflow,
+            INVITE: accounts.deliver_invitation,
         },
     )
     endings = EndingService(adapters.orders, notices, adapters.transactions, clock)
@@ -204,16 +237,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         mail=mail,
         relay=relay,
         directory=DirectoryService(adapters.directory, adapters.sign_in),
-        sessions=SessionService(
-            adapters.web_sessions,
-            adapters.sign_in,
-            adapters.directory,
-            clock,
-            SessionLifetimes(
-                absolute=timedelta(seconds=settings.web_session_lifetime_seconds),
-                idle=timedelta(seconds=settings.web_session_idle_seconds),
-            ),
-        ),
+        sessions=sessions,
+        accounts=accounts,
         orders=orders,
         endings=endings,
         decisions=decisions,

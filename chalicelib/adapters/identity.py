@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import secrets
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,7 @@ from chalicelib.directory.reasons import (
 )
 from chalicelib.manifest import PASSWORD_POLICY
 from chalicelib.shared.errors import InvalidRequest, NotSignedIn, TooManyAttempts
+from chalicelib.shared.identity import Person
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
@@ -223,3 +225,78 @@ class CognitoSignIn:
             if _code(error) in _WRONG_CODE:
                 raise InvalidRequest(WRONG_CODE, field="code") from None
             raise
+
+
+class CognitoAccounts:
+    """The people's accounts in the stage's user pool (directory's `Accounts`): admin calls on that pool only.
+    An account's groups are its person's roles; its `custom:org_id` their organisation."""
+
+    def __init__(self, client: Callable[[], CognitoIdentityProviderClient], user_pool_id: str) -> None:
+        self._make_client = client
+        self._pool = user_pool_id
+
+    @cached_property
+    def _client(self) -> CognitoIdentityProviderClient:
+        return self._make_client()
+
+    def create(self, person: Person) -> None:
+        try:
+            self._client.admin_create_user(
+                UserPoolId=self._pool,
+                Username=person.user_id,
+                # Cognito sends nothing: the person is invited by the product's own mail, in their language.
+                MessageAction="SUPPRESS",
+                # A password nobody learns: the account is usable once the person chose theirs.
+                TemporaryPassword=_unknowable_password(),
+                UserAttributes=_attributes(person),
+            )
+        except ClientError as error:
+            if _code(error) != "UsernameExistsException":
+                raise
+        self._set_groups(person)
+
+    def update(self, person: Person) -> None:
+        self._client.admin_update_user_attributes(
+            UserPoolId=self._pool, Username=person.user_id, UserAttributes=_attributes(person)
+        )
+        self._set_groups(person)
+
+    def set_password(self, user_id: str, password: str) -> None:
+        try:
+            self._client.admin_set_user_password(
+                UserPoolId=self._pool, Username=user_id, Password=password, Permanent=True
+            )
+        except ClientError as error:
+            if _code(error) in ("InvalidPasswordException", "InvalidParameterException"):
+                raise _too_weak() from None
+            raise
+
+    def remove(self, user_id: str) -> None:
+        for call in (self._client.admin_user_global_sign_out, self._client.admin_delete_user):
+            try:
+                call(UserPoolId=self._pool, Username=user_id)
+            except ClientError as error:
+                if _code(error) != "UserNotFoundException":
+                    raise
+
+    def _set_groups(self, person: Person) -> None:
+        wanted = {role.value for role in person.roles}
+        listed = self._client.admin_list_groups_for_user(UserPoolId=self._pool, Username=person.user_id)
+        held = {group["GroupName"] for group in listed.get("Groups", [])}
+        for group in sorted(wanted - held):
+            self._client.admin_add_user_to_group(UserPoolId=self._pool, Username=person.user_id, GroupName=group)
+        for group in sorted(held - wanted):
+            self._client.admin_remove_user_from_group(UserPoolId=self._pool, Username=person.user_id, GroupName=group)
+
+
+def _attributes(person: Person) -> list[Any]:
+    return [
+        {"Name": "email", "Value": person.email},
+        {"Name": "email_verified", "Value": "true"},
+        {"Name": "custom:org_id", "Value": person.org_id},
+    ]
+
+
+def _unknowable_password() -> str:
+    # Of every class the pool's policy asks for, and random: the person never sees it.
+    return f"{secrets.token_urlsafe(24)}aA1!"

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -13,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.approvals.reasons import ALREADY_DECIDED, LINK_EXPIRED, SOMEONE_ELSE, SUPERSEDED, TOO_MANY_RESENDS
 from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
+from chalicelib.shared.links import link_id, link_key
 
 # How often an assignee may ask for a step's request mail again (R-ORD-6): enough for a lost or deleted mail,
 # too few for a stuck button or a script to send mail by the hundred.
@@ -40,21 +37,13 @@ class SubjectRef(BaseModel):
     step: str
 
 
-def new_link_seed() -> str:
-    """128 random bits the link is made from; stored, but worthless without the link secret."""
-    return secrets.token_hex(16)
-
-
 def approval_id(link_secret: bytes, seed: str) -> str:
-    """The opaque id in an approval link: 192 bits of HMAC-SHA256 of the seed under the stage's link secret.
-    Only its hash is stored (`approval_key`), so a copy of the table, seeds included, opens no link; whoever
-    holds the secret can make the link again when the mail is sent."""
-    digest = hmac.new(link_secret, seed.encode(), hashlib.sha256).digest()[:24]
-    return base64.urlsafe_b64encode(digest).decode()
+    """The opaque id in an approval link (`shared/links.py`)."""
+    return link_id(link_secret, seed)
 
 
 def approval_key(approval_id: str) -> str:
-    return hashlib.sha256(approval_id.encode()).hexdigest()
+    return link_key(approval_id)
 
 
 class Approval(BaseModel):

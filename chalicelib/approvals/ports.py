@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from chalicelib.approvals.model import Approval, Outcome, PendingStep, SubjectRef
 from chalicelib.shared.identity import Actor, Person
+from chalicelib.shared.links import LinkSecret
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 from chalicelib.signing.ports import Signature
@@ -126,11 +127,6 @@ class Approvals(Protocol):
 
     def pending_for(self, user_id: str, page: PageRequest) -> Page[PendingStep]:
         """The newest opened first."""
-
-
-class LinkSecret(Protocol):
-    def value(self) -> bytes:
-        """The stage's secret that approval links are made with (`model.approval_id`)."""
 
 
 class TaskClosed(Exception):

@@ -23,7 +23,6 @@ from chalicelib.approvals.model import (
     SubjectRef,
     approval_id,
     approval_key,
-    new_link_seed,
     require_resend_allowed,
     resends_left,
 )
@@ -38,6 +37,7 @@ from chalicelib.approvals.reasons import (
 from chalicelib.notifications.ports import MailDeliverer, Outbox, OutboxMessage
 from chalicelib.shared.errors import DomainError, Expired, InProgress, InvalidRequest, NotFound, Reason
 from chalicelib.shared.identity import Actor, Person
+from chalicelib.shared.links import new_link_seed
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import ConcurrentChange, Transaction, Transactions

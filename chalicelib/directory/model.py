@@ -12,8 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.directory.reasons import CSRF_NOT_VALID
-from chalicelib.shared.errors import NotAllowed
+from chalicelib.directory.reasons import CSRF_NOT_VALID, INVITATION_EXPIRED, INVITATION_USED
+from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed
 from chalicelib.shared.languages import Language
 
 
@@ -130,3 +130,27 @@ class NewSession:
 
     session: WebSession
     cookie_value: str = field(repr=False)
+
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+class Invitation(BaseModel):
+    """An e-mailed link for one person to choose their password: their first (an account someone else made for
+    them) or a new one. Made like an approval link (`shared/links.py`): the table keeps the seed and the link's
+    hash, never the link. Used once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str  # the link's hash
+    seed: str
+    user_id: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+    def require_usable(self, now: datetime) -> None:
+        if self.used_at is not None:
+            raise AlreadyDone(INVITATION_USED)
+        if now >= self.expires_at:
+            raise Expired(INVITATION_EXPIRED)

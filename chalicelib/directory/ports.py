@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.directory.model import Organisation, OrganisationKind, SavedInvoiceDetails, WebSession
+from chalicelib.directory.model import Invitation, Organisation, OrganisationKind, SavedInvoiceDetails, WebSession
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
 from chalicelib.shared.transactions import Transaction
 
 __all__ = [
+    "Accounts",
     "Claims",
     "Directory",
+    "Invitation",
+    "Invitations",
     "Language",
     "NewPasswordRequired",
     "Organisation",
@@ -117,3 +120,31 @@ class WebSessions(Protocol):
 
     def end_all(self, user_id: str) -> None:
         """Ends every session of the person, without a scan."""
+
+
+class Accounts(Protocol):
+    """The sign-in accounts behind the directory's people (Cognito), kept in step with them through admin calls
+    scoped to the stage's user pool. The directory, not the account, is the authority on roles (docs/decisions.md);
+    the account's groups mirror them."""
+
+    def create(self, person: Person) -> None:
+        """An account for the person, with no password anyone knows: they choose one through an invitation.
+        Creating one that exists already changes nothing (a retried request)."""
+
+    def update(self, person: Person) -> None:
+        """The account's e-mail, organisation and groups as the person's now."""
+
+    def set_password(self, user_id: str, password: str) -> None:
+        """Raises InvalidRequest (naming `new_password`) for a password the pool's policy refuses."""
+
+    def remove(self, user_id: str) -> None:
+        """Signs the account out everywhere and deletes it. Removing one that is gone changes nothing."""
+
+
+class Invitations(Protocol):
+    def add(self, transaction: Transaction, invitation: Invitation) -> None: ...
+
+    def get(self, key: str) -> Invitation | None: ...
+
+    def use(self, transaction: Transaction, invitation: Invitation) -> None:
+        """Marks it used (`used_at`), on the condition that it was not used meanwhile."""

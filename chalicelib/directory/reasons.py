@@ -27,3 +27,10 @@ SIGN_IN_STEP_NOT_OFFERED = Reason(
 SESSION_ENDED = Reason("directory.session_ended", "Sign in again: your session has ended.")
 CSRF_NOT_VALID = Reason("directory.csrf_not_valid", "The form has expired. Load the page again and resend it.")
 UNKNOWN_LANGUAGE = Reason("directory.unknown_language", "Choose one of the languages {languages}.")
+INVITATION_NOT_VALID = Reason("directory.invitation_not_valid", "This link to choose a password is not valid.")
+INVITATION_USED = Reason(
+    "directory.invitation_used", "This link has already been used to choose a password. Sign in, or ask for a new one."
+)
+INVITATION_EXPIRED = Reason(
+    "directory.invitation_expired", "This link to choose a password has expired. Ask your administrator for a new one."
+)

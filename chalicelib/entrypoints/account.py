@@ -23,7 +23,7 @@ from chalicelib.entrypoints.web import (
     safe_return,
     set_cookie,
 )
-from chalicelib.shared.errors import DomainError
+from chalicelib.shared.errors import DomainError, InvalidRequest
 from chalicelib.shared.i18n import supported
 
 account = Blueprint(__name__)
@@ -147,3 +147,30 @@ def choose_language(visit: Visit) -> Response:
             container().sessions.choose_language(visit.session_cookie, language)
         visit.set_cookies.append(set_cookie(LANGUAGE_COOKIE, language, YEAR))
     return visit.redirect(safe_return(visit.field("return_to")))
+
+
+@account.route("/set-password/{invitation_id}")
+@page(account, summary="An invitation's page: choose a password", access=OPEN)
+def invitation_page(visit: Visit) -> Response:
+    """Reading only: the invitation is used when the password is set."""
+    link = visit.path["invitation_id"]
+    _, invited = container().accounts.invitation(link)
+    return visit.page("set_password.html", errors=[], link=link, invited=invited)
+
+
+@account.route("/set-password/{invitation_id}", methods=["POST"], content_types=[FORM])
+@page(account, summary="Choose a password through an invitation, and sign in", access=OPEN)
+def accept_invitation(visit: Visit) -> Response:
+    t = visit.texts
+    link = visit.path["invitation_id"]
+    _, invited = container().accounts.invitation(link)
+    errors = required(visit, {"new_password": t.gettext("Choose a new password")})
+    if not errors and visit.field("new_password") != visit.field("repeat_password"):
+        errors = [problem("repeat_password", t.gettext("The passwords are not the same"))]
+    if not errors:
+        try:
+            started = container().accounts.accept(link, visit.field("new_password"), invited.language.value)
+            return signed_in(visit, started)
+        except InvalidRequest as refusal:
+            errors = [problem("new_password", t.refusal(refusal.reason, refusal.params))]
+    return visit.page("set_password.html", 400, errors=errors, link=link, invited=invited)

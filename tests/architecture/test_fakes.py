@@ -13,12 +13,19 @@ import pytest
 import chalicelib
 from chalicelib.bootstrap import WorkflowEngine
 from tests.fakes.approvals import MemoryApprovals
-from tests.fakes.directory import FakeSignIn, FakeTokens, MemoryDirectory, MemoryWebSessions
+from tests.fakes.directory import (
+    FakeSignIn,
+    FakeTokens,
+    MemoryAccounts,
+    MemoryDirectory,
+    MemoryInvitations,
+    MemoryWebSessions,
+)
 from tests.fakes.notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from tests.fakes.ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from tests.fakes.outside import FakeWorkflow, MemoryIdempotency, RecordingMail
 from tests.fakes.signing import MemoryChallenges, RecordingTexts
-from tests.fakes.store import MemoryStore, MemoryTransaction
+from tests.fakes.store import MemoryLimits, MemoryStore, MemoryTransaction
 from tests.fakes.world import World
 
 FAKES: dict[str, type] = {
@@ -40,7 +47,10 @@ FAKES: dict[str, type] = {
     "chalicelib.notifications.ports.MailSender": RecordingMail,
     "chalicelib.notifications.ports.Outbox": MemoryOutbox,
     "chalicelib.notifications.ports.OutboxFeed": MemoryFeed,
-    "chalicelib.approvals.ports.LinkSecret": FixedLinkSecret,
+    "chalicelib.shared.links.LinkSecret": FixedLinkSecret,
+    "chalicelib.directory.ports.Accounts": MemoryAccounts,
+    "chalicelib.directory.ports.Invitations": MemoryInvitations,
+    "chalicelib.shared.limits.Limits": MemoryLimits,
     "chalicelib.bootstrap.WorkflowEngine": FakeWorkflow,
 }
 # Ports implemented by the application itself, not by an adapter: tested through their own services.

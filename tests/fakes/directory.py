@@ -8,6 +8,7 @@ from datetime import datetime
 from chalicelib.directory.model import comparable_name
 from chalicelib.directory.ports import (
     Claims,
+    Invitation,
     NewPasswordRequired,
     Organisation,
     SavedInvoiceDetails,
@@ -171,6 +172,17 @@ class FakeSignIn:
             self.codes_sent.setdefault(username, []).append(f"{secrets.randbelow(1_000_000):06d}")
             self.wrong_codes[username] = 0
 
+    def set_password(self, username: str, new_password: str) -> None:
+        """What an administrator's call does (`Accounts.set_password`): permanent, no challenge left."""
+        if not strong_enough(new_password):
+            raise InvalidRequest(PASSWORD_TOO_WEAK, field="new_password", min_length=PASSWORD_POLICY.min_length)
+        self.passwords[username] = new_password
+        self.temporary.discard(username)
+
+    def forget(self, username: str) -> None:
+        self.passwords.pop(username, None)
+        self.temporary.discard(username)
+
     def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
         sent = self.codes_sent.get(username)
         if self.wrong_codes.get(username, 0) >= self.max_wrong_codes:
@@ -221,3 +233,52 @@ class MemoryWebSessions:
         with self.store.lock:
             for key in [key for key, session in self.sessions.items() if session.user_id == user_id]:
                 del self.sessions[key]
+
+
+@dataclass
+class MemoryInvitations:
+    """Implements `Invitations`."""
+
+    invitations: dict[str, Invitation] = field(default_factory=dict)
+
+    def add(self, transaction: Transaction, invitation: Invitation) -> None:
+        staged(transaction).stage(
+            lambda: self.invitations.__setitem__(invitation.key, invitation.model_copy(deep=True)),
+            check=lambda: invitation.key not in self.invitations,
+        )
+
+    def get(self, key: str) -> Invitation | None:
+        found = self.invitations.get(key)
+        return found.model_copy(deep=True) if found else None
+
+    def use(self, transaction: Transaction, invitation: Invitation) -> None:
+        def unused() -> bool:
+            stored = self.invitations.get(invitation.key)
+            return stored is not None and stored.used_at is None
+
+        staged(transaction).stage(
+            lambda: self.invitations.__setitem__(invitation.key, invitation.model_copy(deep=True)), check=unused
+        )
+
+
+@dataclass
+class MemoryAccounts:
+    """Implements `Accounts` over the fake sign-in's accounts: a password set here signs in there."""
+
+    sign_in: FakeSignIn
+    groups: dict[str, set[str]] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+
+    def create(self, person: Person) -> None:
+        self.groups.setdefault(person.user_id, {role.value for role in person.roles})
+
+    def update(self, person: Person) -> None:
+        self.groups[person.user_id] = {role.value for role in person.roles}
+
+    def set_password(self, user_id: str, password: str) -> None:
+        self.sign_in.set_password(user_id, password)
+
+    def remove(self, user_id: str) -> None:
+        self.groups.pop(user_id, None)
+        self.removed.append(user_id)
+        self.sign_in.forget(user_id)

@@ -8,7 +8,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from chalicelib.shared.pagination import Page, PageRequest, bad_cursor
 from chalicelib.shared.transactions import ConcurrentChange, Transaction
@@ -69,3 +69,17 @@ def paged(items: list[T], position: Callable[[T], str], page: PageRequest) -> Pa
         return Page(chunk)
     cursor = json.dumps({"after": position(chunk[-1])}).encode()
     return Page(chunk, base64.urlsafe_b64encode(cursor).decode().rstrip("="))
+
+
+@dataclass
+class MemoryLimits:
+    """shared/limits.py's counters, in memory."""
+
+    counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    def take(self, limit: Any, asker: str, now: Any) -> bool:
+        key = (limit.name, asker.strip().lower(), limit.window_of(now))
+        if self.counts.get(key, 0) >= limit.times:
+            return False
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return True

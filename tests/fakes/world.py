@@ -22,12 +22,12 @@ from local import demo
 from local.people import CODE
 
 from .approvals import MemoryApprovals
-from .directory import FakeSignIn, FakeTokens, MemoryDirectory, MemoryWebSessions
+from .directory import FakeSignIn, FakeTokens, MemoryAccounts, MemoryDirectory, MemoryInvitations, MemoryWebSessions
 from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from .outside import FakeWorkflow, MemoryIdempotency, RecordingMail, SentMail
 from .signing import MemoryChallenges, RecordingTexts
-from .store import MemoryStore
+from .store import MemoryLimits, MemoryStore
 
 FIRST = PageRequest()
 BASE_URL = "https://orders.example.org"
@@ -92,6 +92,9 @@ class World:
         self.outbox = MemoryOutbox(self.store)
         self.sign_in = FakeSignIn(self.tokens, self.directory)
         self.web_sessions = MemoryWebSessions(self.store)
+        self.accounts = MemoryAccounts(self.sign_in)
+        self.invitations = MemoryInvitations()
+        self.limits = MemoryLimits()
         demo.seed_directory(self.directory, self.catalogues)
         self.app = self.build()
 
@@ -119,6 +122,9 @@ class World:
             sign_in=self.sign_in,
             web_sessions=self.web_sessions,
             idempotency=self.idempotency,
+            accounts=self.accounts,
+            invitations=self.invitations,
+            limits=self.limits,
             **overrides,
         )
 

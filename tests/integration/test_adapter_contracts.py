@@ -13,6 +13,7 @@ import pytest
 from chalicelib.approvals.model import Approval, ApprovalStatus, Outcome, SubjectRef
 from chalicelib.bootstrap import container
 from chalicelib.directory.model import (
+    Invitation,
     Organisation,
     OrganisationKind,
     SavedInvoiceDetails,
@@ -23,6 +24,7 @@ from chalicelib.directory.model import (
 from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, OrderStatus, Step
 from chalicelib.shared.errors import InvalidRequest
 from chalicelib.shared.languages import Language
+from chalicelib.shared.limits import Limit
 from chalicelib.shared.pagination import PageRequest
 from chalicelib.shared.transactions import ConcurrentChange
 from chalicelib.signing.model import CodeChallenge
@@ -41,6 +43,8 @@ class Store:
     catalogues: Any
     web_sessions: Any
     directory: Any
+    invitations: Any
+    limits: Any
 
 
 @pytest.fixture(params=["memory", "dynamo"])
@@ -55,6 +59,8 @@ def store(request: pytest.FixtureRequest) -> Store:
             world.catalogues,
             world.web_sessions,
             world.directory,
+            world.invitations,
+            world.limits,
         )
     request.getfixturevalue("aws")
     adapters = container().adapters
@@ -66,6 +72,8 @@ def store(request: pytest.FixtureRequest) -> Store:
         adapters.catalogues,
         adapters.web_sessions,
         adapters.directory,
+        adapters.invitations,
+        adapters.limits,
     )
 
 
@@ -432,3 +440,39 @@ def test_open_orders_unchanged_since_a_moment_come_the_longest_unchanged_first(s
     assert found.next is None  # nothing else of the table is that old: the bound ends the list
     every = store.orders.with_status(OrderStatus.IN_PROGRESS, PageRequest(limit=3))
     assert [order.order_id for order in every.items] == [longest.order_id, shorter.order_id, recent.order_id]
+
+
+def invitation(**changes: Any) -> Invitation:
+    fields: dict[str, Any] = {
+        "key": uuid.uuid4().hex,
+        "seed": uuid.uuid4().hex,
+        "user_id": "nina.newcomer",
+        "created_at": NOW,
+        "expires_at": NOW + timedelta(days=7),
+    }
+    return Invitation(**{**fields, **changes})
+
+
+def test_an_invitation_is_added_once_and_used_once(store: Store):
+    first = invitation()
+    commit(store, lambda t: store.invitations.add(t, first))
+    assert store.invitations.get(first.key) == first
+    with pytest.raises(ConcurrentChange):
+        commit(store, lambda t: store.invitations.add(t, first))
+    used = first.model_copy(update={"used_at": NOW + timedelta(minutes=1)})
+    commit(store, lambda t: store.invitations.use(t, used))
+    assert store.invitations.get(first.key) == used
+    with pytest.raises(ConcurrentChange):  # a second use: someone set a password with it meanwhile
+        commit(store, lambda t: store.invitations.use(t, used))
+    with pytest.raises(ConcurrentChange):  # none such
+        commit(store, lambda t: store.invitations.use(t, invitation(used_at=NOW)))
+    assert store.invitations.get(uuid.uuid4().hex) is None
+
+
+def test_a_limit_counts_per_asker_and_window_and_refuses_past_it(store: Store):
+    limit = Limit(f"test-{uuid.uuid4().hex[:8]}", times=3, window=timedelta(hours=1))
+    asker, other = f"{uuid.uuid4().hex[:8]}@x.example", "198.51.100.7"
+    assert [store.limits.take(limit, asker, NOW) for _ in range(4)] == [True, True, True, False]
+    assert store.limits.take(limit, asker.upper(), NOW) is False  # the same address, however written
+    assert store.limits.take(limit, other, NOW) is True
+    assert store.limits.take(limit, asker, NOW + timedelta(hours=1)) is True  # the next window

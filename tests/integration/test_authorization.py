@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import secrets
 import time
 import uuid
@@ -25,8 +26,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app import app
+from chalicelib.bootstrap import container
 from chalicelib.entrypoints.contract import Access, Operation, Relation, operation_of
 from chalicelib.entrypoints.web import SESSION_COOKIE
+from chalicelib.shared.identity import Person as Person_
 from chalicelib.shared.identity import Role
 from local import demo
 from local.people import OverHttp, Person, Reply, Visitor, agent_review, direct_order, placed, via_agent_order
@@ -34,6 +37,7 @@ from local.people import OverHttp, Person, Reply, Visitor, agent_review, direct_
 ANONYMOUS, EXPIRED, FORGED = "no token", "an expired token", "a forged token"
 NO_COOKIE, ENDED, MADE_UP = "no session", "a signed-out session", "a made-up session cookie"
 ALLOWED = "allowed"
+INVITATION = re.compile(r"/set-password/(?P<id>[A-Za-z0-9_-]{20,64})")
 SIGN_IN = "sent to sign in"
 
 
@@ -61,7 +65,7 @@ class Caller:
 def expected(access: Access, caller: Caller, thing: Thing | None) -> int | str:
     """What the declared access gives this caller on this object: ALLOWED, or the refusal."""
     if not access.signed_in:
-        return ALLOWED
+        return 404 if thing is not None and not thing.exists else ALLOWED
     if caller.person is None:
         if access.via == "session":
             return SIGN_IN
@@ -186,6 +190,17 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             "a step not opened yet", {"order_id": order_id, "step": "customer_attestation"}, agents, exists=False
         )
 
+    def invitation() -> Thing:
+        user_id = f"nina-{uuid.uuid4().hex[:8]}"
+        person = Person_(user_id=user_id, org_id="region-norrby", name="Nina", email=f"{user_id}@x.example")
+        container().accounts.open_account(person, {"organisation": "Region Norrby"})
+        for _ in range(200):
+            for mail in aws.sent_emails():
+                if person.email in mail["to"] and (found := INVITATION.search(mail["body"])):
+                    return Thing("an invitation", {"invitation_id": found["id"]})
+            time.sleep(0.02)
+        raise AssertionError("no invitation mailed")
+
     missing_order = Thing("an order that does not exist", {"order_id": uuid.uuid4().hex}, exists=False)
     missing_step = Thing(
         "a link that leads nowhere",
@@ -200,6 +215,10 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
         "order_id step": lambda: [agent_approval(), customer_attestation(), not_opened(), missing_step],
         "order_id step to sign": lambda: [customer_attestation(), missing_step],
         "name": lambda: [Thing("the portal's script", {"name": "portal.js"})],
+        "invitation_id": lambda: [
+            invitation(),
+            Thing("a made-up invitation", {"invitation_id": "M" * 32}, exists=False),
+        ],
         "message_id": lambda: [Thing("a mail in the outbox", {"message_id": aws.sent_emails()[-1]["id"]})],
     }
 
@@ -249,6 +268,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/sign-in/forgot": {"username": ""},
     "/sign-in/reset": {"username": "", "code": "", "new_password": ""},
     "/sign-out": {},
+    "/set-password/{invitation_id}": {"new_password": "", "repeat_password": ""},
     "/language": {"language": "sv", "return_to": "/"},
     "/orders/new": {"action": "add_unit"},
     "/orders/new/submit": {},

@@ -13,11 +13,11 @@ from chalicelib.approvals.model import (
     SubjectRef,
     approval_id,
     approval_key,
-    new_link_seed,
     require_resend_allowed,
     resends_left,
 )
 from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
+from chalicelib.shared.links import new_link_seed
 from chalicelib.signing.model import CodeChallenge
 
 from .fixtures import NOW

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.adapters.dynamo.schema import GSI1
-from chalicelib.adapters.dynamo.table import DynamoTable, Item, staged, without_bookkeeping
+from chalicelib.adapters.dynamo.table import DynamoTable, Item, expires_a_day_after, staged, without_bookkeeping
 from chalicelib.directory.model import comparable_name
-from chalicelib.directory.ports import Language, Organisation, SavedInvoiceDetails, WebSession
+from chalicelib.directory.ports import Invitation, Language, Organisation, SavedInvoiceDetails, WebSession
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.transactions import Transaction
 
@@ -162,3 +162,40 @@ class DynamoWebSessions:
             for key in keys[start : start + SESSIONS_PER_TRANSACTION]:
                 transaction.delete(web_session_key(key)).delete(web_session_entry_key(user_id, key))
             transaction.commit()
+
+
+def invitation_key(key: str) -> Item:
+    return {"pk": f"INVITATION#{key}", "sk": "INVITATION"}
+
+
+class DynamoInvitations:
+    """Invitations to choose a password, by their link's hash; TTL a day after they expire."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def add(self, transaction: Transaction, invitation: Invitation) -> None:
+        staged(transaction).put(
+            {
+                **invitation_key(invitation.key),
+                "entity": "invitation",
+                "expires_at_epoch": expires_a_day_after(invitation.expires_at),
+                **invitation.model_dump(mode="json"),
+            },
+            "attribute_not_exists(pk)",
+        )
+
+    def get(self, key: str) -> Invitation | None:
+        item = self._table.get(invitation_key(key))
+        return Invitation.model_validate(without_bookkeeping(item)) if item else None
+
+    def use(self, transaction: Transaction, invitation: Invitation) -> None:
+        staged(transaction).put(
+            {
+                **invitation_key(invitation.key),
+                "entity": "invitation",
+                "expires_at_epoch": expires_a_day_after(invitation.expires_at),
+                **invitation.model_dump(mode="json"),
+            },
+            "attribute_exists(pk) AND attribute_not_exists(used_at)",
+        )
