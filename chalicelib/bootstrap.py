@@ -141,7 +141,9 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "link_secret": lambda: SecretsManagerLinkSecret(lambda: client("secretsmanager"), settings.link_secret_id),
         "workflow": lambda: StepFunctionsWorkflow(client("stepfunctions"), settings.state_machine_arn),
         "mail": lambda: SesMailSender(client("ses"), settings.mail_sender, settings.ses_configuration_set),
-        "texts": lambda: SnsTextMessages(lambda: client("sns")),
+        "texts": lambda: SnsTextMessages(
+            lambda: client("sns"), smoke_test=_smoke_test(settings.smoke_test_phone, settings.smoke_test_topic_arn)
+        ),
         "verifier": verifier,
         "sign_in": lambda: CognitoSignIn(lambda: client("cognito-idp"), settings.cognito_app_client_id, verifier()),
         "web_sessions": lambda: DynamoWebSessions(table()),
@@ -150,6 +152,10 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "limits": lambda: DynamoLimits(table()),
         "idempotency": lambda: PowertoolsIdempotency(settings.idempotency_table_name),
     }
+
+
+def _smoke_test(phone: str | None, topic_arn: str | None) -> tuple[str, str] | None:
+    return (phone, topic_arn) if phone and topic_arn else None
 
 
 def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overrides: Any) -> Container:

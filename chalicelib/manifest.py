@@ -47,6 +47,11 @@ class Scheduled(Function):
 RECONCILE_ORDERS = Scheduled("reconcile_orders", every_minutes=15)
 
 
+# The smoke test's attester (`make smoke`): a number from the range Sweden's regulator keeps for fiction, so it
+# is nobody's phone. A stage's SMS adapter sends a code for it to the stage's smoke-codes topic instead.
+SMOKE_TEST_PHONE = "+46701740699"
+
+
 @dataclass(frozen=True)
 class PasswordPolicy:
     """What a password must be: the deployed user pool (infra/) and the embedded one (local/) are made with it,

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     web_session_idle_seconds: int = Field(default=30 * 60, ge=120)
     # Operations' list shows orders in progress unchanged for longer than this, besides those needing attention.
     operations_waiting_hours: int = Field(default=48, ge=1)
+    # The smoke test's attester: a code for this number is published to this topic, not sent as an SMS.
+    smoke_test_phone: str | None = None
+    smoke_test_topic_arn: str | None = None
 
     @model_validator(mode="after")
     def _idle_within_lifetime(self) -> Self:

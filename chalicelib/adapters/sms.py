@@ -11,16 +11,23 @@ if TYPE_CHECKING:
 
 
 class SnsTextMessages:
-    """Builds its client on first use: only the API sends codes, and a client costs cold-start time."""
+    """Builds its client on first use: only the API sends codes, and a client costs cold-start time.
 
-    def __init__(self, client: Callable[[], SNSClient]) -> None:
+    `smoke_test` is (phone number, topic ARN): a text to that number, the smoke test's attester's, is published to
+    the topic, where `make smoke` reads it, instead of to a phone (docs/deploy.md, "Smoke test")."""
+
+    def __init__(self, client: Callable[[], SNSClient], smoke_test: tuple[str, str] | None = None) -> None:
         self._make_client = client
+        self._smoke_test = smoke_test
 
     @cached_property
     def _client(self) -> SNSClient:
         return self._make_client()
 
     def send(self, phone_number: str, text: str) -> None:
+        if self._smoke_test is not None and phone_number == self._smoke_test[0]:
+            self._client.publish(TopicArn=self._smoke_test[1], Message=text)
+            return
         self._client.publish(
             PhoneNumber=phone_number,
             Message=text,

@@ -76,6 +76,53 @@ RetentionDays = Annotated[int, AfterValidator(_known_retention)]
 CertificateArn = Annotated[str, _matching(_CERTIFICATE_ARN, "an ACM certificate ARN")]
 
 
+class Throttle(BaseModel):
+    """API Gateway's token bucket: requests per second on average, and the burst it lets through at once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    rate_per_second: float = Field(gt=0, le=10000)
+    burst: int = Field(ge=1, le=5000)
+
+
+# What a new stage may take, per method, unless its entry says otherwise: sign-in is a password guess, a code
+# request is an SMS that costs money, a submission starts a workflow. Keys are "<METHOD> <path as Chalice names
+# it>".
+DEFAULT_METHOD_THROTTLES = {
+    "POST /api/session": Throttle(rate_per_second=5, burst=10),
+    "POST /api/orders": Throttle(rate_per_second=5, burst=10),
+    "POST /api/approvals/{approval_id}/code": Throttle(rate_per_second=2, burst=5),
+}
+
+# CodeDeploy's predefined configurations for a Lambda alias (SAM DeploymentPreference Type).
+ApiDeployment = Literal[
+    "AllAtOnce",
+    "Canary10Percent5Minutes",
+    "Canary10Percent10Minutes",
+    "Canary10Percent15Minutes",
+    "Canary10Percent30Minutes",
+    "Linear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes",
+    "Linear10PercentEvery10Minutes",
+]
+
+# The workflow's functions (and the outbox relay, which starts executions and answers their decisions), by
+# their Chalice names: each may be given concurrency of its own, which the API cannot take from it.
+RESERVABLE_FUNCTIONS = ("request_decision", "create_case", "close_order", "notify_operations", "deliver_outbox")
+# Lambda keeps at least this much of the account's concurrency unreserved; a reservation that leaves less fails.
+LAMBDA_UNRESERVED_MINIMUM = 100
+
+
+class SlackChannel(BaseModel):
+    """A Slack channel that AWS Chatbot posts the stage's alarms to (the workspace is authorised once, by hand)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    workspace_id: str = Field(pattern=r"^[A-Z0-9]{9,11}$")
+    channel_id: str = Field(pattern=r"^[A-Z0-9]{9,11}$")
+
+
 class ApiDomain(BaseModel):
     """The public host name of the API and pages; its certificate lives in ACM in the stage's region."""
 
@@ -127,6 +174,36 @@ class EnvironmentConfig(BaseModel):
 
     bounce_rate_alarm_threshold: float = Field(default=0.05, gt=0, lt=1)
     complaint_rate_alarm_threshold: float = Field(default=0.001, gt=0, lt=1)
+    # Below this share of SMS delivered in an hour, one-time codes are not reaching attesters.
+    sms_success_rate_alarm_threshold: float = Field(default=0.9, gt=0, le=1)
+
+    # The API edge: the stage's throttle, tighter ones per method, and AWS WAF (managed rules and a rate rule).
+    api_throttle: Throttle = Throttle(rate_per_second=50, burst=100)
+    api_method_throttles: dict[str, Throttle] = DEFAULT_METHOD_THROTTLES
+    waf: bool = False
+    waf_requests_per_ip_per_5_minutes: int = Field(default=1000, ge=10, le=2_000_000_000)
+    # API alarms: the share of 5xx answers, and p99 latency in milliseconds, over five minutes.
+    api_5xx_rate_alarm_threshold: float = Field(default=0.01, gt=0, lt=1)
+    api_latency_p99_alarm_ms: int = Field(default=5000, ge=100, le=29000)
+    # How a new version of the API function takes traffic (CodeDeploy; the API's alarms roll it back).
+    api_deployment: ApiDeployment = "AllAtOnce"
+
+    # The account's Lambda concurrency quota (Service Quotas L-B99A9384); reservations must leave 100 of it.
+    lambda_concurrency_quota: int = Field(default=1000, ge=10)
+    # Concurrency reserved per workflow function; {} reserves none (a new account's quota may be too low).
+    reserved_concurrency: dict[str, int] = {}
+
+    # AWS Backup of the application table (daily, kept this many days), on top of point-in-time recovery.
+    backup_retention_days: int | None = Field(default=None, ge=7, le=3650)
+
+    # Where alarms go besides alarm_email: HTTPS endpoints (paging services' SNS integrations) and Slack.
+    alarm_https_endpoints: list[Annotated[str, _matching(_BASE_URL, "an https:// URL")]] = []
+    alarm_slack: SlackChannel | None = None
+    # An order's execution that has not moved for this long is stuck (alarm orders-waiting-too-long).
+    stuck_after_hours: int = Field(default=48, ge=1, le=24 * 365)
+
+    # The smoke test's attester gets one-time codes on an SNS topic instead of a phone (docs/deploy.md).
+    smoke_test: bool = True
 
     @field_validator("sender_domain")
     @classmethod
@@ -157,6 +234,30 @@ class EnvironmentConfig(BaseModel):
         if base_url and base_url.removeprefix("https://").split("/")[0] != api_domain.domain_name:
             raise ValueError(f"domain_name must be the host of public_base_url {base_url!r}")
         return api_domain
+
+    @field_validator("api_method_throttles")
+    @classmethod
+    def _method_throttles_name_methods(cls, throttles: dict[str, Throttle]) -> dict[str, Throttle]:
+        for key in throttles:
+            method, _, path = key.partition(" ")
+            if method not in {"GET", "POST", "PUT", "PATCH", "DELETE"} or not path.startswith("/"):
+                raise ValueError(f"{key!r} is not '<METHOD> /path' such as 'POST /api/orders'")
+        return throttles
+
+    @field_validator("reserved_concurrency")
+    @classmethod
+    def _reservations_fit_the_quota(cls, reserved: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        if unknown := set(reserved) - set(RESERVABLE_FUNCTIONS):
+            raise ValueError(f"names no workflow function: {sorted(unknown)}; known: {list(RESERVABLE_FUNCTIONS)}")
+        if any(value < 1 for value in reserved.values()):
+            raise ValueError("each reservation must be at least 1 (leave a function out to reserve nothing)")
+        quota = info.data.get("lambda_concurrency_quota", 1000)
+        if sum(reserved.values()) > quota - LAMBDA_UNRESERVED_MINIMUM:
+            raise ValueError(
+                f"reserves {sum(reserved.values())} of a quota of {quota}; Lambda keeps "
+                f"{LAMBDA_UNRESERVED_MINIMUM} unreserved, so at most {quota - LAMBDA_UNRESERVED_MINIMUM}"
+            )
+        return reserved
 
     @property
     def stack_name(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Fn, Stack
 from aws_cdk import aws_iam as iam
 from cdk_nag import NagPackSuppression, NagSuppressions
 from chalicelib.manifest import (
@@ -19,7 +19,25 @@ from chalicelib.manifest import (
 )
 from constructs import Construct
 
-__all__ = ["APP_NAME", "FUNCTIONS", "WORKFLOW_SUBSTITUTIONS", "FunctionProfile", "Grants", "build_role"]
+__all__ = [
+    "ALIAS",
+    "APP_NAME",
+    "FUNCTIONS",
+    "WORKFLOW_SUBSTITUTIONS",
+    "FunctionProfile",
+    "Grants",
+    "alias_arn",
+    "build_role",
+]
+
+# Every function publishes a version on each deploy that changes it and moves this alias to it (SAM's
+# AutoPublishAlias); the state machine, the API and the event sources call the alias.
+ALIAS = "live"
+
+
+def alias_arn(logical_id: str) -> str:
+    """The ARN of a packaged function's alias, as the SAM transform resolves `Ref <function>.Alias`."""
+    return Fn.ref(f"{logical_id}.Alias")
 
 
 @dataclass(frozen=True)
@@ -306,6 +324,14 @@ def build_role(scope: Construct, profile: FunctionProfile, stage: str, grants: G
         assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
         description=f"{profile.function_name(stage)}: {profile.description}",
         inline_policies={"Calls": iam.PolicyDocument(statements=statements)},
+    )
+    acknowledged.append(
+        NagPackSuppression(
+            id="Serverless-LambdaStarPermissions",
+            reason="The only wildcards are the function's own log streams and the actions IAM cannot scope ("
+            + "; ".join(unscoped_reasons)
+            + "), each acknowledged under AwsSolutions-IAM5 with what it covers.",
+        )
     )
     NagSuppressions.add_resource_suppressions(role, acknowledged)
     return role

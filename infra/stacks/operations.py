@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -44,11 +46,17 @@ class Operations(Construct):
         function_names: dict[str, str],
         configuration_set_name: str,
         outbox_dead_letters: sqs.IQueue,
+        table: dynamodb.Table,
+        api_name: str,
+        api_stage: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
         self.prefix = f"{APP_NAME}-{config.stage}"
         self.alarms: list[cloudwatch.Alarm] = []
+        # The alarms CodeDeploy watches while a new API version takes traffic; any of them moves the alias back.
+        self.rollback_alarms: list[cloudwatch.Alarm] = []
+        self.api_dimensions = {"ApiName": api_name, "Stage": api_stage}
 
         self.alarm_topic = self._alarm_topic()
         self.dead_letters = self._dead_letters(state_machine)
@@ -79,7 +87,10 @@ class Operations(Construct):
         )
         self._workflow_alarms(state_machine)
         self._function_alarms(function_names)
+        self._api_alarms(function_names)
+        self._table_alarms(table)
         self._mail_and_sms_alarms()
+        self.sms_delivery_status_role = self._sms_delivery_status_role()
         self.dashboard = self._dashboard(state_machine, function_names, configuration_set_name)
 
     # --- alarm delivery ---------------------------------------------------------------------------
@@ -111,6 +122,50 @@ class Operations(Construct):
             enforce_ssl=True,
         )
         topic.add_subscription(subscriptions.EmailSubscription(self.config.alarm_email))
+        NagSuppressions.add_resource_suppressions(
+            topic,
+            [
+                NagPackSuppression(
+                    id="Serverless-SNSRedrivePolicy",
+                    reason="Alarm notifications are retried by SNS; an alarm that stays in ALARM is seen on the "
+                    "dashboard and by every other subscriber, so a dead-letter queue nobody reads adds nothing.",
+                )
+            ],
+            apply_to_children=True,
+        )
+        # Paging services (PagerDuty, Opsgenie, incident.io ...) take SNS over HTTPS; each confirms its endpoint.
+        for endpoint in self.config.alarm_https_endpoints:
+            topic.add_subscription(
+                subscriptions.UrlSubscription(endpoint, protocol=sns.SubscriptionProtocol.HTTPS)
+            )
+        if self.config.alarm_slack is not None:
+            channel = chatbot.SlackChannelConfiguration(
+                self,
+                "AlarmChannel",
+                slack_channel_configuration_name=f"{self.prefix}-alarms",
+                slack_workspace_id=self.config.alarm_slack.workspace_id,
+                slack_channel_id=self.config.alarm_slack.channel_id,
+                notification_topics=[topic],
+                logging_level=chatbot.LoggingLevel.ERROR,
+            )
+            # The channel only reads: nobody changes the stage from chat.
+            channel.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="ReadAlarms", actions=["cloudwatch:DescribeAlarms"], resources=["*"]
+                )
+            )
+            NagSuppressions.add_resource_suppressions(
+                channel,
+                [
+                    NagPackSuppression(
+                        id="AwsSolutions-IAM5",
+                        reason="cloudwatch:DescribeAlarms, all the chat channel may do, has no resource-level "
+                        "permission.",
+                        applies_to=["Resource::*"],
+                    )
+                ],
+                apply_to_children=True,
+            )
         return topic
 
     def _alarm(
@@ -122,6 +177,7 @@ class Operations(Construct):
         metric: cloudwatch.IMetric,
         threshold: float,
         evaluation_periods: int = 1,
+        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
@@ -131,7 +187,7 @@ class Operations(Construct):
             metric=metric,
             threshold=threshold,
             evaluation_periods=evaluation_periods,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            comparison_operator=comparison,
             # No data means nothing happened, which for these counters is the healthy case.
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
@@ -154,13 +210,14 @@ class Operations(Construct):
             queue,
             [
                 NagPackSuppression(
-                    id="AwsSolutions-SQS3",
+                    id=rule,
                     reason="This queue is itself the dead-letter path: it keeps the status-change events of "
                     "executions the workflow gave up on until operations have handled them.",
                 )
+                for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
             ],
         )
-        events.Rule(
+        gave_up = events.Rule(
             self,
             "WorkflowGaveUp",
             rule_name=f"{self.prefix}-workflow-gave-up",
@@ -171,6 +228,16 @@ class Operations(Construct):
                 detail={"status": GAVE_UP_STATUSES, "stateMachineArn": [state_machine.state_machine_arn]},
             ),
             targets=[targets.SqsQueue(queue)],
+        )
+        NagSuppressions.add_resource_suppressions(
+            gave_up,
+            [
+                NagPackSuppression(
+                    id="Serverless-EventBusDLQ",
+                    reason="The target is itself the dead-letter queue; the same ends are also found by the "
+                    "reconciliation every 15 minutes and alarmed by ExecutionsFailed/TimedOut/Aborted.",
+                )
+            ],
         )
         self._alarm(
             "DeadLettersWaiting",
@@ -212,13 +279,89 @@ class Operations(Construct):
     def _function_alarms(self, function_names: dict[str, str]) -> None:
         for logical_id, function_name in function_names.items():
             for metric_name in ("Errors", "Throttles"):
-                self._alarm(
+                alarm = self._alarm(
                     f"{logical_id}{metric_name}",
                     name=f"{function_name.removeprefix(self.prefix + '-')}-{metric_name.lower()}",
                     description=f"Lambda {function_name} reports {metric_name.lower()}.",
                     metric=self._lambda_metric(function_name, metric_name),
                     threshold=1,
                 )
+                if logical_id == "APIHandler" and metric_name == "Errors":
+                    self.rollback_alarms.append(alarm)
+
+    # --- the API ----------------------------------------------------------------------------------
+
+    def api_metric(self, metric_name: str, statistic: str, label: str | None = None) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/ApiGateway",
+            metric_name=metric_name,
+            dimensions_map=self.api_dimensions,
+            statistic=statistic,
+            period=FIVE_MINUTES,
+            label=label,
+        )
+
+    def _api_alarms(self, function_names: dict[str, str]) -> None:
+        threshold = self.config.api_5xx_rate_alarm_threshold
+        self.rollback_alarms.append(
+            self._alarm(
+                "Api5xx",
+                name="api-5xx",
+                description=f"More than {threshold:.0%} of the API's answers in five minutes were 5xx.",
+                # The average of 5XXError (0 or 1 per request) is the share of requests that failed.
+                metric=self.api_metric("5XXError", "Average"),
+                threshold=threshold,
+                evaluation_periods=2,
+            )
+        )
+        self.rollback_alarms.append(
+            self._alarm(
+                "ApiLatency",
+                name="api-latency-p99",
+                description=f"The API's p99 latency exceeded {self.config.api_latency_p99_alarm_ms} ms.",
+                metric=self.api_metric("Latency", "p99"),
+                threshold=self.config.api_latency_p99_alarm_ms,
+                evaluation_periods=3,
+            )
+        )
+
+    # --- the table --------------------------------------------------------------------------------
+
+    def _table_alarms(self, table: dynamodb.Table) -> None:
+        throttles = cloudwatch.MathExpression(
+            expression="reads + writes",
+            using_metrics={
+                "reads": table.metric("ReadThrottleEvents", statistic="Sum", period=FIVE_MINUTES),
+                "writes": table.metric("WriteThrottleEvents", statistic="Sum", period=FIVE_MINUTES),
+            },
+            label="throttled requests",
+            period=FIVE_MINUTES,
+        )
+        self._alarm(
+            "TableThrottles",
+            name="table-throttles",
+            description="DynamoDB throttled reads or writes of the application table (on-demand: a sudden "
+            "surge, or a hot partition).",
+            metric=throttles,
+            threshold=1,
+        )
+        self._alarm(
+            "TableSystemErrors",
+            name="table-system-errors",
+            description="DynamoDB answered requests on the application table with errors of its own (HTTP 500).",
+            metric=table.metric_system_errors_for_operations(
+                operations=[
+                    dynamodb.Operation.GET_ITEM,
+                    dynamodb.Operation.PUT_ITEM,
+                    dynamodb.Operation.UPDATE_ITEM,
+                    dynamodb.Operation.DELETE_ITEM,
+                    dynamodb.Operation.QUERY,
+                    dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+                ],
+                period=FIVE_MINUTES,
+            ),
+            threshold=1,
+        )
 
     # --- mail and SMS -----------------------------------------------------------------------------
 
@@ -264,6 +407,65 @@ class Operations(Construct):
             ),
             threshold=spend_warning,
         )
+        self._alarm(
+            "SmsDelivery",
+            name="sms-delivery",
+            description=f"Less than {self.config.sms_success_rate_alarm_threshold:.0%} of the SMS sent in an hour "
+            "were delivered: one-time codes are not reaching attesters.",
+            metric=cloudwatch.Metric(
+                namespace="AWS/SNS",
+                metric_name="SMSSuccessRate",
+                statistic="Average",
+                period=Duration.hours(1),
+            ),
+            threshold=self.config.sms_success_rate_alarm_threshold,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        )
+
+    def _sms_delivery_status_role(self) -> iam.Role:
+        """SNS logs each SMS's delivery (and feeds SMSSuccessRate) only with a role named in the account's SMS
+        attributes (`DeliveryStatusIAMRole`), which docs/deploy.md sets once per account."""
+        role = iam.Role(
+            self,
+            "SmsDeliveryStatusRole",
+            assumed_by=iam.ServicePrincipal("sns.amazonaws.com"),
+            description=f"{self.prefix}: SNS logs the delivery of each SMS",
+            inline_policies={
+                "WriteDeliveryLogs": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="SmsDeliveryLogGroups",
+                            actions=[
+                                "logs:CreateLogGroup",
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                                "logs:PutRetentionPolicy",
+                            ],
+                            resources=[
+                                Stack.of(self).format_arn(
+                                    service="logs",
+                                    resource="log-group",
+                                    resource_name="sns/*",
+                                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                                )
+                            ],
+                        )
+                    ]
+                )
+            },
+        )
+        NagSuppressions.add_resource_suppressions(
+            role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="SNS names its SMS delivery log groups itself (sns/<region>/<account>/"
+                    "DirectPublishToPhoneNumber[/Failure]); the grant covers only groups under sns/.",
+                    applies_to=[{"regex": "/^Resource::.*:log-group:sns\\/\\*$/g"}],
+                )
+            ],
+        )
+        return role
 
     # --- dashboard --------------------------------------------------------------------------------
 

@@ -13,27 +13,42 @@ from aws_cdk import (
     CfnOutput,
     CfnResource,
     Duration,
+    Fn,
     RemovalPolicy,
     Stack,
     Tags,
     Validations,
 )
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_backup as backup
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_wafv2 as wafv2
 from cdk_nag import NagPackSuppression, NagSuppressions
 from chalice.cdk import Chalice
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE, TableSchema
-from chalicelib.manifest import GATEWAY_ERRORS, METRICS_NAMESPACE, ORDER_WORKFLOW_FILE, PASSWORD_POLICY
+from chalicelib.manifest import (
+    GATEWAY_ERRORS,
+    METRICS_NAMESPACE,
+    ORDER_WORKFLOW_FILE,
+    PASSWORD_POLICY,
+    SMOKE_TEST_PHONE,
+)
 from chalicelib.shared.identity import ROLE_DESCRIPTIONS
 from constructs import Construct
 
 from .environment import EnvironmentConfig
 from .functions import (
+    ALIAS,
     API_HANDLER,
     APP_NAME,
     DELIVER_OUTBOX_FUNCTION,
@@ -42,6 +57,7 @@ from .functions import (
     WORKFLOW_SUBSTITUTIONS,
     FunctionProfile,
     Grants,
+    alias_arn,
     build_role,
     log_group_name,
 )
@@ -79,6 +95,27 @@ RETENTION: dict[int, logs.RetentionDays] = {
 
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
+API_STAGE = "api"
+# API Gateway's access log, one JSON object per request; no body, no query string, no Authorization header.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "time": "$context.requestTime",
+        "ip": "$context.identity.sourceIp",
+        "method": "$context.httpMethod",
+        "resource": "$context.resourcePath",
+        "status": "$context.status",
+        "latencyMs": "$context.responseLatency",
+        "integrationLatencyMs": "$context.integration.latency",
+        "integrationError": "$context.integration.error",
+        "responseLength": "$context.responseLength",
+        "userAgent": "$context.identity.userAgent",
+        "wafStatus": "$context.waf.status",
+        "xrayTraceId": "$context.xrayTraceId",
+    },
+    separators=(",", ":"),
+)
+
 
 def _string(name: str) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
@@ -89,7 +126,9 @@ def _sort_key(schema: TableSchema) -> dynamodb.Attribute | None:
 
 
 class ServiceOrdersStack(Stack):
-    def __init__(self, scope: Construct, config: EnvironmentConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, config: EnvironmentConfig, *, source_dir: Path = PROJECT_ROOT, **kwargs: Any
+    ) -> None:
         super().__init__(
             scope,
             config.stack_name,
@@ -99,7 +138,11 @@ class ServiceOrdersStack(Stack):
         )
         self.config = config
         self.prefix = f"{APP_NAME}-{config.stage}"
-        self.data_removal = RemovalPolicy.RETAIN if config.protect_data else RemovalPolicy.DESTROY
+        # RetainExceptOnCreate: kept on every later update or delete, but a first deploy that fails and rolls back
+        # removes what it created, so retrying it meets no leftover log group or table of the same name.
+        self.data_removal = (
+            RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if config.protect_data else RemovalPolicy.DESTROY
+        )
         Tags.of(self).add("service", APP_NAME)
         Tags.of(self).add("stage", config.stage)
 
@@ -125,9 +168,9 @@ class ServiceOrdersStack(Stack):
         self.chalice = Chalice(
             self,
             "ChaliceApp",
-            source_dir=str(PROJECT_ROOT),
+            source_dir=str(source_dir),
             stage_config={
-                "api_gateway_stage": "api",
+                "api_gateway_stage": API_STAGE,
                 # Regional: the certificate stays in the stage's region and traffic in its geography.
                 "api_gateway_endpoint_type": "REGIONAL",
                 **self._custom_domain(),
@@ -143,8 +186,14 @@ class ServiceOrdersStack(Stack):
         self.roles: dict[str, iam.Role] = {API_HANDLER.logical_id: api_role}
         self.function_log_groups: dict[str, logs.LogGroup] = {}
         self.functions = self._configure_functions(grants)
-        self._configure_api()
-        self.outbox.feed(self.chalice.get_function(DELIVER_OUTBOX_FUNCTION.logical_id), self.table)
+        self.api_logs = self._configure_api()
+        self.web_acl = self._web_acl() if config.waf else None
+        self.outbox.feed(
+            self.chalice.get_function(DELIVER_OUTBOX_FUNCTION.logical_id),
+            self.table,
+            alias_arn=alias_arn(DELIVER_OUTBOX_FUNCTION.logical_id),
+        )
+        self.smoke_codes = self._smoke_test_codes() if config.smoke_test else None
 
         self.state_machine = self._order_workflow()
         self.operations = Operations(
@@ -159,7 +208,13 @@ class ServiceOrdersStack(Stack):
             },
             configuration_set_name=self.configuration_set.configuration_set_name,
             outbox_dead_letters=self.outbox.dead_letters,
+            table=self.table,
+            api_name=APP_NAME,
+            api_stage=API_STAGE,
         )
+        self._deploy_api_gradually()
+        if config.backup_retention_days is not None:
+            self._backup_plan(config.backup_retention_days)
         self._outputs()
 
     # --- data -------------------------------------------------------------------------------------
@@ -451,8 +506,20 @@ class ServiceOrdersStack(Stack):
             )
             function = self.chalice.get_resource(profile.logical_id)
             self._give_identity(function, profile)
+            self._publish_versions(function, profile)
             functions[profile.logical_id] = function
         return functions
+
+    def _publish_versions(self, function: CfnResource, profile: FunctionProfile) -> None:
+        """Every deploy that changes a function publishes a version and moves its alias; everything that calls a
+        function (the workflow, the API, the event sources, the schedule) calls the alias (docs/decisions.md)."""
+        function.add_property_override("AutoPublishAlias", ALIAS)
+        # A change of configuration alone (an environment variable, the memory) publishes a version too.
+        function.add_property_override("AutoPublishAliasAllProperties", True)
+        reserved = self.config.reserved_concurrency.get(profile.chalice_name)
+        if reserved is not None:
+            # Kept for this function alone: a flood on the API cannot take the concurrency the workflow needs.
+            function.add_property_override("ReservedConcurrentExecutions", reserved)
 
     def _give_identity(self, function: CfnResource, profile: FunctionProfile) -> None:
         stage = self.config.stage
@@ -468,14 +535,68 @@ class ServiceOrdersStack(Stack):
             [
                 NagPackSuppression(
                     id="AwsSolutions-L1",
-                    reason="The runtime follows the Python the deployment package is built with "
-                    "(python3.11 wheels such as pydantic-core are compiled for it).",
-                )
+                    reason="python3.12 on Amazon Linux 2023, supported until 2028; the package's compiled "
+                    "wheels are built for it and checked offline (tests/infra/test_infra_package.py). A newer "
+                    "runtime is its own change, with its wheels and a full test run.",
+                ),
+                NagPackSuppression(
+                    id="Serverless-LambdaLatestVersion",
+                    reason="python3.12 on Amazon Linux 2023, supported until 2028, with its wheels checked "
+                    "offline; a newer runtime is its own change.",
+                ),
+                NagPackSuppression(
+                    id="Serverless-LambdaDLQ",
+                    reason="Every invocation but the schedule's is synchronous (API Gateway, the state machine's "
+                    "Retry and Catch, event source mappings with their own failure destination); a failed "
+                    "reconciliation run is repeated by the next one 15 minutes later.",
+                ),
             ],
         )
 
-    def _configure_api(self) -> None:
-        self.chalice.get_resource("RestAPI").add_property_override("TracingEnabled", True)
+    def _configure_api(self) -> logs.LogGroup:
+        api = self.chalice.get_resource("RestAPI")
+        api.add_property_override("TracingEnabled", True)
+        NagSuppressions.add_resource_suppressions(
+            api,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-APIG2",
+                    reason="Every route validates its parameters and body itself against its declared pydantic "
+                    "model (entrypoints/contract.py) and answers in the API's error shape; a gateway validator "
+                    "would answer in another.",
+                )
+            ],
+        )
+        # Without it SAM also deploys the API to a second, public stage named "Stage" (swagger 2.0 behaviour).
+        api.add_property_override("OpenApiVersion", "3.0.1")
+        api.add_property_override("DefinitionBody", self._definition_calling_aliases())
+        access_logs = logs.LogGroup(
+            self,
+            "ApiAccessLogs",
+            log_group_name=f"/aws/apigateway/{self.prefix}/access",
+            retention=RETENTION[self.config.log_retention_days],
+            removal_policy=self.data_removal,
+        )
+        api.add_property_override(
+            "AccessLogSetting", {"DestinationArn": access_logs.log_group_arn, "Format": ACCESS_LOG_FORMAT}
+        )
+        api.add_property_override("MethodSettings", self._method_settings())
+        # API Gateway writes its execution logs into a group it names after the API; made here, it has a retention.
+        logs.CfnLogGroup(
+            self,
+            "ApiExecutionLogs",
+            log_group_name=Fn.sub(f"API-Gateway-Execution-Logs_${{RestAPI}}/{API_STAGE}"),
+            retention_in_days=self.config.log_retention_days,
+        ).apply_removal_policy(self.data_removal)
+        self._api_gateway_logging_role(api)
+        for permission in ("APIHandlerInvokePermission", "AuthorizerInvokePermission"):
+            try:
+                resource = self.chalice.get_resource(permission)
+            except Exception:  # noqa: BLE001 - the authorizer's exists only with @app.authorizer()
+                continue
+            function_id = permission.removesuffix("InvokePermission")
+            resource.add_property_override("FunctionName", alias_arn(function_id))
+            _acknowledge_sam_references(resource)
         # What the gateway answers by itself (no token, a token not valid, no such route) has the body every
         # error of the API has; the local product answers the same (local/http_server.py).
         for error in GATEWAY_ERRORS:
@@ -498,13 +619,362 @@ class ServiceOrdersStack(Stack):
             # reference orders the two.
             mapping = self.chalice.get_resource("ApiGatewayCustomDomainMapping")
             mapping.add_property_override("Stage", {"Ref": "RestAPI.Stage"})
-            Validations.of(mapping).acknowledge(
-                Acknowledgment(
-                    id="CloudFormation-Validate::F1020",
-                    reason="RestAPI.Stage is a reference the SAM transform resolves; CDK checks the template "
-                    "before the transform, cfn-lint after it.",
-                )
+            _acknowledge_sam_references(mapping)
+        return access_logs
+
+    def _definition_calling_aliases(self) -> dict[str, Any]:
+        """The OpenAPI document `chalice package` made, its integrations calling the functions' aliases."""
+        packaged = json.loads(
+            (Path(self.chalice._sam_package_dir) / "sam.json").read_text(encoding="utf-8")  # noqa: SLF001
+        )
+        text = json.dumps(packaged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"])
+        for function_id in ("APIHandler", "Authorizer"):
+            text = text.replace(f"${{{function_id}.Arn}}", f"${{{function_id}.Alias}}")
+        body: dict[str, Any] = json.loads(text)
+        return body
+
+    def _method_settings(self) -> list[dict[str, Any]]:
+        config = self.config
+        everything = {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": config.api_throttle.rate_per_second,
+            "ThrottlingBurstLimit": config.api_throttle.burst,
+            "MetricsEnabled": True,
+            # Execution logs say what the gateway did (authorizer, integration, errors), never the bodies.
+            "LoggingLevel": "INFO" if config.log_level == "DEBUG" else "ERROR",
+            "DataTraceEnabled": False,
+        }
+        settings = [everything]
+        for key, throttle in config.api_method_throttles.items():
+            method, _, path = key.partition(" ")
+            settings.append(
+                {
+                    **everything,
+                    # API Gateway names a path with every slash escaped as ~1, after a leading slash.
+                    "ResourcePath": "/" + path.replace("/", "~1"),
+                    "HttpMethod": method,
+                    "ThrottlingRateLimit": throttle.rate_per_second,
+                    "ThrottlingBurstLimit": throttle.burst,
+                }
             )
+        return settings
+
+    def _api_gateway_logging_role(self, api: CfnResource) -> None:
+        """Execution logs need the account's API Gateway setting to name a role it may write logs with."""
+        role = iam.Role(
+            self,
+            "ApiGatewayLogsRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description=f"{self.prefix}: API Gateway writes the API's execution logs",
+            inline_policies={
+                "WriteExecutionLogs": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="ExecutionLogGroups",
+                            actions=[
+                                "logs:CreateLogGroup",
+                                "logs:CreateLogStream",
+                                "logs:DescribeLogStreams",
+                                "logs:PutLogEvents",
+                                "logs:PutRetentionPolicy",
+                            ],
+                            resources=[
+                                self.format_arn(
+                                    service="logs",
+                                    resource="log-group",
+                                    resource_name="API-Gateway-Execution-Logs_*",
+                                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                                )
+                            ],
+                        ),
+                        iam.PolicyStatement(
+                            sid="FindLogGroups", actions=["logs:DescribeLogGroups"], resources=["*"]
+                        ),
+                    ]
+                )
+            },
+        )
+        NagSuppressions.add_resource_suppressions(
+            role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="API Gateway names each API's execution log group API-Gateway-Execution-Logs_<api "
+                    "id>/<stage> itself; logs:DescribeLogGroups has no resource-level permission.",
+                    applies_to=[
+                        "Resource::*",
+                        {"regex": "/^Resource::.*:log-group:API-Gateway-Execution-Logs_\\*$/g"},
+                    ],
+                )
+            ],
+        )
+        account = apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+        # The stage's logging needs the account's role first.
+        api.add_resource_dependency(account)
+
+    def _web_acl(self) -> wafv2.CfnWebACL:
+        """AWS WAF in front of the stage: AWS's common and known-bad-inputs rule sets and a rate limit per IP."""
+
+        def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=f"{self.prefix}-{name}", sampled_requests_enabled=True
+            )
+
+        def managed(priority: int, name: str) -> wafv2.CfnWebACL.RuleProperty:
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name,
+                priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=name
+                    )
+                ),
+                visibility_config=visibility(name),
+            )
+
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            name=f"{self.prefix}-api",
+            description="The API edge: AWS managed rules and a rate limit per client address",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=visibility("api"),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RatePerAddress",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=self.config.waf_requests_per_ip_per_5_minutes, aggregate_key_type="IP"
+                        )
+                    ),
+                    visibility_config=visibility("rate"),
+                ),
+                managed(1, "AWSManagedRulesCommonRuleSet"),
+                managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
+            ],
+        )
+        # WAF's own log group must be named aws-waf-logs-*; requests it blocked are kept with the stage's retention.
+        waf_logs = logs.LogGroup(
+            self,
+            "WafLogs",
+            log_group_name=f"aws-waf-logs-{self.prefix}",
+            retention=RETENTION[self.config.log_retention_days],
+            removal_policy=self.data_removal,
+        )
+        wafv2.CfnLoggingConfiguration(
+            self,
+            "WafLogging",
+            resource_arn=acl.attr_arn,
+            log_destination_configs=[waf_logs.log_group_arn],
+            # Sign-in and decisions carry secrets in headers; none of them is logged.
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
+                    single_header={"Name": "authorization"}
+                ),
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "cookie"}),
+            ],
+        )
+        association = wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclOnStage",
+            web_acl_arn=acl.attr_arn,
+            # The stage's reference (not its name) makes CloudFormation create the stage first.
+            resource_arn=Fn.join(
+                "",
+                [
+                    f"arn:{self.partition}:apigateway:{self.region}::/restapis/",
+                    Fn.ref("RestAPI"),
+                    "/stages/",
+                    Fn.ref("RestAPI.Stage"),
+                ],
+            ),
+        )
+        _acknowledge_sam_references(association)
+        return acl
+
+    def _deploy_api_gradually(self) -> None:
+        """A new version of the API function takes traffic as the stage says; CodeDeploy moves the alias back
+        when one of the API's alarms fires meanwhile."""
+        if self.config.api_deployment == "AllAtOnce":
+            return
+        function_name = API_HANDLER.function_name(self.config.stage)
+        role = iam.Role(
+            self,
+            "ApiDeploymentRole",
+            assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
+            description=f"{self.prefix}: CodeDeploy shifts the API function's alias and watches its alarms",
+            inline_policies={
+                "ShiftTraffic": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="MoveTheAlias",
+                            actions=[
+                                "lambda:GetAlias",
+                                "lambda:UpdateAlias",
+                                "lambda:GetProvisionedConcurrencyConfig",
+                            ],
+                            resources=[
+                                self.format_arn(
+                                    service="lambda",
+                                    resource="function",
+                                    resource_name=f"{function_name}:*",
+                                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                                )
+                            ],
+                        ),
+                        iam.PolicyStatement(
+                            sid="ReadAlarms", actions=["cloudwatch:DescribeAlarms"], resources=["*"]
+                        ),
+                    ]
+                )
+            },
+        )
+        NagSuppressions.add_resource_suppressions(
+            role,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM5",
+                    reason="The alias is moved between versions of the API function, whose ARNs end in the "
+                    "version or alias (function:<name>:*); cloudwatch:DescribeAlarms has no resource-level "
+                    "permission.",
+                    applies_to=[
+                        "Resource::*",
+                        {"regex": "/^Resource::.*:function:service-orders-.*-api_handler:\\*$/g"},
+                    ],
+                )
+            ],
+        )
+        function = self.functions[API_HANDLER.logical_id]
+        function.add_property_override(
+            "DeploymentPreference",
+            {
+                "Type": self.config.api_deployment,
+                "Alarms": [alarm.alarm_name for alarm in self.operations.rollback_alarms],
+                "Role": role.role_arn,
+            },
+        )
+
+    # --- the smoke test -----------------------------------------------------------------------------
+
+    def _smoke_test_codes(self) -> sqs.Queue:
+        """One-time codes for the smoke test's attester go to a topic, read from this queue by `make smoke`,
+        instead of to a phone: the smoke test can then sign on a stage nobody holds a phone for."""
+        key = kms.Key(
+            self,
+            "SmokeCodesKey",
+            description=f"{self.prefix}: encrypts the smoke test's one-time codes",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        topic = sns.Topic(
+            self,
+            "SmokeCodes",
+            topic_name=f"{self.prefix}-smoke-codes",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        queue = sqs.Queue(
+            self,
+            "SmokeCodesQueue",
+            queue_name=f"{self.prefix}-smoke-codes",
+            retention_period=Duration.hours(1),
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+        )
+        key.grant_encrypt_decrypt(iam.ServicePrincipal("sns.amazonaws.com"))
+        topic.add_subscription(subscriptions.SqsSubscription(queue, raw_message_delivery=True))
+        NagSuppressions.add_resource_suppressions(
+            queue,
+            [
+                NagPackSuppression(
+                    id=rule,
+                    reason="Holds the smoke test's one-time codes for an hour; a code not read is simply "
+                    "expired, so a dead-letter queue would keep nothing worth keeping.",
+                )
+                for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy")
+            ],
+        )
+        NagSuppressions.add_resource_suppressions(
+            queue,
+            [
+                NagPackSuppression(
+                    id="Serverless-SNSRedrivePolicy",
+                    reason="The subscriber is the smoke test's own queue; a code that fails to arrive fails the "
+                    "smoke test, which is the signal wanted.",
+                )
+            ],
+            apply_to_children=True,
+        )
+        NagSuppressions.add_resource_suppressions(
+            topic,
+            [
+                NagPackSuppression(
+                    id="Serverless-SNSRedrivePolicy",
+                    reason="The subscriber is the smoke test's own queue; a code that fails to arrive fails the "
+                    "smoke test, which is the signal wanted.",
+                )
+            ],
+            apply_to_children=True,
+        )
+        for function_id in (API_HANDLER.logical_id,):
+            self.chalice.add_environment_variable("SMOKE_TEST_PHONE", SMOKE_TEST_PHONE, function_id)
+            self.chalice.add_environment_variable("SMOKE_TEST_TOPIC_ARN", topic.topic_arn, function_id)
+        self.roles[API_HANDLER.logical_id].add_to_policy(
+            iam.PolicyStatement(sid="SmokeTestCodes", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
+        )
+        return queue
+
+    # --- recovery -----------------------------------------------------------------------------------
+
+    def _backup_plan(self, retention_days: int) -> None:
+        """Daily backups of the application table in a vault of their own, beside point-in-time recovery."""
+        vault = backup.BackupVault(
+            self,
+            "BackupVault",
+            backup_vault_name=f"{self.prefix}-backups",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        plan = backup.BackupPlan(
+            self,
+            "BackupPlan",
+            backup_plan_name=f"{self.prefix}-daily",
+            backup_vault=vault,
+            backup_plan_rules=[
+                backup.BackupPlanRule(
+                    rule_name="Daily",
+                    schedule_expression=events.Schedule.cron(hour="3", minute="0"),
+                    delete_after=Duration.days(retention_days),
+                    start_window=Duration.hours(1),
+                    completion_window=Duration.hours(4),
+                )
+            ],
+        )
+        selection = plan.add_selection(
+            "ApplicationTable",
+            resources=[backup.BackupResource.from_dynamo_db_table(self.table)],
+            allow_restores=True,
+        )
+        NagSuppressions.add_resource_suppressions(
+            selection,
+            [
+                NagPackSuppression(
+                    id="AwsSolutions-IAM4",
+                    reason="AWS Backup's own service-role policies for backup and restore, kept current by AWS "
+                    "as the service changes; the selection limits them to the application table.",
+                    applies_to=[
+                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
+                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
+                    ],
+                )
+            ],
+            apply_to_children=True,
+        )
 
     # --- order workflow ---------------------------------------------------------------------------
 
@@ -516,9 +986,10 @@ class ServiceOrdersStack(Stack):
                 f"{ORDER_WORKFLOW.name} uses substitutions {sorted(unfilled)} that no function fills"
             )
 
+        # The aliases: an order in flight calls the code deployed last at its next step (docs/decisions.md,
+        # "Running orders call the functions' aliases"), so each task's input and output stay compatible.
         function_arns = {
-            placeholder: self.chalice.get_function(profile.logical_id).function_arn
-            for placeholder, profile in WORKFLOW_SUBSTITUTIONS.items()
+            placeholder: alias_arn(profile.logical_id) for placeholder, profile in WORKFLOW_SUBSTITUTIONS.items()
         }
         workflow_logs = logs.LogGroup(
             self,
@@ -547,9 +1018,13 @@ class ServiceOrdersStack(Stack):
             iam.PolicyStatement(
                 sid="InvokeWorkflowFunctions",
                 actions=["lambda:InvokeFunction"],
-                resources=sorted(set(function_arns.values())),
+                resources=[alias_arn(profile.logical_id) for profile in sorted(
+                    {p.logical_id: p for p in WORKFLOW_SUBSTITUTIONS.values()}.values(), key=lambda p: p.logical_id
+                )],
             )
         )
+        _acknowledge_sam_references(state_machine.node.default_child)
+        _acknowledge_sam_references(state_machine.role.node.find_child("DefaultPolicy").node.default_child)
         NagSuppressions.add_resource_suppressions(
             state_machine,
             [
@@ -585,6 +1060,9 @@ class ServiceOrdersStack(Stack):
         CfnOutput(self, "OutboxDeadLetterQueueUrl", value=self.outbox.dead_letters.queue_url)
         CfnOutput(self, "AlarmTopicArn", value=self.operations.alarm_topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.operations.dashboard.dashboard_name)
+        CfnOutput(self, "ApiAccessLogGroup", value=self.api_logs.log_group_name)
+        if self.smoke_codes is not None:
+            CfnOutput(self, "SmokeCodesQueueUrl", value=self.smoke_codes.queue_url)
         for number, record in enumerate(self.mail_identity.dkim_records, start=1):
             CfnOutput(
                 self,
@@ -592,3 +1070,14 @@ class ServiceOrdersStack(Stack):
                 description="CNAME to publish in DNS so SES can verify the domain and sign with DKIM",
                 value=f"{record.name} CNAME {record.value}",
             )
+
+
+def _acknowledge_sam_references(resource: Any) -> None:
+    """`Ref X.Alias` and `Ref RestAPI.Stage` are resolved by the SAM transform; CDK validates before it."""
+    Validations.of(resource).acknowledge(
+        Acknowledgment(
+            id="CloudFormation-Validate::F1020",
+            reason="X.Alias and RestAPI.Stage are references the SAM transform resolves; CDK checks the "
+            "template before the transform, tests/infra after it.",
+        )
+    )

@@ -19,6 +19,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 from aws_cdk import App
 from aws_cdk.assertions import Annotations, Match, Template
 
+from infra.checks.expanded import acknowledge, checkov_findings, expand, nag_findings
 from infra.stacks.assembly import build_stack
 from infra.stacks.environment import EnvironmentConfig, load_environments
 from infra.stacks.service_orders_stack import ServiceOrdersStack
@@ -40,6 +41,9 @@ class Synthesized:
     template: dict[str, Any]
     nag_findings: list[str]  # cdk-nag errors and warnings nobody acknowledged
     validation_findings: list[str]  # CDK's own template validation, unacknowledged
+    expanded: dict[str, Any]  # the template with the SAM transform expanded, as CloudFormation deploys it
+    expanded_nag_findings: list[str]  # cdk-nag's AWS Solutions and Serverless packs over `expanded`
+    expanded_path: Path  # `expanded`, written out for checkov
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {
@@ -51,6 +55,14 @@ class Synthesized:
     def properties(self, logical_id: str) -> dict[str, Any]:
         properties: dict[str, Any] = self.template["Resources"][logical_id].get("Properties", {})
         return properties
+
+    def deployed(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Resources of a type in the expanded template: what CloudFormation will create."""
+        return {
+            logical_id: resource
+            for logical_id, resource in self.expanded["Resources"].items()
+            if resource["Type"] == resource_type
+        }
 
     def functions(self) -> dict[str, dict[str, Any]]:
         """The Chalice app's functions, by their `chalice package` name (APIHandler, RequestDecision, ...)."""
@@ -121,15 +133,29 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         annotations = Annotations.from_stack(stack)
         nag_rule = Match.string_like_regexp("AwsSolutions-.*")
         findings = [*annotations.find_error("*", nag_rule), *annotations.find_warning("*", nag_rule)]
+        template = assembly.get_stack_by_name(stack.stack_name).template
+        config = environments[stage]
+        expanded = acknowledge(expand(template, config.region), template)
+        expanded_path = tmp_path_factory.mktemp(f"expanded-{stage}") / f"{stack.stack_name}.expanded.json"
+        expanded_path.write_text(json.dumps(expanded, indent=1), encoding="utf-8")
         result[stage] = Synthesized(
-            config=environments[stage],
+            config=config,
             stack=stack,
             assertions=Template.from_stack(stack),
-            template=assembly.get_stack_by_name(stack.stack_name).template,
+            template=template,
             nag_findings=[f"{finding.id}: {finding.entry.data}" for finding in findings],
             validation_findings=validation_findings(Path(assembly.directory)),
+            expanded=expanded,
+            expanded_nag_findings=nag_findings(expanded, config.account, config.region, stack.stack_name),
+            expanded_path=expanded_path,
         )
     yield result
+
+
+@pytest.fixture(scope="session")
+def checkov(synthesized: dict[str, Synthesized]) -> dict[str, list[str]]:
+    """checkov over every stage's expanded template in one run (it takes seconds to start)."""
+    return checkov_findings([synthesized[stage].expanded_path for stage in STAGES])
 
 
 @pytest.fixture(params=STAGES)

@@ -1,4 +1,6 @@
-"""Every stage's template passes cfn-lint and cdk-nag's AWS Solutions checks, each exception with a reason."""
+"""Every stage's template, as CloudFormation deploys it (the SAM transform expanded), passes cfn-lint, cdk-nag's
+AWS Solutions and Serverless packs and checkov; the template as synthesized passes cdk-nag too. Every exception
+says why."""
 
 from __future__ import annotations
 
@@ -8,13 +10,15 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
+from infra.checks.expanded import CHECKOV_ACKNOWLEDGED
+
 from .conftest import Synthesized
 
 pytestmark = pytest.mark.infra
 
 
-def test_cfn_lint_finds_no_errors(stage: Synthesized) -> None:
-    matches = lint(json.dumps(stage.template), config=ManualArgs(regions=[stage.config.region]))
+def test_cfn_lint_finds_no_errors_in_what_is_deployed(stage: Synthesized) -> None:
+    matches = lint(json.dumps(stage.expanded), config=ManualArgs(regions=[stage.config.region]))
 
     errors = [
         f"{m.rule.id} {m.message} at {'/'.join(str(p) for p in m.path)}"
@@ -28,6 +32,32 @@ def test_cdk_nag_aws_solutions_finds_nothing_unacknowledged(stage: Synthesized) 
     assert not stage.nag_findings, "\n".join(stage.nag_findings)
 
 
+def test_cdk_nag_aws_solutions_and_serverless_find_nothing_unacknowledged_in_what_is_deployed(
+    stage: Synthesized,
+) -> None:
+    assert not stage.expanded_nag_findings, "\n".join(stage.expanded_nag_findings)
+
+
+def test_checkov_finds_nothing_unacknowledged_in_what_is_deployed(
+    stage: Synthesized, checkov: dict[str, list[str]]
+) -> None:
+    found = checkov[str(stage.expanded_path)]
+    assert not found, "\n".join(found)
+
+
+def test_every_checkov_acknowledgement_says_why() -> None:
+    for check_id, (reason, _) in CHECKOV_ACKNOWLEDGED.items():
+        assert len(reason) >= 40, f"{check_id}: {reason!r}"
+
+
+def test_the_expanded_template_holds_the_api_and_the_functions(stage: Synthesized) -> None:
+    """What the checks above judged: SAM's resources turned into the ones CloudFormation creates."""
+    assert not [r for r in stage.expanded["Resources"].values() if r["Type"].startswith("AWS::Serverless::")]
+    assert "Transform" not in stage.expanded
+    assert len(stage.deployed("AWS::Lambda::Function")) == len(stage.functions())
+    assert stage.deployed("AWS::ApiGateway::RestApi") and stage.deployed("AWS::ApiGateway::Stage")
+
+
 def test_cdk_template_validation_finds_nothing_unacknowledged(stage: Synthesized) -> None:
     assert not stage.validation_findings, "\n".join(stage.validation_findings)
 
@@ -35,7 +65,8 @@ def test_cdk_template_validation_finds_nothing_unacknowledged(stage: Synthesized
 def acknowledgements(stage: Synthesized) -> list[tuple[str, dict[str, Any]]]:
     return [
         (logical_id, rule)
-        for logical_id, resource in stage.template["Resources"].items()
+        for template in (stage.template, stage.expanded)
+        for logical_id, resource in template["Resources"].items()
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
     ]
 

@@ -65,9 +65,9 @@ def rendered_definition(stage: Synthesized) -> str:
     properties = machine["Properties"]
     definition = flatten(properties["DefinitionString"])
     for name, value in properties.get("DefinitionSubstitutions", {}).items():
-        logical_id, attribute = value["Fn::GetAtt"]
-        assert attribute == "Arn", name
-        arn = f"arn:aws:lambda:{stage.config.region}:{stage.config.account}:function:{logical_id}"
+        logical_id, _, alias = value["Ref"].partition(".")
+        assert alias == "Alias", name
+        arn = f"arn:aws:lambda:{stage.config.region}:{stage.config.account}:function:{logical_id}:live"
         definition = definition.replace("${" + name + "}", arn)
     return definition
 
@@ -199,11 +199,14 @@ def test_the_deployed_table_is_the_one_the_local_product_creates(stage: Synthesi
 def test_prod_keeps_its_data_when_the_stack_goes(prod: Synthesized) -> None:
     _, table = application_table(prod)
 
-    assert table["DeletionPolicy"] == "Retain"
+    # Kept on every update and delete; only a first deploy that rolls back removes what it made.
+    assert table["DeletionPolicy"] == "RetainExceptOnCreate"
     assert table["UpdateReplacePolicy"] == "Retain"
     assert table["Properties"]["DeletionProtectionEnabled"] is True
     _, pool = prod.only("AWS::Cognito::UserPool")
-    assert pool["DeletionPolicy"] == "Retain"
+    assert pool["DeletionPolicy"] == "RetainExceptOnCreate"
+    for logical_id, group in prod.resources("AWS::Logs::LogGroup").items():
+        assert group["DeletionPolicy"] == "RetainExceptOnCreate", logical_id
     assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
     assert prod.stack.termination_protection is True
 
@@ -325,9 +328,9 @@ def test_state_machine_runs_the_asl_file_with_every_substitution_filled(
     )
     _, machine = stage.only("AWS::StepFunctions::StateMachine")
     substitutions = machine["Properties"]["DefinitionSubstitutions"]
+    # Each task is called through its function's alias (docs/decisions.md, "Running orders call the aliases").
     assert substitutions == {
-        placeholder: {"Fn::GetAtt": [profile.logical_id, "Arn"]}
-        for placeholder, profile in WORKFLOW_SUBSTITUTIONS.items()
+        placeholder: {"Ref": f"{profile.logical_id}.Alias"} for placeholder, profile in WORKFLOW_SUBSTITUTIONS.items()
     }
 
 
@@ -362,7 +365,10 @@ def test_state_machine_may_invoke_exactly_the_workflow_functions(stage: Synthesi
 
     assert len(invoke) == 1
     assert as_list(invoke[0]["Action"]) == ["lambda:InvokeFunction"]
-    assert sorted(r["Fn::GetAtt"][0] for r in as_list(invoke[0]["Resource"])) == sorted(WORKFLOW_FUNCTIONS)
+    # The aliases the definition names, and nothing else: not $LATEST, not a version.
+    assert sorted(r["Ref"] for r in as_list(invoke[0]["Resource"])) == sorted(
+        f"{logical_id}.Alias" for logical_id in WORKFLOW_FUNCTIONS
+    )
 
 
 # --- functions ------------------------------------------------------------------------------------
@@ -430,6 +436,8 @@ UNSCOPABLE_ACTIONS = {
     "logs:DescribeLogGroups",
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
+    # CodeDeploy reading the API's alarms while it shifts traffic; the chat channel reading them.
+    "cloudwatch:DescribeAlarms",
 }
 
 
@@ -539,8 +547,26 @@ def alarms_by_metric(stage: Synthesized) -> dict[tuple[str, str], list[dict[str,
     found: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for alarm in stage.resources("AWS::CloudWatch::Alarm").values():
         properties = alarm["Properties"]
-        found.setdefault((properties["Namespace"], properties["MetricName"]), []).append(properties)
+        metrics = (
+            [(properties["Namespace"], properties["MetricName"])]
+            if "MetricName" in properties
+            else [
+                (query["MetricStat"]["Metric"]["Namespace"], query["MetricStat"]["Metric"]["MetricName"])
+                for query in properties["Metrics"]
+                if "MetricStat" in query
+            ]
+        )
+        for metric in metrics:
+            found.setdefault(metric, []).append(properties)
     return found
+
+
+def alarm_topic(stage: Synthesized) -> str:
+    return next(
+        logical_id
+        for logical_id, topic in stage.resources("AWS::SNS::Topic").items()
+        if topic["Properties"]["TopicName"].endswith("-alarms")
+    )
 
 
 def test_alarms_watch_the_workflow_every_function_mail_and_dead_letters(stage: Synthesized) -> None:
@@ -561,14 +587,15 @@ def test_alarms_watch_the_workflow_every_function_mail_and_dead_letters(stage: S
 
 
 def test_every_alarm_mails_the_alarm_address(stage: Synthesized) -> None:
-    topic_id, _ = stage.only("AWS::SNS::Topic")
+    topic_id = alarm_topic(stage)
 
     for alarm in stage.resources("AWS::CloudWatch::Alarm").values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-    _, subscription = stage.only("AWS::SNS::Subscription")
+    [subscription] = [
+        s for s in stage.resources("AWS::SNS::Subscription").values() if s["Properties"]["TopicArn"] == {"Ref": topic_id}
+    ]
     assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == stage.config.alarm_email
-    assert subscription["Properties"]["TopicArn"] == {"Ref": topic_id}
 
 
 def test_executions_the_workflow_gives_up_on_land_in_the_dead_letter_queue(stage: Synthesized) -> None:
