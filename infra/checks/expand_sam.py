@@ -1,7 +1,8 @@
 """Expands the AWS::Serverless-2016-10-31 transform of a template offline, as CloudFormation would on deploy.
 
 Run by the template checks' own interpreter (.venv-checks, infra/requirements-checks.txt), which has the SAM
-translator: `python expand_sam.py <region> < template.json > expanded.json`. It imports nothing of the project.
+translator: `python expand_sam.py <region> < template.json > expanded.json`. It imports nothing of the
+project.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The synthesized template with the SAM transform expanded, and what cdk-nag and checkov find in it.
 
-The functions and the API reach CloudFormation as AWS::Serverless::* resources, which cdk-nag does not evaluate
-and cfn-lint no longer expands. Here the SAM translator (the one CloudFormation runs, in .venv-checks) expands
-them offline, the findings' acknowledgements are carried onto the resources SAM generates, and the checks run
-over what will really be deployed. Each acknowledgement below says why.
+The functions and the API reach CloudFormation as AWS::Serverless::* resources, which cdk-nag does not
+evaluate and cfn-lint no longer expands. Here the SAM translator (the one CloudFormation runs, in
+.venv-checks) expands them offline, the findings' acknowledgements are carried onto the resources SAM
+generates, and the checks run over what will really be deployed. Each acknowledgement below says why.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ GENERATED_ACKNOWLEDGEMENTS: dict[str, list[tuple[str, str]]] = {
     "AWS::Events::Rule": [
         (
             "Serverless-EventBusDLQ",
-            "The reconciliation's schedule: a run that fails is repeated by the next one 15 minutes later, and "
-            "its errors are alarmed; a dead-letter queue of missed ticks would hold nothing to act on.",
+            "The reconciliation's schedule: a run that fails is repeated by the next one 15 minutes later, "
+            "and its errors are alarmed; a dead-letter queue of missed ticks would hold nothing to act on.",
         )
     ],
 }
@@ -74,8 +74,8 @@ WITHOUT_WAF = (
 
 
 def acknowledge(expanded: dict[str, Any], sam_template: dict[str, Any]) -> dict[str, Any]:
-    """Carries each SAM resource's acknowledgements to the resource SAM generated under its name, and adds those
-    of the resources SAM generates on its own."""
+    """Carries each SAM resource's acknowledgements to the resource SAM generated under its name, and adds
+    those of the resources SAM generates on its own."""
     resources = expanded["Resources"]
     for logical_id, resource in sam_template["Resources"].items():
         if not resource["Type"].startswith("AWS::Serverless::") or logical_id not in resources:
@@ -91,7 +91,11 @@ def acknowledge(expanded: dict[str, Any], sam_template: dict[str, Any]) -> dict[
         if resource["Type"] == "AWS::ApiGateway::Stage" and not has_waf:
             reasons.append(WITHOUT_WAF)
         if reasons:
-            rules = resource.setdefault("Metadata", {}).setdefault("cdk_nag", {}).setdefault("rules_to_suppress", [])
+            rules = (
+                resource.setdefault("Metadata", {})
+                .setdefault("cdk_nag", {})
+                .setdefault("rules_to_suppress", [])
+            )
             rules += [{"id": rule, "reason": reason} for rule, reason in reasons]
     return expanded
 
@@ -104,7 +108,9 @@ def nag_findings(expanded: dict[str, Any], account: str, region: str, stack_name
         app = App(outdir=str(Path(directory) / "out"))
         # The included template brings the bootstrap version check along; the stack must not add a second.
         synthesizer = DefaultStackSynthesizer(generate_bootstrap_version_rule=False)
-        stack = Stack(app, stack_name, env=Environment(account=account, region=region), synthesizer=synthesizer)
+        stack = Stack(
+            app, stack_name, env=Environment(account=account, region=region), synthesizer=synthesizer
+        )
         cfn_include.CfnInclude(stack, "Expanded", template_file=str(path), preserve_logical_ids=True)
         Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
         Aspects.of(app).add(ServerlessChecks(verbose=True))
@@ -127,15 +133,15 @@ _LAMBDA_DLQ = (
 CHECKOV_ACKNOWLEDGED: dict[str, tuple[str, tuple[str, ...]]] = {
     "CKV_AWS_116": (_LAMBDA_DLQ, ()),
     "CKV_AWS_117": (
-        "The functions call only AWS APIs, over TLS and IAM; there is no private resource to reach, and a VPC "
-        "would add NAT or endpoints for nothing.",
+        "The functions call only AWS APIs, over TLS and IAM; there is no private resource to reach, and a "
+        "VPC would add NAT or endpoints for nothing.",
         (),
     ),
     "CKV_AWS_115": (
         "The API function is bounded by the stage's API Gateway throttle, the authorizer by the API, and the "
         "reconciliation runs once per quarter hour; the workflow's functions have reservations of their own "
-        "where the stage sets reserved_concurrency (staging, prod; held by tests/infra), and dev's quota of 10 "
-        "leaves nothing to reserve.",
+        "where the stage sets reserved_concurrency (staging, prod; held by tests/infra), and dev's quota of "
+        "10 leaves nothing to reserve.",
         (),
     ),
     "CKV_AWS_173": (
@@ -145,7 +151,8 @@ CHECKOV_ACKNOWLEDGED: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "CKV_AWS_158": (
         "The logs hold no secret (a test fails any that would: tests/leaks.py) and CloudWatch Logs encrypts "
-        "every group at rest; a customer managed key per group would add cost and key policy for no reader less.",
+        "every group at rest; a customer managed key per group would add cost and key policy for no "
+        "reader less.",
         (),
     ),
     "CKV_AWS_111": (
@@ -153,13 +160,13 @@ CHECKOV_ACKNOWLEDGED: dict[str, tuple[str, tuple[str, ...]]] = {
         ("APIHandlerRole96DAA1D3",),
     ),
     "CKV_AWS_119": (
-        "The tables are encrypted at rest with DynamoDB's AWS managed key; a customer managed key would add key "
-        "administration and cost without a stakeholder who requires it.",
+        "The tables are encrypted at rest with DynamoDB's AWS managed key; a customer managed key would add "
+        "key administration and cost without a stakeholder who requires it.",
         (),
     ),
     "CKV_AWS_166": (
-        "The vault encrypts backups with AWS Backup's managed key; copies leave the account only by a person's "
-        "restore, which IAM governs.",
+        "The vault encrypts backups with AWS Backup's managed key; copies leave the account only by a "
+        "person's restore, which IAM governs.",
         (),
     ),
     "CKV_AWS_27": (
@@ -167,12 +174,13 @@ CHECKOV_ACKNOWLEDGED: dict[str, tuple[str, tuple[str, ...]]] = {
         (),
     ),
     "CKV_AWS_149": (
-        "The link secret is encrypted with Secrets Manager's AWS managed key; only two functions' roles may read "
-        "it (tests/infra).",
+        "The link secret is encrypted with Secrets Manager's AWS managed key; only two functions' roles may "
+        "read it (tests/infra).",
         (),
     ),
     "CKV_AWS_120": (
-        "Every answer is for one signed-in person or one decision link and must never be served from a cache.",
+        "Every answer is for one signed-in person or one decision link and must never be served from a "
+        "cache.",
         (),
     ),
 }

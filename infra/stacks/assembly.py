@@ -15,9 +15,10 @@ from .environment import EnvironmentConfig
 from .package import stage_source
 from .service_orders_stack import PROJECT_ROOT, ServiceOrdersStack
 
-# What the functions run on (Amazon Linux 2023). Chalice takes the runtime, and the ABI of the wheels it puts in
-# the deployment package, from the Python that runs it; the development machines have 3.11, so packaging is told
-# (docs/decisions.md, 2026-12-01 "Functions on Python 3.12, packaged with its wheels from a 3.11 machine").
+# What the functions run on (Amazon Linux 2023). Chalice takes the runtime, and the ABI of the wheels it puts
+# in the deployment package, from the Python that runs it; the development machines have 3.11, so packaging is
+# told (docs/decisions.md, 2026-12-01 "Functions on Python 3.12, packaged with its wheels from a 3.11
+# machine").
 LAMBDA_RUNTIME = "python3.12"
 
 
@@ -34,8 +35,8 @@ def packaging_environment(build_dir: Path, region: str) -> Iterator[None]:
     python_version = vars(Config)["lambda_python_version"]
     os.chdir(build_dir)
     os.environ["AWS_DEFAULT_REGION"] = region
-    # Chalice offers no setting for the runtime: its Config answers with the running interpreter's version, which
-    # picks both the template's Runtime and the cpXY wheels its dependency builder downloads for Lambda.
+    # Chalice offers no setting for the runtime: its Config answers with the running interpreter's version,
+    # which picks both the template's Runtime and the cpXY wheels its dependency builder downloads for Lambda.
     Config.lambda_python_version = property(lambda self: LAMBDA_RUNTIME)  # type: ignore[method-assign,assignment]
     try:
         yield

@@ -86,8 +86,8 @@ class Throttle(BaseModel):
 
 
 # What a new stage may take, per method, unless its entry says otherwise: sign-in is a password guess, a code
-# request is an SMS that costs money, a submission starts a workflow. Keys are "<METHOD> <path as Chalice names
-# it>".
+# request is an SMS that costs money, a submission starts a workflow. Keys are "<METHOD> <path as Chalice
+# names it>".
 DEFAULT_METHOD_THROTTLES = {
     "POST /api/session": Throttle(rate_per_second=5, burst=10),
     "POST /api/orders": Throttle(rate_per_second=5, burst=10),
@@ -109,13 +109,21 @@ ApiDeployment = Literal[
 
 # The workflow's functions (and the outbox relay, which starts executions and answers their decisions), by
 # their Chalice names: each may be given concurrency of its own, which the API cannot take from it.
-RESERVABLE_FUNCTIONS = ("request_decision", "create_case", "close_order", "notify_operations", "deliver_outbox")
-# Lambda keeps at least this much of the account's concurrency unreserved; a reservation that leaves less fails.
+RESERVABLE_FUNCTIONS = (
+    "request_decision",
+    "create_case",
+    "close_order",
+    "notify_operations",
+    "deliver_outbox",
+)
+# Lambda keeps at least this much of the account's concurrency unreserved; a reservation that leaves less
+# fails.
 LAMBDA_UNRESERVED_MINIMUM = 100
 
 
 class SlackChannel(BaseModel):
-    """A Slack channel that AWS Chatbot posts the stage's alarms to (the workspace is authorised once, by hand)."""
+    """A Slack channel that AWS Chatbot posts the stage's alarms to (the workspace is authorised once, by
+    hand)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -177,7 +185,8 @@ class EnvironmentConfig(BaseModel):
     # Below this share of SMS delivered in an hour, one-time codes are not reaching attesters.
     sms_success_rate_alarm_threshold: float = Field(default=0.9, gt=0, le=1)
 
-    # The API edge: the stage's throttle, tighter ones per method, and AWS WAF (managed rules and a rate rule).
+    # The API edge: the stage's throttle, tighter ones per method, and AWS WAF (managed rules and a rate
+    # rule).
     api_throttle: Throttle = Throttle(rate_per_second=50, burst=100)
     api_method_throttles: dict[str, Throttle] = DEFAULT_METHOD_THROTTLES
     waf: bool = False
@@ -248,7 +257,9 @@ class EnvironmentConfig(BaseModel):
     @classmethod
     def _reservations_fit_the_quota(cls, reserved: dict[str, int], info: ValidationInfo) -> dict[str, int]:
         if unknown := set(reserved) - set(RESERVABLE_FUNCTIONS):
-            raise ValueError(f"names no workflow function: {sorted(unknown)}; known: {list(RESERVABLE_FUNCTIONS)}")
+            raise ValueError(
+                f"names no workflow function: {sorted(unknown)}; known: {list(RESERVABLE_FUNCTIONS)}"
+            )
         if any(value < 1 for value in reserved.values()):
             raise ValueError("each reservation must be at least 1 (leave a function out to reserve nothing)")
         quota = info.data.get("lambda_concurrency_quota", 1000)

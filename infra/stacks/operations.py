@@ -35,6 +35,9 @@ GAVE_UP_STATUSES = ["FAILED", "TIMED_OUT", "ABORTED"]
 FIVE_MINUTES = Duration.minutes(5)
 
 
+AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+
+
 class Operations(Construct):
     def __init__(
         self,
@@ -54,7 +57,8 @@ class Operations(Construct):
         self.config = config
         self.prefix = f"{APP_NAME}-{config.stage}"
         self.alarms: list[cloudwatch.Alarm] = []
-        # The alarms CodeDeploy watches while a new API version takes traffic; any of them moves the alias back.
+        # The alarms CodeDeploy watches while a new API version takes traffic; any of them moves the alias
+        # back.
         self.rollback_alarms: list[cloudwatch.Alarm] = []
         self.api_dimensions = {"ApiName": api_name, "Stage": api_stage}
 
@@ -127,13 +131,15 @@ class Operations(Construct):
             [
                 NagPackSuppression(
                     id="Serverless-SNSRedrivePolicy",
-                    reason="Alarm notifications are retried by SNS; an alarm that stays in ALARM is seen on the "
-                    "dashboard and by every other subscriber, so a dead-letter queue nobody reads adds nothing.",
+                    reason="Alarm notifications are retried by SNS; an alarm that stays in ALARM is seen on "
+                    "the dashboard and by every other subscriber, so a dead-letter queue nobody reads adds "
+                    "nothing.",
                 )
             ],
             apply_to_children=True,
         )
-        # Paging services (PagerDuty, Opsgenie, incident.io ...) take SNS over HTTPS; each confirms its endpoint.
+        # Paging services (PagerDuty, Opsgenie, incident.io ...) take SNS over HTTPS; each confirms its
+        # endpoint.
         for endpoint in self.config.alarm_https_endpoints:
             topic.add_subscription(
                 subscriptions.UrlSubscription(endpoint, protocol=sns.SubscriptionProtocol.HTTPS)
@@ -150,17 +156,15 @@ class Operations(Construct):
             )
             # The channel only reads: nobody changes the stage from chat.
             channel.add_to_role_policy(
-                iam.PolicyStatement(
-                    sid="ReadAlarms", actions=["cloudwatch:DescribeAlarms"], resources=["*"]
-                )
+                iam.PolicyStatement(sid="ReadAlarms", actions=["cloudwatch:DescribeAlarms"], resources=["*"])
             )
             NagSuppressions.add_resource_suppressions(
                 channel,
                 [
                     NagPackSuppression(
                         id="AwsSolutions-IAM5",
-                        reason="cloudwatch:DescribeAlarms, all the chat channel may do, has no resource-level "
-                        "permission.",
+                        reason="cloudwatch:DescribeAlarms, all the chat channel may do, has no "
+                        "resource-level permission.",
                         applies_to=["Resource::*"],
                     )
                 ],
@@ -177,7 +181,7 @@ class Operations(Construct):
         metric: cloudwatch.IMetric,
         threshold: float,
         evaluation_periods: int = 1,
-        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparison: cloudwatch.ComparisonOperator = AT_LEAST,
     ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
@@ -348,7 +352,8 @@ class Operations(Construct):
         self._alarm(
             "TableSystemErrors",
             name="table-system-errors",
-            description="DynamoDB answered requests on the application table with errors of its own (HTTP 500).",
+            description="DynamoDB answered requests on the application table with errors of its own "
+            "(HTTP 500).",
             metric=table.metric_system_errors_for_operations(
                 operations=[
                     dynamodb.Operation.GET_ITEM,
@@ -410,8 +415,8 @@ class Operations(Construct):
         self._alarm(
             "SmsDelivery",
             name="sms-delivery",
-            description=f"Less than {self.config.sms_success_rate_alarm_threshold:.0%} of the SMS sent in an hour "
-            "were delivered: one-time codes are not reaching attesters.",
+            description=f"Less than {self.config.sms_success_rate_alarm_threshold:.0%} of the SMS sent in an "
+            "hour were delivered: one-time codes are not reaching attesters.",
             metric=cloudwatch.Metric(
                 namespace="AWS/SNS",
                 metric_name="SMSSuccessRate",

@@ -90,8 +90,9 @@ class Outbox(Construct):
         return [self.retries.queue_arn, self.dead_letters.queue_arn]
 
     def feed(self, relay: lambda_.IFunction, table: dynamodb.Table, *, alias_arn: str) -> None:
-        """Connects the stream and the retry queue to the relay's alias (its role's grants are in functions.py):
-        a record is delivered by the version deployed last, like every other call of a function."""
+        """Connects the stream and the retry queue to the relay's alias (its role's grants are in
+        functions.py): a record is delivered by the version deployed last, like every other call of a
+        function."""
         # CloudFormation's own resource: CDK's on-failure helper would grant to the function's role, which the
         # Chalice function (imported) does not expose; functions.py grants it instead.
         from_stream = lambda_.CfnEventSourceMapping(
@@ -135,8 +136,9 @@ class Outbox(Construct):
             [
                 NagPackSuppression(
                     id="Serverless-LambdaEventSourceMappingDestination",
-                    reason="A message the relay cannot deliver is moved on by the queue's own redrive policy to "
-                    "the outbox's dead-letter queue (alarmed); SQS sources take no on-failure destination.",
+                    reason="A message the relay cannot deliver is moved on by the queue's own redrive policy "
+                    "to the outbox's dead-letter queue (alarmed); SQS sources take no on-failure "
+                    "destination.",
                 )
             ],
             apply_to_children=True,

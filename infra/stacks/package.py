@@ -1,9 +1,11 @@
-"""The functions' deployment package for the Lambda runtime, built from a development machine of another Python.
+"""The functions' deployment package for the Lambda runtime, built from a development machine of another
+Python.
 
-`chalice package` downloads wheels for the Python that runs it and could not find Lambda wheels of pydantic-core
-and cffi for 3.12 from 3.11 (docs/decisions.md, 2026-12-01). So the dependencies are installed here by pip for the
-runtime's platform and ABI, into the project's `vendor/` layout, and Chalice packages the application with them
-and an empty requirements file: the same zip Chalice would make, with the right wheels in it.
+`chalice package` downloads wheels for the Python that runs it and could not find Lambda wheels of
+pydantic-core and cffi for 3.12 from 3.11 (docs/decisions.md, 2026-12-01). So the dependencies are installed
+here by pip for the runtime's platform and ABI, into the project's `vendor/` layout, and Chalice packages the
+application with them and an empty requirements file: the same zip Chalice would make, with the right wheels
+in it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Amazon Linux 2023 has glibc 2.34; manylinux2014 (glibc 2.17) wheels run on it, and every dependency has them.
+# Amazon Linux 2023 has glibc 2.34; manylinux2014 (glibc 2.17) wheels run on it, and every dependency has
+# them.
 LAMBDA_PLATFORM = "manylinux2014_x86_64"
 # What Chalice packages from the project (it adds nothing else but vendor/ and requirements.txt).
 APPLICATION = ("app.py", "chalicelib", ".chalice/config.json")
@@ -64,7 +67,8 @@ def vendored_dependencies(project_root: Path, runtime: str) -> Path:
 
 
 def stage_source(project_root: Path, build_dir: Path, runtime: str) -> Path:
-    """A copy of the application for `chalice package`: its code, the vendored dependencies, no requirements."""
+    """A copy of the application for `chalice package`: its code, the vendored dependencies, no
+    requirements."""
     source = build_dir / "source"
     shutil.rmtree(source, ignore_errors=True)
     source.mkdir(parents=True)

@@ -138,8 +138,8 @@ class ServiceOrdersStack(Stack):
         )
         self.config = config
         self.prefix = f"{APP_NAME}-{config.stage}"
-        # RetainExceptOnCreate: kept on every later update or delete, but a first deploy that fails and rolls back
-        # removes what it created, so retrying it meets no leftover log group or table of the same name.
+        # RetainExceptOnCreate: kept on every later update or delete, but a first deploy that fails and rolls
+        # back removes what it created, so retrying it meets no leftover log group or table of the same name.
         self.data_removal = (
             RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if config.protect_data else RemovalPolicy.DESTROY
         )
@@ -511,8 +511,9 @@ class ServiceOrdersStack(Stack):
         return functions
 
     def _publish_versions(self, function: CfnResource, profile: FunctionProfile) -> None:
-        """Every deploy that changes a function publishes a version and moves its alias; everything that calls a
-        function (the workflow, the API, the event sources, the schedule) calls the alias (docs/decisions.md)."""
+        """Every deploy that changes a function publishes a version and moves its alias; everything that calls
+        a function (the workflow, the API, the event sources, the schedule) calls the alias
+        (docs/decisions.md)."""
         function.add_property_override("AutoPublishAlias", ALIAS)
         # A change of configuration alone (an environment variable, the memory) publishes a version too.
         function.add_property_override("AutoPublishAliasAllProperties", True)
@@ -536,8 +537,8 @@ class ServiceOrdersStack(Stack):
                 NagPackSuppression(
                     id="AwsSolutions-L1",
                     reason="python3.12 on Amazon Linux 2023, supported until 2028; the package's compiled "
-                    "wheels are built for it and checked offline (tests/infra/test_infra_package.py). A newer "
-                    "runtime is its own change, with its wheels and a full test run.",
+                    "wheels are built for it and checked offline (tests/infra/test_infra_package.py). A "
+                    "newer runtime is its own change, with its wheels and a full test run.",
                 ),
                 NagPackSuppression(
                     id="Serverless-LambdaLatestVersion",
@@ -546,9 +547,9 @@ class ServiceOrdersStack(Stack):
                 ),
                 NagPackSuppression(
                     id="Serverless-LambdaDLQ",
-                    reason="Every invocation but the schedule's is synchronous (API Gateway, the state machine's "
-                    "Retry and Catch, event source mappings with their own failure destination); a failed "
-                    "reconciliation run is repeated by the next one 15 minutes later.",
+                    reason="Every invocation but the schedule's is synchronous (API Gateway, the state "
+                    "machine's Retry and Catch, event source mappings with their own failure destination); a "
+                    "failed reconciliation run is repeated by the next one 15 minutes later.",
                 ),
             ],
         )
@@ -561,9 +562,9 @@ class ServiceOrdersStack(Stack):
             [
                 NagPackSuppression(
                     id="AwsSolutions-APIG2",
-                    reason="Every route validates its parameters and body itself against its declared pydantic "
-                    "model (entrypoints/contract.py) and answers in the API's error shape; a gateway validator "
-                    "would answer in another.",
+                    reason="Every route validates its parameters and body itself against its declared "
+                    "pydantic model (entrypoints/contract.py) and answers in the API's error shape; a "
+                    "gateway validator would answer in another.",
                 )
             ],
         )
@@ -581,7 +582,8 @@ class ServiceOrdersStack(Stack):
             "AccessLogSetting", {"DestinationArn": access_logs.log_group_arn, "Format": ACCESS_LOG_FORMAT}
         )
         api.add_property_override("MethodSettings", self._method_settings())
-        # API Gateway writes its execution logs into a group it names after the API; made here, it has a retention.
+        # API Gateway writes its execution logs into a group it names after the API; made here, it has a
+        # retention.
         logs.CfnLogGroup(
             self,
             "ApiExecutionLogs",
@@ -589,11 +591,11 @@ class ServiceOrdersStack(Stack):
             retention_in_days=self.config.log_retention_days,
         ).apply_removal_policy(self.data_removal)
         self._api_gateway_logging_role(api)
+        packaged = {child.node.id for child in self.chalice.sam_template.node.children}
         for permission in ("APIHandlerInvokePermission", "AuthorizerInvokePermission"):
-            try:
-                resource = self.chalice.get_resource(permission)
-            except Exception:  # noqa: BLE001 - the authorizer's exists only with @app.authorizer()
-                continue
+            if permission not in packaged:
+                continue  # the authorizer's exists only with @app.authorizer()
+            resource = self.chalice.get_resource(permission)
             function_id = permission.removesuffix("InvokePermission")
             resource.add_property_override("FunctionName", alias_arn(function_id))
             _acknowledge_sam_references(resource)
@@ -624,9 +626,7 @@ class ServiceOrdersStack(Stack):
 
     def _definition_calling_aliases(self) -> dict[str, Any]:
         """The OpenAPI document `chalice package` made, its integrations calling the functions' aliases."""
-        packaged = json.loads(
-            (Path(self.chalice._sam_package_dir) / "sam.json").read_text(encoding="utf-8")  # noqa: SLF001
-        )
+        packaged = json.loads((Path(self.chalice._sam_package_dir) / "sam.json").read_text(encoding="utf-8"))
         text = json.dumps(packaged["Resources"]["RestAPI"]["Properties"]["DefinitionBody"])
         for function_id in ("APIHandler", "Authorizer"):
             text = text.replace(f"${{{function_id}.Arn}}", f"${{{function_id}.Alias}}")
@@ -714,11 +714,14 @@ class ServiceOrdersStack(Stack):
         api.add_resource_dependency(account)
 
     def _web_acl(self) -> wafv2.CfnWebACL:
-        """AWS WAF in front of the stage: AWS's common and known-bad-inputs rule sets and a rate limit per IP."""
+        """AWS WAF in front of the stage: AWS's common and known-bad-inputs rule sets and a rate limit per
+        IP."""
 
         def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
             return wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True, metric_name=f"{self.prefix}-{name}", sampled_requests_enabled=True
+                cloud_watch_metrics_enabled=True,
+                metric_name=f"{self.prefix}-{name}",
+                sampled_requests_enabled=True,
             )
 
         def managed(priority: int, name: str) -> wafv2.CfnWebACL.RuleProperty:
@@ -758,7 +761,8 @@ class ServiceOrdersStack(Stack):
                 managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
             ],
         )
-        # WAF's own log group must be named aws-waf-logs-*; requests it blocked are kept with the stage's retention.
+        # WAF's own log group must be named aws-waf-logs-*; requests it blocked are kept with the stage's
+        # retention.
         waf_logs = logs.LogGroup(
             self,
             "WafLogs",
@@ -773,9 +777,7 @@ class ServiceOrdersStack(Stack):
             log_destination_configs=[waf_logs.log_group_arn],
             # Sign-in and decisions carry secrets in headers; none of them is logged.
             redacted_fields=[
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
-                    single_header={"Name": "authorization"}
-                ),
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "authorization"}),
                 wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": "cookie"}),
             ],
         )
@@ -905,8 +907,8 @@ class ServiceOrdersStack(Stack):
             [
                 NagPackSuppression(
                     id="Serverless-SNSRedrivePolicy",
-                    reason="The subscriber is the smoke test's own queue; a code that fails to arrive fails the "
-                    "smoke test, which is the signal wanted.",
+                    reason="The subscriber is the smoke test's own queue; a code that fails to arrive fails "
+                    "the smoke test, which is the signal wanted.",
                 )
             ],
             apply_to_children=True,
@@ -916,8 +918,8 @@ class ServiceOrdersStack(Stack):
             [
                 NagPackSuppression(
                     id="Serverless-SNSRedrivePolicy",
-                    reason="The subscriber is the smoke test's own queue; a code that fails to arrive fails the "
-                    "smoke test, which is the signal wanted.",
+                    reason="The subscriber is the smoke test's own queue; a code that fails to arrive fails "
+                    "the smoke test, which is the signal wanted.",
                 )
             ],
             apply_to_children=True,
@@ -926,7 +928,9 @@ class ServiceOrdersStack(Stack):
             self.chalice.add_environment_variable("SMOKE_TEST_PHONE", SMOKE_TEST_PHONE, function_id)
             self.chalice.add_environment_variable("SMOKE_TEST_TOPIC_ARN", topic.topic_arn, function_id)
         self.roles[API_HANDLER.logical_id].add_to_policy(
-            iam.PolicyStatement(sid="SmokeTestCodes", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn])
+            iam.PolicyStatement(
+                sid="SmokeTestCodes", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn]
+            )
         )
         return queue
 
@@ -965,8 +969,8 @@ class ServiceOrdersStack(Stack):
             [
                 NagPackSuppression(
                     id="AwsSolutions-IAM4",
-                    reason="AWS Backup's own service-role policies for backup and restore, kept current by AWS "
-                    "as the service changes; the selection limits them to the application table.",
+                    reason="AWS Backup's own service-role policies for backup and restore, kept current by "
+                    "AWS as the service changes; the selection limits them to the application table.",
                     applies_to=[
                         "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
                         "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
@@ -989,7 +993,8 @@ class ServiceOrdersStack(Stack):
         # The aliases: an order in flight calls the code deployed last at its next step (docs/decisions.md,
         # "Running orders call the functions' aliases"), so each task's input and output stay compatible.
         function_arns = {
-            placeholder: alias_arn(profile.logical_id) for placeholder, profile in WORKFLOW_SUBSTITUTIONS.items()
+            placeholder: alias_arn(profile.logical_id)
+            for placeholder, profile in WORKFLOW_SUBSTITUTIONS.items()
         }
         workflow_logs = logs.LogGroup(
             self,
@@ -1018,9 +1023,13 @@ class ServiceOrdersStack(Stack):
             iam.PolicyStatement(
                 sid="InvokeWorkflowFunctions",
                 actions=["lambda:InvokeFunction"],
-                resources=[alias_arn(profile.logical_id) for profile in sorted(
-                    {p.logical_id: p for p in WORKFLOW_SUBSTITUTIONS.values()}.values(), key=lambda p: p.logical_id
-                )],
+                resources=[
+                    alias_arn(profile.logical_id)
+                    for profile in sorted(
+                        {p.logical_id: p for p in WORKFLOW_SUBSTITUTIONS.values()}.values(),
+                        key=lambda p: p.logical_id,
+                    )
+                ],
             )
         )
         _acknowledge_sam_references(state_machine.node.default_child)

@@ -1,6 +1,6 @@
-"""Every stage's template, as CloudFormation deploys it (the SAM transform expanded), passes cfn-lint, cdk-nag's
-AWS Solutions and Serverless packs and checkov; the template as synthesized passes cdk-nag too. Every exception
-says why."""
+"""Every stage's template, as CloudFormation deploys it (the SAM transform expanded), passes cfn-lint,
+cdk-nag's AWS Solutions and Serverless packs and checkov; the template as synthesized passes cdk-nag too.
+Every exception says why."""
 
 from __future__ import annotations
 

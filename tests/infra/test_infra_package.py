@@ -1,5 +1,5 @@
-"""The deployment package runs on the functions' declared runtime: every compiled module in the zip is built for
-that Python on Linux x86-64, though the package is made on a machine with another Python."""
+"""The deployment package runs on the functions' declared runtime: every compiled module in the zip is built
+for that Python on Linux x86-64, though the package is made on a machine with another Python."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ EXTENSION = re.compile(r"\.(?P<tag>cpython-(?P<version>\d+)-(?P<platform>[a-z0-9
 
 
 def deployment_zip(stage: Synthesized) -> Path:
-    return Path(stage.stack.chalice._sam_package_dir) / "deployment.zip"  # noqa: SLF001
+    return Path(stage.stack.chalice._sam_package_dir) / "deployment.zip"
 
 
 def test_every_function_runs_on_a_supported_python_of_amazon_linux_2023(stage: Synthesized) -> None:

@@ -56,7 +56,9 @@ def test_the_stage_logs_each_request_as_json_and_no_bodies(stage: Synthesized) -
     )
     for setting in properties["MethodSettings"]:
         assert setting["LoggingLevel"] in {"ERROR", "INFO"}
-        assert setting["DataTraceEnabled"] is False, "execution logs must not carry request or response bodies"
+        assert setting["DataTraceEnabled"] is False, (
+            "execution logs must not carry request or response bodies"
+        )
     # Execution logs need the account's API Gateway role; its log group is ours, with a retention.
     assert stage.deployed("AWS::ApiGateway::Account")
     groups = [g["Properties"] for g in stage.deployed("AWS::Logs::LogGroup").values()]
@@ -73,8 +75,11 @@ def test_waf_guards_the_stage_where_the_stage_says_so(stage: Synthesized) -> Non
     assert rules["RatePerAddress"]["Statement"]["RateBasedStatement"]["Limit"] == (
         stage.config.waf_requests_per_ip_per_5_minutes
     )
-    managed = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in rules.values() if "Statement" in r
-               and "ManagedRuleGroupStatement" in r["Statement"]}
+    managed = {
+        r["Statement"]["ManagedRuleGroupStatement"]["Name"]
+        for r in rules.values()
+        if "Statement" in r and "ManagedRuleGroupStatement" in r["Statement"]
+    }
     assert managed == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"}
     [association] = stage.deployed("AWS::WAFv2::WebACLAssociation").values()
     assert "RestAPIapiStage" in json.dumps(association["Properties"]["ResourceArn"])
@@ -105,8 +110,12 @@ def test_staging_and_prod_reserve_for_every_workflow_function(synthesized: dict[
 
 
 def test_every_function_publishes_versions_behind_an_alias(stage: Synthesized) -> None:
-    aliases = {a["Properties"]["FunctionName"]["Ref"]: a for a in stage.deployed("AWS::Lambda::Alias").values()}
-    versions = {v["Properties"]["FunctionName"]["Ref"] for v in stage.deployed("AWS::Lambda::Version").values()}
+    aliases = {
+        a["Properties"]["FunctionName"]["Ref"]: a for a in stage.deployed("AWS::Lambda::Alias").values()
+    }
+    versions = {
+        v["Properties"]["FunctionName"]["Ref"] for v in stage.deployed("AWS::Lambda::Version").values()
+    }
     functions = set(stage.deployed("AWS::Lambda::Function"))
     assert set(aliases) == functions and versions == functions
     assert {a["Properties"]["Name"] for a in aliases.values()} == {"live"}
@@ -130,7 +139,9 @@ def test_the_api_the_event_sources_and_the_schedule_call_aliases(stage: Synthesi
         assert "Aliaslive" in function, function
     for mapping in stage.deployed("AWS::Lambda::EventSourceMapping").values():
         assert mapping["Properties"]["FunctionName"] == {"Ref": "DeliverOutboxAliaslive"}
-    schedules = [r for r in stage.deployed("AWS::Events::Rule").values() if "ScheduleExpression" in r["Properties"]]
+    schedules = [
+        r for r in stage.deployed("AWS::Events::Rule").values() if "ScheduleExpression" in r["Properties"]
+    ]
     assert schedules and all("Aliaslive" in json.dumps(r["Properties"]["Targets"]) for r in schedules)
 
 
@@ -214,5 +225,7 @@ def test_alarms_go_to_a_topic_that_paging_and_chat_can_subscribe_to(stage: Synth
     }
     assert "email" in protocols
     assert ("https" in protocols) is bool(stage.config.alarm_https_endpoints)
-    assert bool(stage.deployed("AWS::Chatbot::SlackChannelConfiguration")) is (stage.config.alarm_slack is not None)
+    assert bool(stage.deployed("AWS::Chatbot::SlackChannelConfiguration")) is (
+        stage.config.alarm_slack is not None
+    )
     assert "AlarmTopicArn" in stage.template["Outputs"]

@@ -330,7 +330,8 @@ def test_state_machine_runs_the_asl_file_with_every_substitution_filled(
     substitutions = machine["Properties"]["DefinitionSubstitutions"]
     # Each task is called through its function's alias (docs/decisions.md, "Running orders call the aliases").
     assert substitutions == {
-        placeholder: {"Ref": f"{profile.logical_id}.Alias"} for placeholder, profile in WORKFLOW_SUBSTITUTIONS.items()
+        placeholder: {"Ref": f"{profile.logical_id}.Alias"}
+        for placeholder, profile in WORKFLOW_SUBSTITUTIONS.items()
     }
 
 
@@ -592,7 +593,9 @@ def test_every_alarm_mails_the_alarm_address(stage: Synthesized) -> None:
     for alarm in stage.resources("AWS::CloudWatch::Alarm").values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
     [subscription] = [
-        s for s in stage.resources("AWS::SNS::Subscription").values() if s["Properties"]["TopicArn"] == {"Ref": topic_id}
+        s
+        for s in stage.resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == {"Ref": topic_id}
     ]
     assert subscription["Properties"]["Protocol"] == "email"
     assert subscription["Properties"]["Endpoint"] == stage.config.alarm_email
