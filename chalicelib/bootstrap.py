@@ -248,7 +248,14 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         orders=orders,
         endings=endings,
         decisions=decisions,
-        reconciler=Reconciler(adapters.orders, adapters.workflow, endings, clock, settings.decision_timeout_seconds),
+        reconciler=Reconciler(
+            adapters.orders,
+            adapters.workflow,
+            endings,
+            clock,
+            settings.decision_timeout_seconds,
+            waiting_limit=timedelta(hours=settings.operations_waiting_hours),
+        ),
     )
 
 

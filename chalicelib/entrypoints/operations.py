@@ -21,10 +21,13 @@ def reconcile_orders(event: Any) -> dict[str, int]:
     try:
         repairs = container().reconciler.reconcile()
         metrics.add_metric(name="OrdersRepaired", unit=MetricUnit.Count, value=repairs.count)
+        # The alarm orders-waiting-too-long reads it: an order no step has moved for the stage's limit.
+        metrics.add_metric(name="OrdersWaitingTooLong", unit=MetricUnit.Count, value=len(repairs.waiting))
         figures = {
             "started": len(repairs.started),
             "handed_over": len(repairs.handed_over),
             "stopped": len(repairs.stopped),
+            "waiting": len(repairs.waiting),
         }
         if repairs.count:
             logger.warning("Orders repaired", extra=figures)

@@ -25,6 +25,8 @@ class Repairs:
     started: list[str] = field(default_factory=list)  # orders stored but never started
     handed_over: list[str] = field(default_factory=list)  # orders whose execution ended without ending them
     stopped: list[str] = field(default_factory=list)  # executions whose order is missing or has ended
+    # Not a repair: orders running as they should but unchanged for longer than the stage allows (alarmed).
+    waiting: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -40,6 +42,7 @@ class Reconciler:
         clock: Clock,
         decision_timeout_seconds: int,
         settle: timedelta = timedelta(minutes=10),
+        waiting_limit: timedelta = timedelta(hours=48),
     ) -> None:
         self._orders = orders
         self._workflow = workflow
@@ -48,6 +51,7 @@ class Reconciler:
         self._decision_timeout_seconds = decision_timeout_seconds
         # What changed less than this ago is left alone: its start or its end may still be on its way.
         self._settle = settle
+        self._waiting_limit = waiting_limit
 
     def reconcile(self) -> Repairs:
         repairs = Repairs()
@@ -71,6 +75,8 @@ class Reconciler:
                     order.order_id, {"Error": f"Execution{status.value.title().replace('_', '')}"}
                 )
                 repairs.handed_over.append(order.order_id)
+            elif order.updated_at <= self._clock() - self._waiting_limit:
+                repairs.waiting.append(order.order_id)
 
     def _executions_without_their_order(self, repairs: Repairs) -> None:
         for name in _every(self._workflow.running):

@@ -57,6 +57,7 @@ class FunctionProfile:
     reads_link_secret: bool = False
     relays_outbox: bool = False  # reads the table's stream and the retry queue, writes the outbox's queues
     reconciles_executions: bool = False  # reads, starts and stops executions of the order workflow
+    manages_accounts: bool = False  # opens, changes and closes people's accounts in the stage's user pool
 
     def function_name(self, stage: str) -> str:
         return f"{APP_NAME}-{stage}-{self.chalice_name}"
@@ -68,6 +69,7 @@ API_HANDLER = FunctionProfile(
     description="every /api route and the pages",
     uses_idempotency=True,  # order submission with an Idempotency-Key
     sends_sms=True,  # one-time codes for attestation (R-ORD-4), sent while the attester waits
+    manages_accounts=True,  # the directory's administrators open and close accounts (R-ONB-3)
 )
 AUTHORIZER = FunctionProfile(
     logical_id="Authorizer",
@@ -155,6 +157,18 @@ IDEMPOTENCY_ACTIONS = [
 ]
 # chalicelib/adapters/mail.py sends with SES SendEmail only.
 MAIL_ACTIONS = ["ses:SendEmail"]
+# chalicelib/adapters/identity.py: the directory's admin calls on the stage's own user pool, no other.
+ACCOUNT_ACTIONS = [
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminRemoveUserFromGroup",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminGetUser",
+]
 TASK_ANSWER_ACTIONS = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
 
 
@@ -173,6 +187,7 @@ class Grants:
     link_secret_arn: str
     table_stream_arn: str
     outbox_queue_arns: list[str]  # the retry queue, then the dead-letter queue
+    user_pool_arn: str
 
 
 def log_group_name(profile: FunctionProfile, stage: str) -> str:
@@ -287,6 +302,12 @@ def build_role(scope: Construct, profile: FunctionProfile, stage: str, grants: G
                 resources=[grants.executions_arn],
             ),
         ]
+    if profile.manages_accounts:
+        statements.append(
+            iam.PolicyStatement(
+                sid="ManageAccounts", actions=ACCOUNT_ACTIONS, resources=[grants.user_pool_arn]
+            )
+        )
     if profile.answers_workflow_tasks:
         statements.append(
             iam.PolicyStatement(sid="AnswerDecisionTasks", actions=TASK_ANSWER_ACTIONS, resources=["*"])

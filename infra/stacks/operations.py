@@ -78,6 +78,20 @@ class Operations(Construct):
             ),
             threshold=1,
         )
+        self._alarm(
+            "OrdersWaitingTooLong",
+            name="orders-waiting-too-long",
+            description=f"An order's execution runs, but no step has moved it for {config.stuck_after_hours} "
+            "hours (counted by the reconciliation; the orders are on operations' list).",
+            metric=cloudwatch.Metric(
+                namespace=ORDER_METRICS_NAMESPACE,
+                metric_name="OrdersWaitingTooLong",
+                dimensions_map={"service": APP_NAME},
+                statistic="Maximum",
+                period=Duration.hours(1),
+            ),
+            threshold=1,
+        )
         self.outbox_dead_letters = outbox_dead_letters
         self._alarm(
             "OutboxDeadLettersWaiting",
@@ -526,6 +540,14 @@ class Operations(Construct):
                 title="Stuck: needs attention, gave up, dead letters",
                 left=[
                     order_metric("OrdersNeedingAttention", FIVE_MINUTES),
+                    cloudwatch.Metric(
+                        namespace=ORDER_METRICS_NAMESPACE,
+                        metric_name="OrdersWaitingTooLong",
+                        dimensions_map={"service": APP_NAME},
+                        statistic="Maximum",
+                        period=FIVE_MINUTES,
+                        label=f"waiting longer than {self.config.stuck_after_hours} h",
+                    ),
                     state_machine.metric_failed(period=FIVE_MINUTES, label="workflow failed"),
                     state_machine.metric_timed_out(period=FIVE_MINUTES, label="workflow timed out"),
                     state_machine.metric_aborted(period=FIVE_MINUTES, label="workflow aborted"),

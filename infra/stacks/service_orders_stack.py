@@ -435,6 +435,7 @@ class ServiceOrdersStack(Stack):
             link_secret_arn=self.outbox.link_secret.secret_arn,
             table_stream_arn=self.table.table_stream_arn or "",
             outbox_queue_arns=self.outbox.queue_arns,
+            user_pool_arn=self.user_pool.user_pool_arn,
         )
 
     def _environment_variables(self) -> dict[str, str]:
@@ -459,6 +460,8 @@ class ServiceOrdersStack(Stack):
             "LINK_SECRET_ID": self.outbox.link_secret.secret_arn,
             "OUTBOX_RETRY_QUEUE_URL": self.outbox.retries.queue_url,
             "OUTBOX_DEAD_LETTER_QUEUE_URL": self.outbox.dead_letters.queue_url,
+            # Operations' list and the alarm orders-waiting-too-long use the same limit.
+            "OPERATIONS_WAITING_HOURS": str(config.stuck_after_hours),
         }
 
     def _custom_domain(self) -> dict[str, Any]:

@@ -208,7 +208,20 @@ def test_alarms_cover_the_api_the_table_sms_dead_letters_and_the_workflow(stage:
         "outbox-dead-letters",
         "workflow-failed",
         "workflow-timed-out",
+        "orders-waiting-too-long",
     } <= alarm_names(stage)
+
+
+def test_orders_waiting_longer_than_the_stages_limit_are_alarmed(stage: Synthesized) -> None:
+    [alarm] = [
+        a["Properties"]
+        for a in stage.deployed("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["AlarmName"].endswith("-orders-waiting-too-long")
+    ]
+    assert alarm["MetricName"] == "OrdersWaitingTooLong" and alarm["Threshold"] == 1
+    for function in stage.deployed("AWS::Lambda::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["OPERATIONS_WAITING_HOURS"] == str(stage.config.stuck_after_hours)
 
 
 def test_alarms_go_to_a_topic_that_paging_and_chat_can_subscribe_to(stage: Synthesized) -> None:

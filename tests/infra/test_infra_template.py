@@ -541,6 +541,35 @@ def test_only_the_api_sends_sms_and_records_idempotency(stage: Synthesized) -> N
             assert not idempotency, logical_id
 
 
+ACCOUNT_ADMIN_CALLS = {
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminRemoveUserFromGroup",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminGetUser",
+}
+
+
+def test_only_the_api_manages_accounts_and_only_in_the_stages_user_pool(stage: Synthesized) -> None:
+    """The directory opens, changes and closes accounts (R-ONB-3) with Cognito's admin calls: the API's role
+    has exactly those, on the stage's own pool; no other function has any Cognito action."""
+    pool_id, _ = stage.only("AWS::Cognito::UserPool")
+    for logical_id in stage.functions():
+        statements = stage.role_statements(stage.role_of(logical_id))
+        cognito = [s for s in statements if any(a.startswith("cognito-idp:") for a in as_list(s["Action"]))]
+        if logical_id != "APIHandler":
+            assert not cognito, logical_id
+            continue
+        [statement] = cognito
+        assert set(as_list(statement["Action"])) == ACCOUNT_ADMIN_CALLS
+        assert as_list(statement["Resource"]) == [{"Fn::GetAtt": [pool_id, "Arn"]}]
+        assert "Condition" not in statement
+
+
 # --- operations -----------------------------------------------------------------------------------
 
 

@@ -59,3 +59,15 @@ def test_a_running_order_and_its_running_execution_are_left_alone(world: World):
     world.submit("olivia.orderer", direct_order())
     world.clock.advance(hours=5)
     assert world.app.reconciler.reconcile().count == 0
+
+
+def test_a_running_order_no_step_has_moved_for_the_stages_limit_is_reported_as_waiting(world: World):
+    """Not repaired (its execution runs as it should), but counted for the alarm orders-waiting-too-long."""
+    order = world.submit("olivia.orderer", direct_order())
+    world.clock.advance(hours=47)
+    assert world.app.reconciler.reconcile().waiting == []
+    world.clock.advance(hours=2)
+    repairs = world.app.reconciler.reconcile()
+    assert repairs.waiting == [order.order_id]
+    assert repairs.count == 0
+    assert world.workflow.statuses[order.order_id] is ExecutionStatus.RUNNING
