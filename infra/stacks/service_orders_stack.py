@@ -219,8 +219,15 @@ class ServiceOrdersStack(Stack):
 
     # --- data -------------------------------------------------------------------------------------
 
-    def _application_table(self) -> dynamodb.Table:
+    def _application_table(self) -> dynamodb.ITable:
         schema = APPLICATION_TABLE
+        restored = self.config.restored_table
+        if restored is not None:
+            # A table restored by scripts/restore_table.py, which the stack uses but does not own: the table
+            # it made before is left as it is (retained where data is protected), docs/deploy.md "Restoring".
+            return dynamodb.Table.from_table_attributes(
+                self, "ApplicationTable", table_name=restored.name, table_stream_arn=restored.stream_arn
+            )
         table = dynamodb.Table(
             self,
             "ApplicationTable",
@@ -406,8 +413,16 @@ class ServiceOrdersStack(Stack):
             configuration_set=configuration_set,
             dkim_identity=ses.DkimIdentity.easy_dkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
             dkim_signing=True,
+            # A MAIL FROM of our own domain: SPF then passes for the sender's domain, as DMARC asks; until its
+            # MX and SPF records exist SES falls back to amazonses.com rather than refusing to send.
+            mail_from_domain=self.mail_from_domain,
+            mail_from_behavior_on_mx_failure=ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
         )
         return configuration_set, identity
+
+    @property
+    def mail_from_domain(self) -> str:
+        return f"bounce.{self.config.sender_domain}"
 
     # --- functions --------------------------------------------------------------------------------
 
@@ -1073,6 +1088,10 @@ class ServiceOrdersStack(Stack):
         CfnOutput(self, "AlarmTopicArn", value=self.operations.alarm_topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.operations.dashboard.dashboard_name)
         CfnOutput(self, "ApiAccessLogGroup", value=self.api_logs.log_group_name)
+        # Set once per account as SNS's DeliveryStatusIAMRole (docs/deploy.md, "Account-wide SMS settings").
+        CfnOutput(self, "SmsDeliveryStatusRoleArn", value=self.operations.sms_delivery_status_role.role_arn)
+        # Where the smoke test and people reach the stage (`make smoke`).
+        CfnOutput(self, "PublicBaseUrl", value=self.config.public_base_url)
         if self.smoke_codes is not None:
             CfnOutput(self, "SmokeCodesQueueUrl", value=self.smoke_codes.queue_url)
         for number, record in enumerate(self.mail_identity.dkim_records, start=1):
@@ -1082,6 +1101,18 @@ class ServiceOrdersStack(Stack):
                 description="CNAME to publish in DNS so SES can verify the domain and sign with DKIM",
                 value=f"{record.name} CNAME {record.value}",
             )
+        CfnOutput(
+            self,
+            "MailFromMxRecord",
+            description="MX to publish for the custom MAIL FROM domain (SES receives bounces there)",
+            value=f"{self.mail_from_domain} MX 10 feedback-smtp.{self.config.region}.amazonses.com",
+        )
+        CfnOutput(
+            self,
+            "MailFromSpfRecord",
+            description="TXT to publish for the custom MAIL FROM domain",
+            value=f'{self.mail_from_domain} TXT "v=spf1 include:amazonses.com ~all"',
+        )
 
 
 def _acknowledge_sam_references(resource: Any) -> None:

@@ -8,8 +8,10 @@ import json
 from typing import Any
 
 import pytest
+from aws_cdk import App
 
-from infra.stacks.environment import RESERVABLE_FUNCTIONS
+from infra.stacks.assembly import build_stack
+from infra.stacks.environment import RESERVABLE_FUNCTIONS, RestoredTable, load_environments
 from infra.stacks.functions import FUNCTIONS, WORKFLOW_SUBSTITUTIONS
 
 from .conftest import Synthesized
@@ -242,3 +244,59 @@ def test_alarms_go_to_a_topic_that_paging_and_chat_can_subscribe_to(stage: Synth
         stage.config.alarm_slack is not None
     )
     assert "AlarmTopicArn" in stage.template["Outputs"]
+
+
+def test_the_scripts_find_what_they_need_in_the_stacks_outputs(stage: Synthesized) -> None:
+    """`make smoke`, `make redrive`, `make restore` and `make load-catalogue` read these outputs."""
+    outputs = stage.template["Outputs"]
+    assert {"PublicBaseUrl", "SmokeCodesQueueUrl", "OrderWorkflowArn", "ApplicationTableName"} <= set(outputs)
+    assert outputs["PublicBaseUrl"]["Value"] == stage.config.public_base_url
+
+
+RESTORED_TABLE = "arn:aws:dynamodb:eu-north-1:111111111111:table/service-orders-dev-restored"
+RESTORED_STREAM = f"{RESTORED_TABLE}/stream/2026-12-01T10:00:00.000"
+
+
+@pytest.fixture(scope="module")
+def restored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """dev pointed at a table restored by scripts/restore_table.py."""
+    config = load_environments()["dev"].model_copy(
+        update={
+            "restored_table": RestoredTable(name="service-orders-dev-restored", stream_arn=RESTORED_STREAM)
+        }
+    )
+    app = App(outdir=str(tmp_path_factory.mktemp("cdk-out-restored")))
+    stack = build_stack(app, config, tmp_path_factory.mktemp("chalice-build-restored"))
+    template: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
+    return template
+
+
+def test_a_stage_pointed_at_a_restored_table_runs_on_it_and_owns_no_table_of_that_name(
+    restored: dict[str, Any],
+) -> None:
+    tables = [r["Properties"] for r in restored["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert [t.get("TableName") for t in tables if "TimeToLiveSpecification" in t] == [
+        None
+    ]  # idempotency only
+    text = json.dumps(restored)
+    for function in (r for r in restored["Resources"].values() if r["Type"] == "AWS::Serverless::Function"):
+        assert (
+            function["Properties"]["Environment"]["Variables"]["TABLE_NAME"] == "service-orders-dev-restored"
+        )
+    [mapping] = [
+        r["Properties"]
+        for r in restored["Resources"].values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping" and "StartingPosition" in r["Properties"]
+    ]
+    assert mapping["EventSourceArn"] == RESTORED_STREAM
+    assert ":table/service-orders-dev-restored" in text
+
+
+def test_mail_leaves_from_a_mail_from_domain_of_the_senders_own(stage: Synthesized) -> None:
+    [identity] = stage.deployed("AWS::SES::EmailIdentity").values()
+    attributes = identity["Properties"]["MailFromAttributes"]
+    assert attributes["MailFromDomain"] == f"bounce.{stage.config.sender_domain}"
+    assert attributes["BehaviorOnMxFailure"] == "USE_DEFAULT_VALUE"
+    outputs = stage.template["Outputs"]
+    assert "feedback-smtp." in outputs["MailFromMxRecord"]["Value"]
+    assert "include:amazonses.com" in outputs["MailFromSpfRecord"]["Value"]

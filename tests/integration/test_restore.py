@@ -1,0 +1,62 @@
+"""The restore rehearsed on the embedded AWS as far as moto goes: the stage's table, with an order in it,
+restored to a new table from point-in-time recovery and from a backup, its stream, time to live and recovery put
+back, and every item there."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE
+from local.people import direct_order, placed
+from scripts import restore_table
+
+
+def items(client: Any, table: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        found += page["Items"]
+    return sorted(found, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
+
+
+@pytest.fixture
+def target(aws: Any) -> Any:
+    name = f"service-orders-local-restored-{uuid.uuid4().hex[:8]}"
+    yield name
+    client = aws.client("dynamodb")
+    client.update_table(TableName=name, DeletionProtectionEnabled=False)
+    client.delete_table(TableName=name)
+
+
+def test_point_in_time_restore_makes_a_new_table_the_stage_can_run_on(person, aws, target, capsys):
+    order_id, _ = placed(person("olivia.orderer").submit(direct_order()))
+    aws.execution(order_id)
+    client, source = aws.client("dynamodb"), aws.environment["TABLE_NAME"]
+    before = items(client, source)
+
+    arguments = ["--region", "eu-north-1", "--source", source, "--target", target]
+    assert restore_table.main(arguments, client) == 0
+
+    assert items(client, target) == before
+    assert any(item["pk"]["S"].endswith(order_id) for item in items(client, target))
+    assert restore_table.check(client, source, target) == []
+    restored = client.describe_table(TableName=target)["Table"]
+    assert restored["StreamSpecification"]["StreamViewType"] == APPLICATION_TABLE.stream_view
+    assert restored["DeletionProtectionEnabled"] is True
+    recovery = client.describe_continuous_backups(TableName=target)["ContinuousBackupsDescription"]
+    assert recovery["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert f"restored_table: {{name: {target}" in capsys.readouterr().out
+
+
+def test_a_backup_is_restored_to_a_new_table_too(aws, target):
+    client, source = aws.client("dynamodb"), aws.environment["TABLE_NAME"]
+    backup = client.create_backup(TableName=source, BackupName="rehearsal")["BackupDetails"]["BackupArn"]
+    before = items(client, source)
+
+    restore_table.restore(client, source, target, backup_arn=backup)
+
+    assert items(client, target) == before
+    assert restore_table.check(client, source, target) == []
+    client.delete_backup(BackupArn=backup)
