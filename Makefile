@@ -61,9 +61,9 @@ browser:
 
 ## test: the dependency rule (import-linter), then every test: models, services over fakes, embedded AWS end
 ## to end, browser, infrastructure
-test: $(VENV)/.installed $(CHECKS_VENV)/.installed browser translations
+test: $(VENV)/.installed $(CHECKS_VENV)/.installed browser translations node
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/python -m pytest
+	PATH="$(NODE_BIN):$$PATH" $(BIN)/python -m pytest
 
 ## lint: ruff and mypy; bandit's security checks ([tool.bandit] in pyproject.toml; local/ without B105, its demo
 ## password and embedded-AWS keys being published fakes); pip-audit of every pinned dependency, which fails when
@@ -119,7 +119,8 @@ redrive: $(VENV)/.installed
 ## restore: the stage's table restored into a new table TARGET (AT=<ISO time> or BACKUP=<ARN>; else the latest)
 restore: $(VENV)/.installed
 	$(BIN)/python -m scripts.restore_table --region $(REGION) --target "$(TARGET)" \
-	  --source "$(call stack_output,ApplicationTableName)" $(if $(AT),--at "$(AT)") $(if $(BACKUP),--backup-arn "$(BACKUP)")
+	  --source "$(call stack_output,ApplicationTableName)" $(if $(AT),--at "$(AT)") \
+	  $(if $(BACKUP),--backup-arn "$(BACKUP)" --role-arn "$(call stack_output,BackupRoleArn)")
 
 ## load-catalogue: data/catalogue.json into a deployed stage's table (only a higher version replaces it)
 load-catalogue: $(VENV)/.installed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,28 @@ from typing import Any
 import boto3
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE
+
+
+def is_recovery_point(arn: str) -> bool:
+    """AWS Backup's own recovery points (its advanced features for DynamoDB, on by default in new accounts) are
+    restored by AWS Backup; a DynamoDB backup ARN (table/<name>/backup/...) by DynamoDB."""
+    return arn.split(":")[2:3] == ["backup"]
+
+
+def restore_recovery_point(backup: Any, recovery_point: str, target: str, role_arn: str) -> None:
+    job = backup.start_restore_job(
+        RecoveryPointArn=recovery_point,
+        IamRoleArn=role_arn,
+        ResourceType="DynamoDB",
+        Metadata={"targetTableName": target},
+    )["RestoreJobId"]
+    while True:
+        status = backup.describe_restore_job(RestoreJobId=job)
+        if status["Status"] == "COMPLETED":
+            return
+        if status["Status"] in ("ABORTED", "FAILED"):
+            raise RuntimeError(f"AWS Backup's restore job {job} {status['Status']}: {status.get('StatusMessage')}")
+        time.sleep(10)
 
 
 def restore(
@@ -28,10 +51,16 @@ def restore(
     at: datetime | None = None,
     backup_arn: str | None = None,
     protect: bool = True,
+    backup: Any = None,
+    role_arn: str | None = None,
 ) -> dict[str, Any]:
     """Restores `source` (as it was `at`, or from `backup_arn`, or its latest restorable time) into `target`,
     waits for it, and sets what the restore does not carry. Answers the new table's description."""
-    if backup_arn:
+    if backup_arn and is_recovery_point(backup_arn):
+        if backup is None or role_arn is None:
+            raise ValueError("an AWS Backup recovery point needs the backup client and the stack's BackupRoleArn")
+        restore_recovery_point(backup, backup_arn, target, role_arn)
+    elif backup_arn:
         client.restore_table_from_backup(TargetTableName=target, BackupArn=backup_arn)
     elif at is not None:
         client.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=target, RestoreDateTime=at)
@@ -77,7 +106,7 @@ def check(client: Any, source: str, target: str) -> list[str]:
     return problems
 
 
-def main(argv: Sequence[str] | None = None, client: Any = None) -> int:
+def main(argv: Sequence[str] | None = None, client: Any = None, backup_client: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--region", required=True)
     parser.add_argument("--source", required=True, help="the stage's table (stack output ApplicationTableName)")
@@ -85,9 +114,11 @@ def main(argv: Sequence[str] | None = None, client: Any = None) -> int:
     moment = parser.add_mutually_exclusive_group()
     moment.add_argument("--at", type=datetime.fromisoformat, help="restore as of this time (ISO 8601, with zone)")
     moment.add_argument("--backup-arn", help="restore this backup (AWS Backup's recovery point of the table)")
+    parser.add_argument("--role-arn", help="the stack's BackupRoleArn (for an AWS Backup recovery point)")
     parser.add_argument("--unprotected", action="store_true", help="no deletion protection (a rehearsal)")
     arguments = parser.parse_args(argv)
     client = client or boto3.client("dynamodb", region_name=arguments.region)
+    recovery_point = bool(arguments.backup_arn) and is_recovery_point(arguments.backup_arn)
     table = restore(
         client,
         arguments.source,
@@ -95,6 +126,8 @@ def main(argv: Sequence[str] | None = None, client: Any = None) -> int:
         at=arguments.at,
         backup_arn=arguments.backup_arn,
         protect=not arguments.unprotected,
+        backup=backup_client or (boto3.client("backup", region_name=arguments.region) if recovery_point else None),
+        role_arn=arguments.role_arn,
     )
     problems = check(client, arguments.source, arguments.target)
     for problem in problems:

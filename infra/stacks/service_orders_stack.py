@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import (
     Acknowledgment,
@@ -982,6 +982,9 @@ class ServiceOrdersStack(Stack):
             resources=[backup.BackupResource.from_dynamo_db_table(self.table)],
             allow_restores=True,
         )
+        # `make restore BACKUP=<recovery point>` restores with this role (scripts/restore_table.py).
+        role = cast(iam.IRole, selection.grant_principal)
+        CfnOutput(self, "BackupRoleArn", value=role.role_arn)
         NagSuppressions.add_resource_suppressions(
             selection,
             [

@@ -182,6 +182,8 @@ def test_prod_backs_the_table_up_every_day(prod: Synthesized) -> None:
     [selection] = prod.deployed("AWS::Backup::BackupSelection").values()
     resources = json.dumps(selection["Properties"]["BackupSelection"]["Resources"])
     assert "ApplicationTable" in resources
+    # `make restore BACKUP=<recovery point>` restores with the selection's role, named in an output.
+    assert "BackupRoleArn" in prod.template["Outputs"]
 
 
 def test_dev_has_no_backup_plan(dev: Synthesized) -> None:

@@ -60,3 +60,43 @@ def test_a_backup_is_restored_to_a_new_table_too(aws, target):
     assert items(client, target) == before
     assert restore_table.check(client, source, target) == []
     client.delete_backup(BackupArn=backup)
+
+
+class RecordingBackup:
+    """AWS Backup's client as far as a restore uses it (moto has no restore jobs): the job completes at once."""
+
+    def __init__(self, dynamodb: Any, source: str) -> None:
+        self.dynamodb, self.source = dynamodb, source
+        self.jobs: list[dict[str, Any]] = []
+
+    def start_restore_job(self, **job: Any) -> dict[str, str]:
+        self.jobs.append(job)
+        # What AWS Backup does: a new table from the recovery point, here a copy of the source.
+        self.dynamodb.restore_table_to_point_in_time(
+            SourceTableName=self.source,
+            TargetTableName=job["Metadata"]["targetTableName"],
+            UseLatestRestorableTime=True,
+        )
+        return {"RestoreJobId": "job-1"}
+
+    def describe_restore_job(self, RestoreJobId: str) -> dict[str, str]:
+        return {"Status": "COMPLETED"}
+
+
+def test_an_aws_backup_recovery_point_is_restored_by_aws_backup_with_the_stacks_role(aws, target):
+    client, source = aws.client("dynamodb"), aws.environment["TABLE_NAME"]
+    backup = RecordingBackup(client, source)
+    point = "arn:aws:backup:eu-north-1:123456789012:recovery-point:0a1b2c3d-0000-4000-8000-000000000000"
+    role = "arn:aws:iam::123456789012:role/service-orders-prod-backup"
+    arguments = ["--region", "eu-north-1", "--source", source, "--target", target, "--backup-arn", point]
+
+    assert restore_table.main([*arguments, "--role-arn", role], client, backup) == 0
+
+    [job] = backup.jobs
+    assert job == {
+        "RecoveryPointArn": point,
+        "IamRoleArn": role,
+        "ResourceType": "DynamoDB",
+        "Metadata": {"targetTableName": target},
+    }
+    assert restore_table.check(client, source, target) == []
