@@ -33,6 +33,7 @@ from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
 from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
 from chalicelib.directory.accounts import INVITE, AccountService
 from chalicelib.directory.model import SessionLifetimes
+from chalicelib.directory.people import PeopleService
 from chalicelib.directory.ports import Accounts, Directory, Invitations, PasswordSignIn, TokenVerifier, WebSessions
 from chalicelib.directory.services import DirectoryService, SessionService
 from chalicelib.notifications.ports import MailSender, Outbox, OutboxFeed
@@ -95,6 +96,7 @@ class Container:
     directory: DirectoryService
     sessions: SessionService
     accounts: AccountService
+    people: PeopleService
     orders: OrderService
     endings: EndingService
     decisions: DecisionService
@@ -239,6 +241,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         directory=DirectoryService(adapters.directory, adapters.sign_in),
         sessions=sessions,
         accounts=accounts,
+        people=PeopleService(adapters.directory, adapters.accounts, accounts, sessions, adapters.transactions, clock),
         orders=orders,
         endings=endings,
         decisions=decisions,
