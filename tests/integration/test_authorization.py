@@ -29,8 +29,9 @@ from app import app
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.contract import Access, Operation, Relation, operation_of
 from chalicelib.entrypoints.web import SESSION_COOKIE
+from chalicelib.directory.commands import AddPerson
+from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.identity import Person as Person_
-from chalicelib.shared.identity import Role
 from local import demo
 from local.people import OverHttp, Person, Reply, Visitor, agent_review, direct_order, placed, via_agent_order
 
@@ -201,6 +202,13 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             time.sleep(0.02)
         raise AssertionError("no invitation mailed")
 
+    def colleague() -> Thing:
+        """A person of Ada's organisation, added for the route (an orderer: the attesters stay as they are)."""
+        ada = container().adapters.directory.person("ada.admin")
+        assert ada is not None
+        added = container().people.add(Actor(signed_in=ada), AddPerson.model_validate(new_person()), uuid.uuid4().hex)
+        return Thing("a person of region-norrby", {"user_id": added.user_id}, frozenset({"region-norrby"}))
+
     missing_order = Thing("an order that does not exist", {"order_id": uuid.uuid4().hex}, exists=False)
     missing_step = Thing(
         "a link that leads nowhere",
@@ -220,6 +228,21 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             Thing("a made-up invitation", {"invitation_id": "M" * 32}, exists=False),
         ],
         "message_id": lambda: [Thing("a mail in the outbox", {"message_id": aws.sent_emails()[-1]["id"]})],
+        "user_id": lambda: [
+            colleague(),
+            Thing("a person of clinic-old", {"user_id": "oskar.orderer"}, frozenset({"clinic-old"})),
+            Thing("a person nobody has", {"user_id": "nobody.here"}, exists=False),
+        ],
+    }
+
+
+def new_person() -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    return {
+        "name": f"Matrix Person {tag}",
+        "email": f"matrix-{tag}@region-norrby.example",
+        "roles": ["Orderer"],
+        "phone": "0701234567",
     }
 
 
@@ -254,6 +277,8 @@ def body_for(method: str, path: str, caller: Caller) -> dict[str, Any]:
         ("POST", "/api/session"): {"username": person.user_id, "password": demo.PASSWORD},
         ("POST", "/api/orders"): direct_order(attester_id=attester),
         ("POST", "/api/approvals/{approval_id}/decision"): {"decision": "approve", "agent_review": agent_review()},
+        ("POST", "/api/people"): new_person(),
+        ("PATCH", "/api/people/{user_id}"): {"name": "Renamed Person"},
     }
     if (method, path) not in bodies:
         raise AssertionError(f"the matrix does not know what to send to {method} {path}: add it to body_for")
@@ -278,6 +303,9 @@ FORMS: dict[str, dict[str, str]] = {
     "/orders/{order_id}/steps/{step}/code": {},
     "/orders/{order_id}/steps/{step}/decision": {"decision": "maybe"},
     "/orders/{order_id}/steps/{step}/resend": {},
+    "/people/new": {"name": ""},
+    "/people/{user_id}": {"name": ""},
+    "/people/{user_id}/remove": {},
 }
 
 
