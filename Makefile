@@ -11,7 +11,7 @@ LOCALE := chalicelib/locale
 CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test lint format bench synth deploy load-catalogue clean browser messages translations
+.PHONY: run test lint format bench synth deploy load-catalogue admin clean browser messages translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ load-catalogue: $(VENV)/.installed
 	$(BIN)/python -m scripts.load_catalogue --region $(REGION) --table "$$(aws cloudformation describe-stacks \
 	  --region $(REGION) --stack-name service-orders-$(STAGE) \
 	  --query "Stacks[0].Outputs[?OutputKey=='ApplicationTableName'].OutputValue" --output text)"
+
+## admin: a new stage's first Administrator, invited by e-mail (STAGE=... EMAIL=... NAME=...; docs/people.md)
+admin: $(VENV)/.installed translations
+	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo "Give EMAIL=... and NAME=... (docs/people.md)" >&2; exit 1; }
+	$(BIN)/python -m scripts.first_admin --stage $(STAGE) --region $(REGION) --email "$(EMAIL)" --name "$(NAME)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache infra/cdk.out infra/.chalice-build

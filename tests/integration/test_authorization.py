@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app import app
 from chalicelib.bootstrap import container
+from chalicelib.directory.commands import AddPerson
 from chalicelib.entrypoints.contract import Access, Operation, Relation, operation_of
 from chalicelib.entrypoints.web import SESSION_COOKIE
-from chalicelib.directory.commands import AddPerson
 from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.identity import Person as Person_
 from local import demo

@@ -10,6 +10,10 @@ import time
 import uuid
 from typing import Any
 
+from chalicelib.bootstrap import container
+from chalicelib.directory.model import Organisation, OrganisationKind
+from chalicelib.shared.identity import Person as Person_
+from chalicelib.shared.identity import Role
 from local.people import OverHttp, Person, Visitor, direct_order, placed
 
 LINK = re.compile(r"/set-password/(?P<id>[A-Za-z0-9_-]{20,64})")
@@ -170,3 +174,34 @@ def test_r_onb_3_the_pages_add_and_change_a_person_and_name_the_field_at_fault(s
     removed = visitor.submit(f"/people/{user_id}/remove")
     assert removed.location == "/people?notice=person_removed"
     assert Visitor(served).sign_in("olivia.orderer").get("/people").status == 403
+
+
+def test_r_onb_2_the_order_form_of_an_organisation_without_an_attester_says_what_to_do(served, aws):
+    """R-ONB-2: an order needs an Orderer and an Attester of the organisation. An organisation whose
+    administrator has named no attester yet is told so on the form, and where to name one; an order sent
+    anyway is refused naming the attester."""
+    tag = uuid.uuid4().hex[:8]
+    directory = container().adapters.directory
+    directory.save_organisation(
+        Organisation(
+            org_id=f"clinic-{tag}",
+            name=f"Clinic {tag}",
+            kind=OrganisationKind.CUSTOMER,
+            signed_agreement_version=container().orders.catalogue().agreement_version,
+        )
+    )
+    founder = Person_(
+        user_id=f"fia-{tag}",
+        org_id=f"clinic-{tag}",
+        name="Fia Founder",
+        email=f"fia-{tag}@clinic.example",
+        roles=[Role.ADMINISTRATOR, Role.ORDERER],
+    )
+    container().accounts.open_account(founder, {"organisation": f"Clinic {tag}"})
+    container().adapters.accounts.set_password(founder.user_id, PASSWORD)
+    form = Visitor(served).sign_in(founder.user_id, PASSWORD).get("/orders/new")
+    assert form.status == 200 and 'id="no-attester"' in form.html and 'href="/people"' in form.html
+    fia = Person(founder.user_id, OverHttp(served), aws)
+    fia.token = fia.post("/api/session", {"username": founder.user_id, "password": PASSWORD}).body["id_token"]
+    refused = fia.submit(direct_order(attester_id=founder.user_id))
+    assert refused.status == 422 and refused.body["errors"][0]["field"] == "attester_id"
