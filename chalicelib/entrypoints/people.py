@@ -177,7 +177,7 @@ def form_page(
         values=values,
         errors=errors,
         roles=roles,
-        languages=[language.value for language in Language],
+        mail_languages=[language.value for language in Language],
         editing=editing,
     )
 
