@@ -36,6 +36,7 @@ from chalicelib.directory.model import SessionLifetimes
 from chalicelib.directory.people import PeopleService
 from chalicelib.directory.ports import Accounts, Directory, Invitations, PasswordSignIn, TokenVerifier, WebSessions
 from chalicelib.directory.services import DirectoryService, SessionService
+from chalicelib.directory.serving import ServingService
 from chalicelib.notifications.ports import MailSender, Outbox, OutboxFeed
 from chalicelib.notifications.services import MAIL, MailDelivery, OutboxNotifier, OutboxRelay
 from chalicelib.ordering.endings import EndingService
@@ -97,6 +98,7 @@ class Container:
     sessions: SessionService
     accounts: AccountService
     people: PeopleService
+    serving: ServingService
     orders: OrderService
     endings: EndingService
     decisions: DecisionService
@@ -242,6 +244,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         sessions=sessions,
         accounts=accounts,
         people=PeopleService(adapters.directory, adapters.accounts, accounts, sessions, adapters.transactions, clock),
+        serving=ServingService(adapters.directory, adapters.transactions),
         orders=orders,
         endings=endings,
         decisions=decisions,

@@ -59,6 +59,10 @@ class Organisation(BaseModel):
     kind: OrganisationKind
     signed_agreement_version: int | None = None
     serves_customers: list[str] = Field(default_factory=list, description="agents only: customer org ids")
+    source_systems: list[str] | None = Field(
+        default=None,
+        description="agents only: the catalogue's source systems of theirs they take orders for; none said: all",
+    )
     invoice_details: list[SavedInvoiceDetails] = Field(default_factory=list)
 
     def has_signed(self, current_version: int) -> bool:

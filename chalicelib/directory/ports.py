@@ -77,6 +77,10 @@ class Directory(Protocol):
 
     def removed(self, user_id: str) -> RemovedPerson | None: ...
 
+    def set_serving(self, transaction: Transaction, before: Organisation, after: Organisation) -> None:
+        """Stages the customers and source systems an agent serves as `after`'s, refused at commit if they changed
+        since `before` was read."""
+
     def save_organisation(self, organisation: Organisation) -> None: ...
 
     def add_invoice_details(

@@ -54,3 +54,14 @@ NOT_AN_ADMINISTRATOR = Reason(
 PEOPLE_BUSY = Reason(
     "directory.people_busy", "Someone else changed your organisation's people at the same moment. Try again."
 )
+NOT_AN_AGENT = Reason("directory.not_an_agent", "Only an agent sets which customers and source systems it serves.")
+NO_SUCH_CUSTOMER = Reason(
+    "directory.no_such_customer", "There is no customer organisation {customer}. Enter its name or its id."
+)
+CUSTOMER_NAME_SHARED = Reason(
+    "directory.customer_name_shared", "Several organisations are named {customer}. Enter the one you mean by its id."
+)
+SOURCE_SYSTEM_NOT_OFFERED = Reason(
+    "directory.source_system_not_offered",
+    "{source_system} is not one of your source systems in the catalogue: choose among {offered}.",
+)

@@ -39,6 +39,7 @@ FIELD_MESSAGES = {
     "roles": N_("Choose at least one role"),
     "phone": N_("Enter a mobile number, such as 070-123 45 67 or +47 412 34 567."),
     "language": N_("Choose the language of their e-mail"),
+    "add_customer": N_("Enter the customer's name or organisation id"),
 }
 INVISIBLE = N_("Remove the invisible or control characters")
 

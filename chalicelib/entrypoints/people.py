@@ -7,20 +7,21 @@ import secrets
 from typing import Any
 
 from chalice.app import Blueprint, Response
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from chalicelib.bootstrap import container
 from chalicelib.directory.commands import AddPerson, EditPerson
-from chalicelib.directory.model import ROLES_BY_KIND, masked_phone
+from chalicelib.directory.model import ROLES_BY_KIND, OrganisationKind, masked_phone
+from chalicelib.directory.serving import Serving
 from chalicelib.entrypoints.auth import authorizer
 from chalicelib.entrypoints.contract import Access, Call, Header, Relation, Strict, operation, reply
-from chalicelib.entrypoints.forms import checked, form_problems
+from chalicelib.entrypoints.forms import FIELD_MESSAGES, checked, form_problems
 from chalicelib.entrypoints.http import JSON_HEADERS, ListQuery, page_request
 from chalicelib.entrypoints.portal import listing, next_url
 from chalicelib.entrypoints.web import FORM, Visit, page
-from chalicelib.shared.commands import Identifier
+from chalicelib.shared.commands import Command, Identifier, Text
 from chalicelib.shared.errors import AlreadyDone, DomainError, InProgress, InvalidRequest, NotAllowed, NotFound
-from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.identity import Actor, Person, Role
 from chalicelib.shared.languages import Language
 
 people = Blueprint(__name__)
@@ -190,8 +191,10 @@ def refusal_problems(visit: Visit, refusal: DomainError) -> list[dict[str, str]]
 @page(people, summary="My organisation's people", access=OWN_PAGE)
 def people_page(visit: Visit) -> Response:
     found = container().people.people(visit.caller, listing(visit))
+    organisation = container().adapters.directory.organisation(visit.caller.person.org_id)
     return visit.page(
         "people/list.html",
+        agent=organisation is not None and organisation.kind is OrganisationKind.AGENT,
         people=[view_of(person).model_dump(mode="json") for person in found.items],
         next_url=next_url(visit, found),
     )
@@ -268,3 +271,118 @@ def remove_person_page(visit: Visit) -> Response:
     if user_id == visit.caller.person.user_id:
         return visit.redirect("/sign-in")  # they removed themselves: their session has ended
     return visit.redirect("/people?notice=person_removed")
+
+
+# --- what an agent serves ------------------------------------------------------------------------------
+
+AGENTS = frozenset({OrganisationKind.AGENT.value})
+SERVING = Access(roles=ADMINISTRATORS, relation=Relation.OWN, organisations=AGENTS, rules="R-ONB-3, R-ORD-9")
+SERVING_PAGE = Access(
+    via="session", roles=ADMINISTRATORS, relation=Relation.OWN, organisations=AGENTS, rules="R-ONB-3, R-ORD-9"
+)
+
+
+class SetServing(Command):
+    """Exactly whom and what the agent serves: customers by their organisation id or name, and source systems
+    among those the catalogue lists for the agent."""
+
+    customers: list[Text] = Field(max_length=500)
+    source_systems: list[Text] = Field(max_length=50)
+
+
+class ServedCustomer(Strict):
+    org_id: str
+    name: str
+
+
+class ServingView(Strict):
+    customers: list[ServedCustomer]
+    source_systems: list[str]  # those it takes orders for
+    offered_source_systems: list[str]  # the catalogue's for this agent
+
+
+def offered(actor: Actor) -> list[str]:
+    catalogue = container().orders.catalogue()
+    return next((agent.source_systems for agent in catalogue.agents if agent.org_id == actor.person.org_id), [])
+
+
+def serving_view(serving: Serving, offer: list[str]) -> ServingView:
+    return ServingView(
+        customers=[ServedCustomer(org_id=c.org_id, name=c.name) for c in serving.customers],
+        source_systems=serving.source_systems,
+        offered_source_systems=offer,
+    )
+
+
+@people.route("/api/organisation/serving", authorizer=authorizer)
+@operation(
+    people,
+    summary="The customers and source systems my agent organisation serves",
+    access=SERVING,
+    responses={200: ServingView},
+    refusals=(NotAllowed,),
+    tag="directory",
+)
+def read_serving(call: Call[None]) -> Response:
+    offer = offered(call.caller)
+    return reply(serving_view(container().serving.serving(call.caller, offer), offer))
+
+
+@people.route("/api/organisation/serving", methods=["PUT"], authorizer=authorizer)
+@operation(
+    people,
+    summary="Set the customers and source systems my agent organisation serves",
+    description="Customers may order through the agent only once it serves them (R-ORD-9).",
+    access=SERVING,
+    body=SetServing,
+    responses={200: ServingView},
+    refusals=(InvalidRequest, NotAllowed, InProgress),
+    tag="directory",
+)
+def set_serving(call: Call[SetServing]) -> Response:
+    offer = offered(call.caller)
+    serving = container().serving.set(call.caller, call.body.customers, call.body.source_systems, offer)
+    return reply(serving_view(serving, offer))
+
+
+def serving_page(
+    visit: Visit, serving: Serving, errors: list[dict[str, str]], status: int = 200, **typed: Any
+) -> Response:
+    return visit.page(
+        "people/serving.html",
+        status,
+        serving=serving_view(serving, offered(visit.caller)).model_dump(mode="json"),
+        errors=errors,
+        add_customer=typed.get("add_customer", ""),
+    )
+
+
+@people.route("/serving")
+@page(people, summary="The customers and source systems my agent organisation serves", access=SERVING_PAGE)
+def serving_form(visit: Visit) -> Response:
+    return serving_page(visit, container().serving.serving(visit.caller, offered(visit.caller)), [])
+
+
+@people.route("/serving", methods=["POST"], content_types=[FORM])
+@page(people, summary="Set the customers and source systems my agent organisation serves", access=SERVING_PAGE)
+def set_serving_page(visit: Visit) -> Response:
+    offer = offered(visit.caller)
+    kept = [value for value in visit.form.get("customers", []) if value]
+    added = visit.field("add_customer").strip()
+    fields = {
+        "customers": kept + ([added] if added else []),
+        "source_systems": [v for v in visit.form.get("source_systems", []) if v],
+    }
+    try:
+        command = checked(SetServing, fields)
+        container().serving.set(visit.caller, command.customers, command.source_systems, offer)
+    except ValidationError:
+        message = visit.texts.gettext(FIELD_MESSAGES["add_customer"])
+        current = container().serving.serving(visit.caller, offer)
+        return serving_page(visit, current, [{"field": "add_customer", "message": message}], 400, add_customer=added)
+    except InvalidRequest as refusal:
+        field = "add_customer" if refusal.field == "customers" else "source_systems"
+        problems = [{"field": field, "message": visit.texts.refusal(refusal.reason, refusal.params)}]
+        current = container().serving.serving(visit.caller, offer)
+        return serving_page(visit, current, problems, 422, add_customer=added)
+    return visit.redirect("/serving?notice=serving_saved")

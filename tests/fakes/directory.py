@@ -144,6 +144,22 @@ class MemoryDirectory:
 
         self._stage(transaction, removal.org_id, roster, write)
 
+    def set_serving(self, transaction: Transaction, before: Organisation, after: Organisation) -> None:
+        def unchanged() -> bool:
+            stored = self.organisations.get(before.org_id)
+            return (
+                stored is not None
+                and stored.serves_customers == before.serves_customers
+                and stored.source_systems == before.source_systems
+            )
+
+        def write() -> None:
+            stored = self.organisations[after.org_id]
+            stored.serves_customers = list(after.serves_customers)
+            stored.source_systems = list(after.source_systems) if after.source_systems is not None else None
+
+        staged(transaction).stage(write, check=unchanged)
+
     def removed(self, user_id: str) -> RemovedPerson | None:
         found = self.removals.get(user_id)
         return found.model_copy() if found else None

@@ -76,6 +76,8 @@ def expected(access: Access, caller: Caller, thing: Thing | None) -> int | str:
         return 403
     if access.agreement_signed and not signed_current_agreement(person.org_id):
         return 403
+    if access.organisations and kind_of(person.org_id) not in access.organisations:
+        return 403
     if thing is not None and not thing.exists:
         return 404
     party = thing is not None and (person.org_id in thing.parties or bool(access.everywhere & set(person.roles)))
@@ -89,6 +91,10 @@ def expected(access: Access, caller: Caller, thing: Thing | None) -> int | str:
 def signed_current_agreement(org_id: str) -> bool:
     current = demo.catalogue().agreement_version
     return any(org.org_id == org_id and org.signed_agreement_version == current for org in demo.ORGANISATIONS)
+
+
+def kind_of(org_id: str) -> str:
+    return next(str(org.kind) for org in demo.ORGANISATIONS if org.org_id == org_id)
 
 
 def success(contract: Operation) -> set[int]:
@@ -279,6 +285,7 @@ def body_for(method: str, path: str, caller: Caller) -> dict[str, Any]:
         ("POST", "/api/approvals/{approval_id}/decision"): {"decision": "approve", "agent_review": agent_review()},
         ("POST", "/api/people"): new_person(),
         ("PATCH", "/api/people/{user_id}"): {"name": "Renamed Person"},
+        ("PUT", "/api/organisation/serving"): {"customers": [], "source_systems": []},
     }
     if (method, path) not in bodies:
         raise AssertionError(f"the matrix does not know what to send to {method} {path}: add it to body_for")
@@ -306,6 +313,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/people/new": {"name": ""},
     "/people/{user_id}": {"name": ""},
     "/people/{user_id}/remove": {},
+    "/serving": {"add_customer": ""},
 }
 
 

@@ -205,3 +205,43 @@ def test_r_onb_2_the_order_form_of_an_organisation_without_an_attester_says_what
     fia.token = fia.post("/api/session", {"username": founder.user_id, "password": PASSWORD}).body["id_token"]
     refused = fia.submit(direct_order(attester_id=founder.user_id))
     assert refused.status == 422 and refused.body["errors"][0]["field"] == "attester_id"
+
+
+def test_r_onb_3_an_agents_administrator_sets_what_it_serves(served, aws):
+    """Through the API and the page, on the embedded DynamoDB; a customer's administrator may not."""
+    tag = uuid.uuid4().hex[:8]
+    eva = Person_(
+        user_id=f"eva-{tag}",
+        org_id="agent-evry",
+        name="Eva Evry",
+        email=f"eva-{tag}@evry.example",
+        roles=[Role.ADMINISTRATOR],
+    )
+    container().accounts.open_account(eva, {"organisation": "Evry"})
+    container().adapters.accounts.set_password(eva.user_id, PASSWORD)
+    caller = Person(eva.user_id, OverHttp(served), aws)
+    caller.token = caller.post("/api/session", {"username": eva.user_id, "password": PASSWORD}).body["id_token"]
+    try:
+        now = caller.get("/api/organisation/serving")
+        assert now.status == 200 and now.body == {
+            "customers": [],
+            "source_systems": ["Evry Journal"],
+            "offered_source_systems": ["Evry Journal"],
+        }
+        changed = caller.request(
+            "PUT", "/api/organisation/serving", {"customers": ["Gamla Kliniken"], "source_systems": ["Evry Journal"]}
+        )
+        assert changed.status == 200 and changed.body["customers"] == [
+            {"org_id": "clinic-old", "name": "Gamla Kliniken"}
+        ]
+        wrong = caller.request("PUT", "/api/organisation/serving", {"customers": [], "source_systems": ["CGM J4"]})
+        assert wrong.status == 422 and wrong.body["errors"][0]["field"] == "source_systems"
+        page = Visitor(served).sign_in(eva.user_id, PASSWORD)
+        assert "Gamla Kliniken" in page.get("/serving").html
+        unknown = page.submit("/serving", {"customers": "clinic-old", "add_customer": "Nowhere", "source_systems": ""})
+        assert unknown.status == 422 and 'href="#add_customer"' in unknown.html
+        assert page.submit("/serving", {"source_systems": "Evry Journal"}).location == "/serving?notice=serving_saved"
+        assert container().adapters.directory.organisation("agent-evry").serves_customers == []  # type: ignore[union-attr]
+    finally:
+        caller.request("PUT", "/api/organisation/serving", {"customers": [], "source_systems": ["Evry Journal"]})
+    assert admin(served, aws).get("/api/organisation/serving").status == 403

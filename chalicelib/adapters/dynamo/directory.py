@@ -145,6 +145,24 @@ class DynamoDirectory:
         )
         staged(transaction).delete(person_key(person.user_id)).delete(email_key(person.email))
 
+    def set_serving(self, transaction: Transaction, before: Organisation, after: Organisation) -> None:
+        # In place, on the condition that both lists are as they were read: nobody else changed them meanwhile.
+        values: Item = {":customers": after.serves_customers, ":customers_read": before.serves_customers}
+        condition = "attribute_exists(pk) AND serves_customers = :customers_read"
+        if before.source_systems is None:  # never said: not stored, or stored as null
+            condition += " AND (attribute_not_exists(source_systems) OR attribute_type(source_systems, :null))"
+            values[":null"] = "NULL"
+        else:
+            condition += " AND source_systems = :systems_read"
+            values[":systems_read"] = before.source_systems
+        values[":systems"] = after.source_systems or []
+        staged(transaction).update(
+            organisation_key(after.org_id),
+            "SET serves_customers = :customers, source_systems = :systems",
+            condition,
+            values,
+        )
+
     def removed(self, user_id: str) -> RemovedPerson | None:
         item = self._table.get(removed_key(user_id))
         return RemovedPerson.model_validate(without_bookkeeping(item)) if item else None
