@@ -10,7 +10,7 @@ from chalice.app import Blueprint, Response
 from pydantic import Field, ValidationError
 
 from chalicelib.bootstrap import container
-from chalicelib.directory.commands import AddPerson, EditPerson
+from chalicelib.directory.commands import AddPerson, EditPerson, UserId
 from chalicelib.directory.model import ROLES_BY_KIND, OrganisationKind, masked_phone
 from chalicelib.directory.serving import Serving
 from chalicelib.entrypoints.auth import authorizer
@@ -19,7 +19,7 @@ from chalicelib.entrypoints.forms import FIELD_MESSAGES, checked, form_problems
 from chalicelib.entrypoints.http import JSON_HEADERS, ListQuery, page_request
 from chalicelib.entrypoints.portal import listing, next_url
 from chalicelib.entrypoints.web import FORM, Visit, page
-from chalicelib.shared.commands import Command, Identifier, Text
+from chalicelib.shared.commands import Command, Text
 from chalicelib.shared.errors import AlreadyDone, DomainError, InProgress, InvalidRequest, NotAllowed, NotFound
 from chalicelib.shared.identity import Actor, Person, Role
 from chalicelib.shared.languages import Language
@@ -31,7 +31,7 @@ OWN = Access(roles=ADMINISTRATORS, relation=Relation.OWN, rules="R-ONB-3")
 THEIRS = Access(roles=ADMINISTRATORS, relation=Relation.PARTY, rules="R-ONB-3")
 OWN_PAGE = Access(via="session", roles=ADMINISTRATORS, relation=Relation.OWN, rules="R-ONB-3")
 THEIRS_PAGE = Access(via="session", roles=ADMINISTRATORS, relation=Relation.PARTY, rules="R-ONB-3")
-USER_ID = {"user_id": Identifier}
+USER_ID = {"user_id": UserId}
 IDEMPOTENCY_KEY = Header(
     "Idempotency-Key",
     r"[A-Za-z0-9_-]{8,128}",
@@ -159,7 +159,7 @@ PERSON_FIELDS = {
 def typed(visit: Visit) -> dict[str, Any]:
     return {
         "name": visit.field("name"),
-        "email": visit.field("email"),
+        "email": visit.field("email").strip(),
         "roles": [value for value in visit.form.get("roles", []) if value],
         "phone": visit.field("phone"),
         "language": visit.field("language") or Language.SV.value,
