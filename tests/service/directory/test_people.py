@@ -230,3 +230,38 @@ def test_r_onb_3_an_agents_administrator_sets_up_case_handlers_and_attesters(wor
     assert added.org_id == "agent-cgm" and added.roles == [Role.AGENT_CASE_HANDLER, Role.ATTESTER]
     with pytest.raises(InvalidRequest):
         add(world, nina(email="otto@cgm.example", roles=["Orderer"]), key="key-2", by="hanna.handler")
+
+
+class Outage(Exception):
+    """Cognito failing once, after the directory's write."""
+
+
+def test_r_onb_3_an_add_that_failed_after_the_directory_is_finished_by_sending_it_again(world: World):
+    create = world.accounts.create
+    calls: list[str] = []
+
+    def failing_once(person):  # type: ignore[no-untyped-def]
+        calls.append(person.user_id)
+        if len(calls) == 1:
+            raise Outage()
+        create(person)
+
+    world.accounts.create = failing_once  # type: ignore[method-assign]
+    with pytest.raises(Outage):
+        add(world)
+    assert world.directory.person_with_email("nina@region-norrby.example") is not None  # written, no account yet
+    person = add(world)  # the same request again
+    assert world.accounts.groups[person.user_id] == {"Orderer"}
+    assert len(world.mail.to(person.email)) == 1
+
+
+def test_r_onb_3_a_removal_that_failed_after_the_directory_is_finished_by_sending_it_again(world: World):
+    person = add(world)
+    remove = world.accounts.remove
+    world.accounts.remove = lambda user_id: (_ for _ in ()).throw(Outage())  # type: ignore[method-assign]
+    with pytest.raises(Outage):
+        world.app.people.remove(world.actor("ada.admin"), person.user_id)
+    assert world.directory.person(person.user_id) is None and person.user_id in world.accounts.groups
+    world.accounts.remove = remove  # type: ignore[method-assign]
+    world.app.people.remove(world.actor("ada.admin"), person.user_id)
+    assert person.user_id not in world.accounts.groups and person.user_id in world.accounts.removed
