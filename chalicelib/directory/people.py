@@ -100,6 +100,16 @@ class PeopleService:
         )
         return self._add(organisation, person, added_by=organisation.name)
 
+    def invite_again(self, actor: Actor, user_id: str, request_key: str) -> Person:
+        """A new invitation to choose a password, for one of the administrator's people whose invitation expired
+        or was lost (the old link stays as it was). The same request again sends one mail."""
+        organisation = self._administered(actor)
+        person = self._person_of(organisation, user_id)
+        self._opening.invite_again(
+            person, {"organisation": organisation.name, "added_by": actor.person.name}, request_key
+        )
+        return person
+
     def edit(self, actor: Actor, user_id: str, command: EditPerson) -> Person:
         """The person as changed, and their account with them (e-mail; groups mirror roles). R-ONB-3: the
         organisation keeps an administrator, so an administrator cannot take the role from the last one,

@@ -145,6 +145,23 @@ def remove_person(call: Call[None]) -> Response:
     return Response(body="", status_code=204, headers=dict(JSON_HEADERS))
 
 
+@people.route("/api/people/{user_id}/invitation", methods=["POST"], authorizer=authorizer)
+@operation(
+    people,
+    summary="Send a person of my organisation a new invitation to choose a password",
+    description="For someone whose invitation expired or was lost. A repeat with the same key sends no second mail.",
+    access=THEIRS,
+    path=USER_ID,
+    headers=(IDEMPOTENCY_KEY,),
+    responses={202: PersonView},
+    refusals=(NotAllowed, NotFound),
+    tag="directory",
+)
+def invite_again(call: Call[None]) -> Response:
+    person = container().people.invite_again(call.caller, call.path["user_id"], call.header(IDEMPOTENCY_KEY.name))
+    return reply(view_of(person), 202)
+
+
 # --- the portal's pages ----------------------------------------------------------------------------------
 
 PERSON_FIELDS = {
@@ -224,7 +241,8 @@ def add_person_page(visit: Visit) -> Response:
 @page(people, summary="A person of my organisation, to change or remove", access=THEIRS_PAGE)
 def person_page(visit: Visit) -> Response:
     person = container().people.person(visit.caller, visit.path["user_id"])
-    return form_page(visit, editable(person), [], editing=view_of(person).model_dump(mode="json"))
+    values = {**editable(person), "idempotency_key": secrets.token_urlsafe(24)}
+    return form_page(visit, values, [], editing=view_of(person).model_dump(mode="json"))
 
 
 def editable(person: Person) -> dict[str, Any]:
@@ -255,6 +273,15 @@ def edit_person_page(visit: Visit) -> Response:
     except InvalidRequest as refusal:
         return form_page(visit, values, refusal_problems(visit, refusal), 422, shown)
     return visit.redirect(f"/people/{user_id}?notice=person_saved")
+
+
+@people.route("/people/{user_id}/invite", methods=["POST"], content_types=[FORM])
+@page(people, summary="Send a person a new invitation to choose a password", access=THEIRS_PAGE)
+def invite_again_page(visit: Visit) -> Response:
+    user_id = visit.path["user_id"]
+    key = visit.field("idempotency_key") or secrets.token_urlsafe(24)
+    container().people.invite_again(visit.caller, user_id, key)
+    return visit.redirect(f"/people/{user_id}?notice=invitation_sent")
 
 
 @people.route("/people/{user_id}/remove", methods=["POST"], content_types=[FORM])

@@ -313,6 +313,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/people/new": {"name": ""},
     "/people/{user_id}": {"name": ""},
     "/people/{user_id}/remove": {},
+    "/people/{user_id}/invite": {},
     "/serving": {"add_customer": ""},
 }
 

@@ -245,3 +245,25 @@ def test_r_onb_3_an_agents_administrator_sets_what_it_serves(served, aws):
     finally:
         caller.request("PUT", "/api/organisation/serving", {"customers": [], "source_systems": ["Evry Journal"]})
     assert admin(served, aws).get("/api/organisation/serving").status == 403
+
+
+def test_r_onb_3_a_new_invitation_is_sent_once_per_request_and_sets_the_password(served, aws):
+    ada = admin(served, aws)
+    body = newcomer()
+    person = add(ada, body).body
+    invitation_in(aws, body["email"])
+    key = uuid.uuid4().hex
+    for _ in range(2):  # a double submit
+        sent = ada.post(f"/api/people/{person['user_id']}/invitation", None, {"Idempotency-Key": key})
+        assert sent.status == 202, sent.body
+    for _ in range(300):
+        mails = [mail for mail in aws.sent_emails() if body["email"] in mail["to"]]
+        if len(mails) >= 2:
+            break
+        time.sleep(0.02)
+    time.sleep(0.3)
+    mails = [mail for mail in aws.sent_emails() if body["email"] in mail["to"]]
+    assert len(mails) == 2
+    links = {found["id"] for mail in mails if (found := LINK.search(mail["body"]))}
+    assert len(links) == 2
+    assert ada.post("/api/people/oskar.orderer/invitation", None, {"Idempotency-Key": key}).status == 404

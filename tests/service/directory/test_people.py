@@ -265,3 +265,18 @@ def test_r_onb_3_a_removal_that_failed_after_the_directory_is_finished_by_sendin
     world.accounts.remove = remove  # type: ignore[method-assign]
     world.app.people.remove(world.actor("ada.admin"), person.user_id)
     assert person.user_id not in world.accounts.groups and person.user_id in world.accounts.removed
+
+
+def test_r_onb_3_an_administrator_sends_a_new_invitation_once_per_request(world: World):
+    person = add(world)
+    world.clock.advance(days=8)  # the first invitation has expired
+    ada = world.actor("ada.admin")
+    world.app.people.invite_again(ada, person.user_id, "again-1")
+    world.app.people.invite_again(ada, person.user_id, "again-1")  # a double submit
+    world.flush()
+    first, again = world.mail.to(person.email)
+    found = LINK.search(again.text)
+    assert found is not None and found["id"] not in first.text
+    world.app.accounts.accept(found["id"], PASSWORD, "sv")
+    with pytest.raises(NotFound):
+        world.app.people.invite_again(ada, "oskar.orderer", "again-2")
