@@ -18,8 +18,8 @@ LOCALE := chalicelib/locale
 CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test lint format bench synth diff deploy smoke redrive restore load-catalogue clean browser messages \
-  translations node
+.PHONY: run test lint format bench synth diff deploy smoke redrive restore load-catalogue admin clean browser \
+  messages translations node
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -125,6 +125,11 @@ restore: $(VENV)/.installed
 ## load-catalogue: data/catalogue.json into a deployed stage's table (only a higher version replaces it)
 load-catalogue: $(VENV)/.installed
 	$(BIN)/python -m scripts.load_catalogue --region $(REGION) --table "$(call stack_output,ApplicationTableName)"
+
+## admin: a new stage's first Administrator, invited by e-mail (STAGE=... EMAIL=... NAME=...; docs/people.md)
+admin: $(VENV)/.installed translations
+	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo "Give EMAIL=... and NAME=... (docs/people.md)" >&2; exit 1; }
+	$(BIN)/python -m scripts.first_admin --stage $(STAGE) --region $(REGION) --email "$(EMAIL)" --name "$(NAME)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache infra/cdk.out infra/.chalice-build

@@ -14,6 +14,7 @@ from chalicelib.entrypoints.order_pages import order_pages
 from chalicelib.entrypoints.orders import orders
 from chalicelib.entrypoints.outbox import outbox
 from chalicelib.entrypoints.pages import pages
+from chalicelib.entrypoints.people import people
 from chalicelib.entrypoints.portal import portal
 from chalicelib.entrypoints.reference import reference
 from chalicelib.entrypoints.step_pages import step_pages
@@ -29,6 +30,7 @@ app.register_middleware(http_observability, "http")
 for blueprint in (
     auth,
     directory,
+    people,
     orders,
     approvals,
     reference,

@@ -33,8 +33,10 @@ from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
 from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
 from chalicelib.directory.accounts import INVITE, AccountService
 from chalicelib.directory.model import SessionLifetimes
+from chalicelib.directory.people import PeopleService
 from chalicelib.directory.ports import Accounts, Directory, Invitations, PasswordSignIn, TokenVerifier, WebSessions
 from chalicelib.directory.services import DirectoryService, SessionService
+from chalicelib.directory.serving import ServingService
 from chalicelib.notifications.ports import MailSender, Outbox, OutboxFeed
 from chalicelib.notifications.services import MAIL, MailDelivery, OutboxNotifier, OutboxRelay
 from chalicelib.ordering.endings import EndingService
@@ -95,6 +97,8 @@ class Container:
     directory: DirectoryService
     sessions: SessionService
     accounts: AccountService
+    people: PeopleService
+    serving: ServingService
     orders: OrderService
     endings: EndingService
     decisions: DecisionService
@@ -245,6 +249,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         directory=DirectoryService(adapters.directory, adapters.sign_in),
         sessions=sessions,
         accounts=accounts,
+        people=PeopleService(adapters.directory, adapters.accounts, accounts, sessions, adapters.transactions, clock),
+        serving=ServingService(adapters.directory, adapters.transactions),
         orders=orders,
         endings=endings,
         decisions=decisions,

@@ -62,6 +62,18 @@ class AccountService:
             if self._invitations.get(self._key(self._first_seed(person.user_id))) is None:
                 raise  # something else changed meanwhile: the caller may try again
 
+    def invite_again(self, person: Person, about: Mapping[str, str], request_key: str) -> None:
+        """A new invitation for someone whose earlier one expired or was lost; the same request again (its key)
+        sends one mail."""
+        seed = self._seed(f"invitation:{person.user_id}:{request_key}")
+        transaction = self._transactions.begin()
+        self.invite(transaction, person, about, seed=seed)
+        try:
+            transaction.commit()
+        except ConcurrentChange:
+            if self._invitations.get(self._key(seed)) is None:
+                raise
+
     def invite(
         self,
         transaction: Transaction,
@@ -134,6 +146,7 @@ class AccountService:
         return link_key(link_id(self._link_secret.value(), seed))
 
     def _first_seed(self, user_id: str) -> str:
-        return hmac.new(self._link_secret.value(), f"first-invitation:{user_id}".encode(), hashlib.sha256).hexdigest()[
-            :32
-        ]
+        return self._seed(f"first-invitation:{user_id}")
+
+    def _seed(self, made_from: str) -> str:
+        return hmac.new(self._link_secret.value(), made_from.encode(), hashlib.sha256).hexdigest()[:32]

@@ -1,19 +1,31 @@
-"""Organisations and what the directory knows of them (R-ONB-1), and the portal's web sessions."""
+"""Organisations and what the directory knows of them (R-ONB-1), the rules over their people (R-ONB-3), and
+the portal's web sessions."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.directory.reasons import CSRF_NOT_VALID, INVITATION_EXPIRED, INVITATION_USED
-from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed
+from chalicelib.directory.reasons import (
+    CSRF_NOT_VALID,
+    INVITATION_EXPIRED,
+    INVITATION_USED,
+    LAST_ADMINISTRATOR,
+    NO_ROLE,
+    PHONE_NOT_VALID,
+    ROLE_NOT_FOR_ORGANISATION,
+)
+from chalicelib.shared.errors import AlreadyDone, Expired, InvalidRequest, NotAllowed
+from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
 
 
@@ -47,6 +59,10 @@ class Organisation(BaseModel):
     kind: OrganisationKind
     signed_agreement_version: int | None = None
     serves_customers: list[str] = Field(default_factory=list, description="agents only: customer org ids")
+    source_systems: list[str] | None = Field(
+        default=None,
+        description="agents only: the catalogue's source systems of theirs they take orders for; none said: all",
+    )
     invoice_details: list[SavedInvoiceDetails] = Field(default_factory=list)
 
     def has_signed(self, current_version: int) -> bool:
@@ -154,3 +170,99 @@ class Invitation(BaseModel):
             raise AlreadyDone(INVITATION_USED)
         if now >= self.expires_at:
             raise Expired(INVITATION_EXPIRED)
+
+
+# --- an organisation's people (R-ONB-3) ----------------------------------------------------------------------
+
+# The roles each kind of organisation gives its people: a customer orders and attests (R-ONB-2), an agent
+# handles and attests its customers' orders, the provider serves everyone.
+ROLES_BY_KIND: dict[OrganisationKind, tuple[Role, ...]] = {
+    OrganisationKind.CUSTOMER: (Role.ADMINISTRATOR, Role.ORDERER, Role.ATTESTER),
+    OrganisationKind.AGENT: (Role.ADMINISTRATOR, Role.AGENT_CASE_HANDLER, Role.ATTESTER),
+    OrganisationKind.PROVIDER: (Role.ADMINISTRATOR, Role.CUSTOMER_SERVICE, Role.OPERATIONS),
+}
+PHONE_REGION = "SE"  # a number typed without a country code is Swedish
+MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+def roles_for(organisation: Organisation, roles: list[Role]) -> list[Role]:
+    """The roles in the order the kind lists them, each once; refused naming `roles` when there is none or one
+    the kind does not give."""
+    given = ROLES_BY_KIND[organisation.kind]
+    for role in roles:
+        if role not in given:
+            raise InvalidRequest(ROLE_NOT_FOR_ORGANISATION, field="roles", role=role.value)
+    if not roles:
+        raise InvalidRequest(NO_ROLE, field="roles")
+    return [role for role in given if role in roles]
+
+
+def mobile_number(typed: str) -> str:
+    """A mobile number as SMS are sent to it, E.164 (`+46701234567`); one without a country code is Swedish.
+    Anything else, a landline included (no SMS reaches it), is refused naming `phone`."""
+    try:
+        number = phonenumbers.parse(typed, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        raise InvalidRequest(PHONE_NOT_VALID, field="phone") from None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in MOBILE_TYPES:
+        raise InvalidRequest(PHONE_NOT_VALID, field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def masked_phone(phone: str | None) -> str | None:
+    """A stored number as pages and answers show it: the country code, the first two and the last two digits
+    (`+46 70 ••• •• 67`), enough to recognise it and not enough to call it."""
+    if not phone:
+        return None
+    try:
+        number = phonenumbers.parse(phone, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return "•" * 6
+    country, _, national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL).partition(
+        " "
+    )
+    digits = sum(character.isdigit() for character in national)
+    shown: list[str] = []
+    seen = 0
+    for character in national:
+        if character.isdigit():
+            seen += 1
+            shown.append(character if seen <= 2 or seen > digits - 2 else "•")
+        else:
+            shown.append(character)
+    return f"{country} {''.join(shown)}"
+
+
+def comparable_email(email: str) -> str:
+    """An e-mail address as duplicates are found: `Nina@Example.org` is `nina@example.org`."""
+    return unicodedata.normalize("NFC", email.strip()).casefold()
+
+
+def new_user_id(name: str, org_id: str, request_key: str) -> str:
+    """A person's id, which is also their username: readable (from the name) and the same for every try of one
+    request (a double submit adds one person)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    slug = ".".join(part for part in re.split(r"[^a-z0-9]+", ascii_name) if part)[:40] or "person"
+    digest = hashlib.sha256(f"{org_id}\n{request_key}".encode()).hexdigest()[:8]
+    return f"{slug}-{digest}"
+
+
+def keeps_an_administrator(people: list[Person], field: str | None = "roles") -> None:
+    """R-ONB-3: an organisation always has an administrator, or nobody could manage its people. A change that
+    would leave it none (taking the role from, or removing, the last one, oneself included) is refused."""
+    if not any(person.has_role(Role.ADMINISTRATOR) for person in people):
+        raise InvalidRequest(LAST_ADMINISTRATOR, field=field)
+
+
+class RemovedPerson(BaseModel):
+    """What the directory keeps of a person it no longer has: who, of which organisation, removed when and by
+    whom; no address or number (docs/decisions.md). Orders and their history keep the names they were made
+    with; this lets a removal interrupted half-way be finished, and tells an administrator who removed whom."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str
+    org_id: str
+    name: str
+    removed_at: datetime
+    removed_by: str

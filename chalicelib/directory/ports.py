@@ -7,9 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.directory.model import Invitation, Organisation, OrganisationKind, SavedInvoiceDetails, WebSession
+from chalicelib.directory.model import (
+    Invitation,
+    Organisation,
+    OrganisationKind,
+    RemovedPerson,
+    SavedInvoiceDetails,
+    WebSession,
+)
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
+from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
 __all__ = [
@@ -23,6 +31,7 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "PasswordSignIn",
+    "RemovedPerson",
     "SavedInvoiceDetails",
     "SignedIn",
     "TokenVerifier",
@@ -43,6 +52,34 @@ class Directory(Protocol):
         """The people of an organisation, or only those with `role`; none for no organisation."""
 
     def save_person(self, person: Person) -> None: ...
+
+    # An organisation's people as its administrator manages them (R-ONB-3). Every change of them is staged with
+    # the organisation's roster version read before the change, and refused at commit if another changed them
+    # since: a rule over all of them (an administrator is left) holds for what is written.
+
+    def people_page(self, org_id: str, page: PageRequest) -> Page[Person]:
+        """The organisation's people by name, a page at a time."""
+
+    def person_with_email(self, email: str) -> Person | None:
+        """Whoever has this address, compared as `model.comparable_email` compares them."""
+
+    def roster(self, org_id: str) -> int:
+        """The version of the organisation's people: 0 before any change through `add_person` and the others."""
+
+    def add_person(self, transaction: Transaction, person: Person, roster: int) -> None:
+        """Stages a new person; refused at commit if their id or their address is someone's already."""
+
+    def change_person(self, transaction: Transaction, before: Person, after: Person, roster: int) -> None:
+        """Stages the person as `after`; refused at commit if their new address is someone else's."""
+
+    def remove_person(self, transaction: Transaction, person: Person, removal: RemovedPerson, roster: int) -> None:
+        """Stages the person's removal: their profile and address go, the removal record stays."""
+
+    def removed(self, user_id: str) -> RemovedPerson | None: ...
+
+    def set_serving(self, transaction: Transaction, before: Organisation, after: Organisation) -> None:
+        """Stages the customers and source systems an agent serves as `after`'s, refused at commit if they changed
+        since `before` was read."""
 
     def save_organisation(self, organisation: Organisation) -> None: ...
 

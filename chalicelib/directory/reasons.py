@@ -34,3 +34,34 @@ INVITATION_USED = Reason(
 INVITATION_EXPIRED = Reason(
     "directory.invitation_expired", "This link to choose a password has expired. Ask your administrator for a new one."
 )
+PERSON_NOT_FOUND = Reason("directory.person_not_found", "There is no such person in your organisation.")
+EMAIL_TAKEN = Reason("directory.email_taken", "Someone already has this e-mail address. Enter another.")
+PHONE_NOT_VALID = Reason("directory.phone_not_valid", "Enter a mobile number, such as 070-123 45 67 or +47 412 34 567.")
+ROLE_NOT_FOR_ORGANISATION = Reason(
+    "directory.role_not_for_organisation", "The role {role} is not given in an organisation of this kind."
+)
+NO_ROLE = Reason("directory.no_role", "Choose at least one role.")
+LAST_ADMINISTRATOR = Reason(
+    "directory.last_administrator",
+    "Your organisation must keep an administrator: make someone else an administrator first.",
+)
+ALREADY_ADDED = Reason(
+    "directory.already_added", "This form was already sent and the person added. Open the list to see them."
+)
+NOT_AN_ADMINISTRATOR = Reason(
+    "directory.not_an_administrator", "Only an administrator of your organisation manages its people."
+)
+PEOPLE_BUSY = Reason(
+    "directory.people_busy", "Someone else changed your organisation's people at the same moment. Try again."
+)
+NOT_AN_AGENT = Reason("directory.not_an_agent", "Only an agent sets which customers and source systems it serves.")
+NO_SUCH_CUSTOMER = Reason(
+    "directory.no_such_customer", "There is no customer organisation {customer}. Enter its name or its id."
+)
+CUSTOMER_NAME_SHARED = Reason(
+    "directory.customer_name_shared", "Several organisations are named {customer}. Enter the one you mean by its id."
+)
+SOURCE_SYSTEM_NOT_OFFERED = Reason(
+    "directory.source_system_not_offered",
+    "{source_system} is not one of your source systems in the catalogue: choose among {offered}.",
+)

@@ -44,6 +44,7 @@ class Access:
     relation: Relation = Relation.NONE
     everywhere: frozenset[Role] = frozenset()
     agreement_signed: bool = False  # the caller's organisation signed the current agreement (R-ONB-1)
+    organisations: frozenset[str] = frozenset()  # the kinds of organisation the caller's must be; empty: any
     rules: str = ""  # the DOMAIN.md rules this access follows
     # How the caller shows who they are: a Bearer ID token (the JSON API, for programs) or the portal's session
     # cookie (the pages, for people). A page's anonymous visitor is sent to sign in instead of a 401.
@@ -64,6 +65,8 @@ class Access:
             text += f"; also {' or '.join(sorted(self.everywhere))}." if self.everywhere else "."
         if self.agreement_signed:
             text += " Their organisation must have signed the current agreement."
+        if self.organisations:
+            text += f" Their organisation must be {' or '.join(f'an {kind}' for kind in sorted(self.organisations))}."
         text = text[0].upper() + text[1:]
         return f"{text} ({self.rules})" if self.rules else text
 

@@ -34,6 +34,12 @@ FIELD_MESSAGES = {
     "one_time_code": N_("Enter the six-digit code from the SMS"),
     "declaration_accepted": N_("Tick the declaration to approve"),
     "agent_attester": N_("Choose the attester who attests for your organisation"),
+    "name": N_("Enter the person's name"),
+    "email": N_("Enter an e-mail address, such as name@example.org"),
+    "roles": N_("Choose at least one role"),
+    "phone": N_("Enter a mobile number, such as 070-123 45 67 or +47 412 34 567."),
+    "language": N_("Choose the language of their e-mail"),
+    "add_customer": N_("Enter the customer's name or organisation id"),
 }
 INVISIBLE = N_("Remove the invisible or control characters")
 

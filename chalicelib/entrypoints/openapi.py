@@ -105,6 +105,7 @@ def _access(contract: Operation) -> dict[str, Any]:
         "relation": access.relation.value,
         "everywhere": sorted(access.everywhere),
         "agreement_signed": access.agreement_signed,
+        "organisations": sorted(access.organisations),
         "rules": access.rules,
     }
 

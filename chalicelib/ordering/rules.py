@@ -189,7 +189,10 @@ def _check_agent(
     if not command.agent_org_id:
         raise InvalidRequest(AGENT_MISSING, field="agent_org_id")
     agent = catalogue.agent(command.agent_org_id)
-    if command.source_system not in agent.source_systems:
+    # The catalogue lists the source systems an agent connects; the agent's administrator may take orders for
+    # fewer of them (docs/people.md).
+    taken = agent_organisation.source_systems if agent_organisation is not None else None
+    if command.source_system not in agent.source_systems or (taken is not None and command.source_system not in taken):
         raise InvalidRequest(
             SOURCE_SYSTEM_UNSUPPORTED, field="source_system", agent=agent.name, source_system=command.source_system
         )

@@ -4,13 +4,15 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from chalicelib.directory.model import comparable_name
+from chalicelib.directory.model import comparable_email, comparable_name
 from chalicelib.directory.ports import (
     Claims,
     Invitation,
     NewPasswordRequired,
     Organisation,
+    RemovedPerson,
     SavedInvoiceDetails,
     SignedIn,
     WebSession,
@@ -28,6 +30,7 @@ from chalicelib.manifest import PASSWORD_POLICY
 from chalicelib.shared.errors import InvalidRequest, NotSignedIn, TooManyAttempts
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
+from chalicelib.shared.pagination import Page, PageRequest, bad_cursor
 from chalicelib.shared.transactions import ConcurrentChange, Transaction
 
 from .store import MemoryStore, staged
@@ -37,6 +40,8 @@ from .store import MemoryStore, staged
 class MemoryDirectory:
     people_by_id: dict[str, Person] = field(default_factory=dict)
     organisations: dict[str, Organisation] = field(default_factory=dict)
+    rosters: dict[str, int] = field(default_factory=dict)
+    removals: dict[str, RemovedPerson] = field(default_factory=dict)
 
     def person(self, user_id: str) -> Person | None:
         found = self.people_by_id.get(user_id)
@@ -66,6 +71,98 @@ class MemoryDirectory:
 
     def save_organisation(self, organisation: Organisation) -> None:
         self.organisations[organisation.org_id] = organisation.model_copy(deep=True)
+
+    def people_page(self, org_id: str, page: PageRequest) -> Page[Person]:
+        """By name, as the table's index orders them; the cursor is the position after the page's last."""
+        ordered = sorted(
+            (person for person in self.people_by_id.values() if person.org_id == org_id),
+            key=lambda person: (comparable_name(person.name), person.user_id),
+        )
+        start = 0
+        if page.cursor:
+            if not page.cursor.isdigit():
+                raise bad_cursor()
+            start = int(page.cursor)
+        chunk = [person.model_copy(deep=True) for person in ordered[start : start + page.limit]]
+        more = start + page.limit < len(ordered)
+        return Page(chunk, str(start + page.limit) if more else None)
+
+    def person_with_email(self, email: str) -> Person | None:
+        wanted = comparable_email(email)
+        found = next((p for p in self.people_by_id.values() if comparable_email(p.email) == wanted), None)
+        return found.model_copy(deep=True) if found else None
+
+    def roster(self, org_id: str) -> int:
+        return self.rosters.get(org_id, 0)
+
+    def _stage(self, transaction: Transaction, org_id: str, roster: int, write: Any, *checks: Any) -> None:
+        def holds() -> bool:
+            return self.rosters.get(org_id, 0) == roster and all(check() for check in checks)
+
+        def written() -> None:
+            self.rosters[org_id] = roster + 1
+            write()
+
+        staged(transaction).stage(written, check=holds)
+
+    def _address_free(self, person: Person) -> Any:
+        wanted = comparable_email(person.email)
+        return lambda: (
+            not any(
+                comparable_email(other.email) == wanted
+                for other in self.people_by_id.values()
+                if other.user_id != person.user_id
+            )
+        )
+
+    def add_person(self, transaction: Transaction, person: Person, roster: int) -> None:
+        person = person.model_copy(deep=True)
+        self._stage(
+            transaction,
+            person.org_id,
+            roster,
+            lambda: self.people_by_id.__setitem__(person.user_id, person),
+            lambda: person.user_id not in self.people_by_id,
+            self._address_free(person),
+        )
+
+    def change_person(self, transaction: Transaction, before: Person, after: Person, roster: int) -> None:
+        after = after.model_copy(deep=True)
+        self._stage(
+            transaction,
+            after.org_id,
+            roster,
+            lambda: self.people_by_id.__setitem__(after.user_id, after),
+            lambda: after.user_id in self.people_by_id,
+            self._address_free(after),
+        )
+
+    def remove_person(self, transaction: Transaction, person: Person, removal: RemovedPerson, roster: int) -> None:
+        def write() -> None:
+            self.people_by_id.pop(person.user_id, None)
+            self.removals[person.user_id] = removal.model_copy()
+
+        self._stage(transaction, removal.org_id, roster, write)
+
+    def set_serving(self, transaction: Transaction, before: Organisation, after: Organisation) -> None:
+        def unchanged() -> bool:
+            stored = self.organisations.get(before.org_id)
+            return (
+                stored is not None
+                and stored.serves_customers == before.serves_customers
+                and stored.source_systems == before.source_systems
+            )
+
+        def write() -> None:
+            stored = self.organisations[after.org_id]
+            stored.serves_customers = list(after.serves_customers)
+            stored.source_systems = list(after.source_systems) if after.source_systems is not None else None
+
+        staged(transaction).stage(write, check=unchanged)
+
+    def removed(self, user_id: str) -> RemovedPerson | None:
+        found = self.removals.get(user_id)
+        return found.model_copy() if found else None
 
     def add_invoice_details(
         self, transaction: Transaction, organisation: Organisation, details: SavedInvoiceDetails

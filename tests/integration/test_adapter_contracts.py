@@ -16,6 +16,7 @@ from chalicelib.directory.model import (
     Invitation,
     Organisation,
     OrganisationKind,
+    RemovedPerson,
     SavedInvoiceDetails,
     SessionLifetimes,
     WebSession,
@@ -23,6 +24,7 @@ from chalicelib.directory.model import (
 )
 from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, OrderStatus, Step
 from chalicelib.shared.errors import InvalidRequest
+from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
 from chalicelib.shared.limits import Limit
 from chalicelib.shared.pagination import PageRequest
@@ -476,3 +478,91 @@ def test_a_limit_counts_per_asker_and_window_and_refuses_past_it(store: Store):
     assert store.limits.take(limit, asker.upper(), NOW) is False  # the same address, however written
     assert store.limits.take(limit, other, NOW) is True
     assert store.limits.take(limit, asker, NOW + timedelta(hours=1)) is True  # the next window
+
+
+def colleague(org_id: str, **changes: Any) -> Person:
+    tag = uuid.uuid4().hex[:8]
+    fields: dict[str, Any] = {
+        "user_id": f"p-{tag}",
+        "org_id": org_id,
+        "name": f"Person {tag}",
+        "email": f"p-{tag}@example.org",
+        "phone": "+46701234567",
+        "roles": [Role.ORDERER],
+        **changes,
+    }
+    return Person(**fields)
+
+
+def test_r_onb_3_a_person_is_added_once_per_id_and_address_at_the_roster_version_read(store: Store):
+    org_id = f"org-{uuid.uuid4().hex[:8]}"
+    first = colleague(org_id)
+    commit(store, lambda t: store.directory.add_person(t, first, 0))
+    assert store.directory.person(first.user_id) == first and store.directory.roster(org_id) == 1
+    assert store.directory.person_with_email(first.email.upper()) == first
+    second = colleague(org_id)
+    with pytest.raises(ConcurrentChange):  # read at version 0; another change came first
+        commit(store, lambda t: store.directory.add_person(t, second, 0))
+    with pytest.raises(ConcurrentChange):  # the address is someone's
+        commit(store, lambda t: store.directory.add_person(t, second.model_copy(update={"email": first.email}), 1))
+    with pytest.raises(ConcurrentChange):  # the id is someone's
+        commit(store, lambda t: store.directory.add_person(t, first.model_copy(update={"email": "x@y.org"}), 1))
+    commit(store, lambda t: store.directory.add_person(t, second, 1))
+    assert store.directory.roster(org_id) == 2
+
+
+def test_r_onb_3_a_changed_address_moves_and_a_removed_person_leaves_a_record(store: Store):
+    org_id = f"org-{uuid.uuid4().hex[:8]}"
+    person = colleague(org_id)
+    other = colleague(org_id)
+    commit(store, lambda t: store.directory.add_person(t, person, 0))
+    commit(store, lambda t: store.directory.add_person(t, other, 1))
+    moved = person.model_copy(update={"email": f"moved-{person.email}"})
+    with pytest.raises(ConcurrentChange):  # onto someone else's address
+        commit(
+            store,
+            lambda t: store.directory.change_person(t, person, moved.model_copy(update={"email": other.email}), 2),
+        )
+    commit(store, lambda t: store.directory.change_person(t, person, moved, 2))
+    assert store.directory.person_with_email(moved.email) == moved
+    assert store.directory.person_with_email(person.email) is None
+    removal = RemovedPerson(
+        user_id=person.user_id, org_id=org_id, name=person.name, removed_at=NOW, removed_by=other.user_id
+    )
+    with pytest.raises(ConcurrentChange):
+        commit(store, lambda t: store.directory.remove_person(t, moved, removal, 2))
+    commit(store, lambda t: store.directory.remove_person(t, moved, removal, 3))
+    assert store.directory.person(person.user_id) is None and store.directory.removed(person.user_id) == removal
+    assert store.directory.person_with_email(moved.email) is None
+
+
+def test_r_onb_3_an_organisations_people_come_by_name_page_by_page(store: Store):
+    org_id = f"org-{uuid.uuid4().hex[:8]}"
+    names = ["Örjan Ek", "anna Berg", "Bo Ask", "Cecilia Dahl", "Anna Ceder"]
+    for roster, name in enumerate(names):
+        person = colleague(org_id, name=name)
+        commit(store, lambda t, person=person, roster=roster: store.directory.add_person(t, person, roster))
+    seen: list[str] = []
+    page = PageRequest(limit=2)
+    while True:
+        found = store.directory.people_page(org_id, page)
+        seen += [person.name for person in found.items]
+        if found.next is None:
+            break
+        page = PageRequest(limit=2, cursor=found.next)
+    assert seen == ["anna Berg", "Anna Ceder", "Bo Ask", "Cecilia Dahl", "Örjan Ek"]  # case-folded, by code point
+
+
+def test_what_an_agent_serves_is_set_only_while_it_is_as_read(store: Store):
+    agent = Organisation(org_id=f"agent-{uuid.uuid4().hex[:8]}", name="Agent", kind=OrganisationKind.AGENT)
+    store.directory.save_organisation(agent)
+    serving = agent.model_copy(update={"serves_customers": ["c1"], "source_systems": ["S1"]})
+    commit(store, lambda t: store.directory.set_serving(t, agent, serving))
+    stored = store.directory.organisation(agent.org_id)
+    assert stored.serves_customers == ["c1"] and stored.source_systems == ["S1"]
+    with pytest.raises(ConcurrentChange):  # read before the change above
+        commit(
+            store, lambda t: store.directory.set_serving(t, agent, serving.model_copy(update={"serves_customers": []}))
+        )
+    commit(store, lambda t: store.directory.set_serving(t, serving, serving.model_copy(update={"source_systems": []})))
+    assert store.directory.organisation(agent.org_id).source_systems == []

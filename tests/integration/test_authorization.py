@@ -27,10 +27,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app import app
 from chalicelib.bootstrap import container
+from chalicelib.directory.commands import AddPerson
 from chalicelib.entrypoints.contract import Access, Operation, Relation, operation_of
 from chalicelib.entrypoints.web import SESSION_COOKIE
+from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.identity import Person as Person_
-from chalicelib.shared.identity import Role
 from local import demo
 from local.people import OverHttp, Person, Reply, Visitor, agent_review, direct_order, placed, via_agent_order
 
@@ -75,6 +76,8 @@ def expected(access: Access, caller: Caller, thing: Thing | None) -> int | str:
         return 403
     if access.agreement_signed and not signed_current_agreement(person.org_id):
         return 403
+    if access.organisations and kind_of(person.org_id) not in access.organisations:
+        return 403
     if thing is not None and not thing.exists:
         return 404
     party = thing is not None and (person.org_id in thing.parties or bool(access.everywhere & set(person.roles)))
@@ -88,6 +91,10 @@ def expected(access: Access, caller: Caller, thing: Thing | None) -> int | str:
 def signed_current_agreement(org_id: str) -> bool:
     current = demo.catalogue().agreement_version
     return any(org.org_id == org_id and org.signed_agreement_version == current for org in demo.ORGANISATIONS)
+
+
+def kind_of(org_id: str) -> str:
+    return next(str(org.kind) for org in demo.ORGANISATIONS if org.org_id == org_id)
 
 
 def success(contract: Operation) -> set[int]:
@@ -201,6 +208,13 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             time.sleep(0.02)
         raise AssertionError("no invitation mailed")
 
+    def colleague() -> Thing:
+        """A person of Ada's organisation, added for the route (an orderer: the attesters stay as they are)."""
+        ada = container().adapters.directory.person("ada.admin")
+        assert ada is not None
+        added = container().people.add(Actor(signed_in=ada), AddPerson.model_validate(new_person()), uuid.uuid4().hex)
+        return Thing("a person of region-norrby", {"user_id": added.user_id}, frozenset({"region-norrby"}))
+
     missing_order = Thing("an order that does not exist", {"order_id": uuid.uuid4().hex}, exists=False)
     missing_step = Thing(
         "a link that leads nowhere",
@@ -220,6 +234,21 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             Thing("a made-up invitation", {"invitation_id": "M" * 32}, exists=False),
         ],
         "message_id": lambda: [Thing("a mail in the outbox", {"message_id": aws.sent_emails()[-1]["id"]})],
+        "user_id": lambda: [
+            colleague(),
+            Thing("a person of clinic-old", {"user_id": "oskar.orderer"}, frozenset({"clinic-old"})),
+            Thing("a person nobody has", {"user_id": "nobody.here"}, exists=False),
+        ],
+    }
+
+
+def new_person() -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    return {
+        "name": f"Matrix Person {tag}",
+        "email": f"matrix-{tag}@region-norrby.example",
+        "roles": ["Orderer"],
+        "phone": "0701234567",
     }
 
 
@@ -254,6 +283,9 @@ def body_for(method: str, path: str, caller: Caller) -> dict[str, Any]:
         ("POST", "/api/session"): {"username": person.user_id, "password": demo.PASSWORD},
         ("POST", "/api/orders"): direct_order(attester_id=attester),
         ("POST", "/api/approvals/{approval_id}/decision"): {"decision": "approve", "agent_review": agent_review()},
+        ("POST", "/api/people"): new_person(),
+        ("PATCH", "/api/people/{user_id}"): {"name": "Renamed Person"},
+        ("PUT", "/api/organisation/serving"): {"customers": [], "source_systems": []},
     }
     if (method, path) not in bodies:
         raise AssertionError(f"the matrix does not know what to send to {method} {path}: add it to body_for")
@@ -278,6 +310,11 @@ FORMS: dict[str, dict[str, str]] = {
     "/orders/{order_id}/steps/{step}/code": {},
     "/orders/{order_id}/steps/{step}/decision": {"decision": "maybe"},
     "/orders/{order_id}/steps/{step}/resend": {},
+    "/people/new": {"name": ""},
+    "/people/{user_id}": {"name": ""},
+    "/people/{user_id}/remove": {},
+    "/people/{user_id}/invite": {},
+    "/serving": {"add_customer": ""},
 }
 
 

@@ -6,9 +6,17 @@ from datetime import datetime
 
 from chalicelib.adapters.dynamo.schema import GSI1
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, expires_a_day_after, staged, without_bookkeeping
-from chalicelib.directory.model import comparable_name
-from chalicelib.directory.ports import Invitation, Language, Organisation, SavedInvoiceDetails, WebSession
+from chalicelib.directory.model import comparable_email, comparable_name
+from chalicelib.directory.ports import (
+    Invitation,
+    Language,
+    Organisation,
+    RemovedPerson,
+    SavedInvoiceDetails,
+    WebSession,
+)
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
 SESSION_ENTRY = "WEBSESSION#"
@@ -22,6 +30,35 @@ def person_key(user_id: str) -> dict[str, str]:
 
 def organisation_key(org_id: str) -> dict[str, str]:
     return {"pk": f"ORG#{org_id}", "sk": "PROFILE"}
+
+
+def roster_key(org_id: str) -> Item:
+    """The version of an organisation's people, which every change of them moves on (docs/data-model.md)."""
+    return {"pk": f"ORG#{org_id}", "sk": "ROSTER"}
+
+
+def email_key(email: str) -> Item:
+    """An address held by one person: its item's existence is what refuses a second (R-ONB-3)."""
+    return {"pk": f"EMAIL#{comparable_email(email)}", "sk": "EMAIL"}
+
+
+def removed_key(user_id: str) -> Item:
+    return {"pk": f"USER#{user_id}", "sk": "REMOVED"}
+
+
+def person_item(person: Person) -> Item:
+    return {
+        **person_key(person.user_id),
+        "entity": "user",
+        GSI1.partition_key: f"ORG#{person.org_id}#USERS",
+        # By name: an administrator's list reads in alphabetical order, page by page.
+        GSI1.sort_key: f"USER#{comparable_name(person.name)}#{person.user_id}",
+        **person.model_dump(mode="json"),
+    }
+
+
+def email_item(person: Person) -> Item:
+    return {**email_key(person.email), "entity": "email", "user_id": person.user_id}
 
 
 def web_session_key(key: str) -> Item:
@@ -67,15 +104,68 @@ class DynamoDirectory:
         return [person for person in people if role is None or person.has_role(role)]
 
     def save_person(self, person: Person) -> None:
-        self._table.put(
-            {
-                **person_key(person.user_id),
-                "entity": "user",
-                GSI1.partition_key: f"ORG#{person.org_id}#USERS",
-                GSI1.sort_key: f"USER#{person.user_id}",
-                **person.model_dump(mode="json"),
-            }
+        self._table.begin().put(person_item(person)).put(email_item(person)).commit()
+
+    def people_page(self, org_id: str, page: PageRequest) -> Page[Person]:
+        found = self._table.query(f"ORG#{org_id}#USERS", index=GSI1, page=page)
+        return found.map(lambda item: Person.model_validate(without_bookkeeping(item)))
+
+    def person_with_email(self, email: str) -> Person | None:
+        claim = self._table.get(email_key(email))
+        return self.person(str(claim["user_id"])) if claim else None
+
+    def roster(self, org_id: str) -> int:
+        item = self._table.get(roster_key(org_id))
+        return int(item["roster_version"]) if item else 0
+
+    def _move_roster(self, transaction: Transaction, org_id: str, roster: int) -> None:
+        staged(transaction).update(
+            roster_key(org_id),
+            "SET roster_version = :next",
+            "attribute_not_exists(roster_version) OR roster_version = :read",
+            {":next": roster + 1, ":read": roster},
         )
+
+    def add_person(self, transaction: Transaction, person: Person, roster: int) -> None:
+        self._move_roster(transaction, person.org_id, roster)
+        staged(transaction).put(person_item(person), "attribute_not_exists(pk)").put(
+            email_item(person), "attribute_not_exists(pk)"
+        )
+
+    def change_person(self, transaction: Transaction, before: Person, after: Person, roster: int) -> None:
+        self._move_roster(transaction, after.org_id, roster)
+        staged(transaction).put(person_item(after), "attribute_exists(pk)")
+        if comparable_email(before.email) != comparable_email(after.email):
+            staged(transaction).delete(email_key(before.email)).put(email_item(after), "attribute_not_exists(pk)")
+
+    def remove_person(self, transaction: Transaction, person: Person, removal: RemovedPerson, roster: int) -> None:
+        self._move_roster(transaction, removal.org_id, roster)
+        staged(transaction).put(
+            {**removed_key(removal.user_id), "entity": "removed_user", **removal.model_dump(mode="json")}
+        )
+        staged(transaction).delete(person_key(person.user_id)).delete(email_key(person.email))
+
+    def set_serving(self, transaction: Transaction, before: Organisation, after: Organisation) -> None:
+        # In place, on the condition that both lists are as they were read: nobody else changed them meanwhile.
+        values: Item = {":customers": after.serves_customers, ":customers_read": before.serves_customers}
+        condition = "attribute_exists(pk) AND serves_customers = :customers_read"
+        if before.source_systems is None:  # never said: not stored, or stored as null
+            condition += " AND (attribute_not_exists(source_systems) OR attribute_type(source_systems, :null))"
+            values[":null"] = "NULL"
+        else:
+            condition += " AND source_systems = :systems_read"
+            values[":systems_read"] = before.source_systems
+        values[":systems"] = after.source_systems or []
+        staged(transaction).update(
+            organisation_key(after.org_id),
+            "SET serves_customers = :customers, source_systems = :systems",
+            condition,
+            values,
+        )
+
+    def removed(self, user_id: str) -> RemovedPerson | None:
+        item = self._table.get(removed_key(user_id))
+        return RemovedPerson.model_validate(without_bookkeeping(item)) if item else None
 
     def save_organisation(self, organisation: Organisation) -> None:
         self._table.put(
