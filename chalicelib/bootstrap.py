@@ -250,6 +250,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         clock,
         settings.base_url,
         lambda: current_agreement(adapters.catalogues),
+        settings.provider_org_id,
     )
     relay = OutboxRelay(
         adapters.outbox_feed,

@@ -34,6 +34,12 @@ NO_SIGNATORY = Reason(
 ONLY_ADMINISTRATOR = Reason(
     "onboarding.only_administrator", "Only your organisation's administrator sends the agreement to be signed."
 )
+ONLY_ADMINISTRATORS_DECIDE = Reason(
+    "onboarding.only_administrators_decide", "Only the provider's administrators decide customer applications."
+)
+ONLY_CUSTOMER_SERVICE = Reason(
+    "onboarding.only_customer_service", "Only customer service looks up an organisation's administrators."
+)
 NOT_A_CUSTOMER = Reason("onboarding.not_a_customer", "Only a customer organisation signs the customer agreement.")
 SEARCH_TOO_SHORT = Reason(
     "onboarding.search_too_short", "Enter an organisation's name or its organisation number (at most 200 characters)."

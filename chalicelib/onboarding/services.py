@@ -33,6 +33,8 @@ from chalicelib.onboarding.reasons import (
     NOBODY_TO_APPROVE,
     NOT_A_CUSTOMER,
     ONLY_ADMINISTRATOR,
+    ONLY_ADMINISTRATORS_DECIDE,
+    ONLY_CUSTOMER_SERVICE,
     SIGNING_LINK_NOT_VALID,
 )
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, NotFound, StepOutOfOrder
@@ -172,7 +174,9 @@ class OnboardingService:
         clock: Clock,
         base_url: str,
         current_agreement: Callable[[], int],
+        provider_org_id: str,
     ) -> None:
+        self._provider_org_id = provider_org_id
         self._applications = applications
         self._signings = signings
         self._directory = directory
@@ -244,7 +248,14 @@ class OnboardingService:
 
     # --- the provider's list (Flow 1 step 2) -----------------------------------------------------------
 
-    def pending(self, page: PageRequest) -> Page[Application]:
+    def pending(self, actor: Actor, page: PageRequest) -> Page[Application]:
+        """The applications waiting for a decision, for the provider's administrators (their assignees); another
+        organisation's administrator has none to decide."""
+        person = actor.person
+        if not person.has_role(Role.ADMINISTRATOR):
+            raise NotAllowed(ONLY_ADMINISTRATORS_DECIDE)
+        if person.org_id != self._provider_org_id:
+            return Page([])
         return self._applications.pending(page)
 
     def application(self, application_id: str) -> Application:
@@ -319,7 +330,7 @@ class OnboardingService:
 
     def deliver_signing(self, payload: dict[str, Any]) -> None:
         """Delivers a signing link's mail from the outbox, with the link made now from its seed."""
-        link = f"{self._base_url}/agreement/{link_id(self._link_secret.value(), payload['seed'])}"
+        link = f"{self._base_url}/signing/{link_id(self._link_secret.value(), payload['seed'])}"
         self._mail.deliver({**payload, "context": {**payload["context"], "link": link}})
 
     # --- signing the agreement (Flow 1 step 4, R-ONB-1) --------------------------------------------------
@@ -416,6 +427,10 @@ class OnboardingService:
 
     def find_administrators(self, actor: Actor, organisation: str, page: PageRequest) -> Page[dict[str, Any]]:
         """Customer service finds an organisation's administrators by its name or its organisation number."""
+        if not actor.person.has_role(Role.CUSTOMER_SERVICE):
+            raise NotAllowed(ONLY_CUSTOMER_SERVICE)
+        if not organisation.strip():
+            return Page([])
         found = self._organisations(organisation.strip())
         people = [
             {
