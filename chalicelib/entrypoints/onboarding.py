@@ -108,7 +108,7 @@ class AdministratorQuery(ListQuery):
 
     model_config = ConfigDict(extra="forbid")
 
-    organisation: str = Field(default="", max_length=200)
+    organisation: str = Field(default="", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
     cursor: str | None = Field(default=None, pattern=r"^[0-9]{1,6}$")
 
 

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, StringConstraints
 from stdnum.exceptions import ValidationError as NumberNotValid
 from stdnum.se import orgnr
 
-from chalicelib.shared.commands import Command, Text
+from chalicelib.shared.commands import Command, Text, plain_text
 
 
 def compact_org_number(value: str) -> str:
@@ -33,6 +33,7 @@ def _mobile(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    value = plain_text(value)
     local, at, domain = value.rpartition("@")
     if not at or not local or "." not in domain.strip(".") or any(c.isspace() for c in value):
         raise ValueError("must be an e-mail address, as in name@example.se")

@@ -54,7 +54,7 @@ SIGNING_MAIL = "onboarding.signing"  # the outbox kind of a signing link's mail
 
 # Public forms are limited (docs/decisions.md): per address, and per network address.
 PER_ADDRESS = Limit("application.address", 5, timedelta(hours=1))
-PER_NETWORK = Limit("application.network", 50, timedelta(hours=1))
+PER_NETWORK = Limit("application.network", 100, timedelta(hours=1))
 # An administrator sends the signing link again: enough for a lost mail, not a flood of texts and mails.
 SIGNING_AGAIN = Limit("signing.again", 3, timedelta(days=1))
 

@@ -22,7 +22,7 @@ def holder_key(org_number: str) -> Item:
 
 
 def signing_key(key: str) -> Item:
-    return {"pk": f"SIGNING#{key}", "sk": "SIGNING"}
+    return {"pk": f"AGREEMENT#{key}", "sk": "SIGNING"}
 
 
 def signatory_key(org_id: str) -> Item:
