@@ -14,9 +14,9 @@ from chalicelib.onboarding.commands import ApplyForCustomer
 from chalicelib.onboarding.model import ApplicationStatus
 from chalicelib.onboarding.services import APPROVED, application_step
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, NotFound, TooManyAttempts
-from chalicelib.shared.identity import Role
+from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.pagination import PageRequest
-from local.people import CODE
+from local.people import CODE, direct_order
 from tests.fakes.world import World
 
 SIGNING = re.compile(r"/signing/(?P<id>[A-Za-z0-9_-]{20,64})")
@@ -312,3 +312,18 @@ def org_number(n: int) -> str:
     digits = [int(d) for d in base]
     total = sum(d if i % 2 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
     return base + str((10 - total % 10) % 10)
+
+
+def test_r_onb_1_a_new_customer_orders_nothing_until_its_signatory_has_signed(world: World):
+    decide(world, apply(world))
+    org_id = "org-5569876542"
+    for user_id, role in (("new.orderer", Role.ORDERER), ("new.attester", Role.ATTESTER)):
+        world.directory.save_person(
+            Person(user_id=user_id, org_id=org_id, name=user_id, email=f"{user_id}@bjorken.example", roles=[role])
+        )
+    order = direct_order(attester_id="new.attester")
+    with pytest.raises(NotAllowed) as refused:
+        world.submit("new.orderer", order, key="before")
+    assert refused.value.code == "ordering.agreement_not_signed"
+    sign(world, link_in(world, "sam@bjorken.example", SIGNING))
+    assert world.submit("new.orderer", order, key="after").customer_org_id == org_id
