@@ -327,3 +327,38 @@ def test_r_onb_1_a_new_customer_orders_nothing_until_its_signatory_has_signed(wo
     assert refused.value.code == "ordering.agreement_not_signed"
     sign(world, link_in(world, "sam@bjorken.example", SIGNING))
     assert world.submit("new.orderer", order, key="after").customer_org_id == org_id
+
+
+def test_a_completion_that_fails_halfway_is_run_again_and_does_each_part_once(world: World, monkeypatch):
+    """The agreement contact's account fails once (Cognito unreachable): the outbox runs the completion again."""
+    create = world.accounts.create
+    failures = {"left": 1}
+
+    def flaky(person: Person) -> None:
+        if person.user_id.endswith(".agreement") and failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError("Cognito is unreachable")
+        create(person)
+
+    monkeypatch.setattr(world.accounts, "create", flaky)
+    decide(world, apply(world))
+    assert failures["left"] == 0 and world.failed_deliveries  # it failed once, and was tried again
+    for email in ("anna@bjorken.example", "cleo@bjorken.example", "sam@bjorken.example"):
+        links = [mail for mail in world.mail.to(email) if "/set-password/" in mail.text or "/signing/" in mail.text]
+        assert len(links) == 1, email
+
+
+def test_a_submit_retried_after_a_crash_before_its_step_opened_opens_it(world: World, monkeypatch):
+    monkeypatch.setattr(world.app.onboarding, "_steps", Crashing())
+    with pytest.raises(ConnectionError):
+        apply(world, key="crashed")
+    monkeypatch.undo()
+    application_id = apply(world, key="crashed")
+    assert world.app.decisions.view_step(application_step(application_id), world.actor("petra.provider"))
+
+
+class Crashing:
+    """A step opener that is gone the first time, as a process dying after the application was stored."""
+
+    def open(self, *arguments: Any) -> Any:
+        raise ConnectionError("the process ended")
