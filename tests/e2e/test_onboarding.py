@@ -124,3 +124,21 @@ def test_an_organisation_applies_is_approved_signs_and_its_administrator_signs_i
     expect(page.get_by_text("Inloggad som Alma Administratör")).to_be_visible()
     page.goto("/agreement")
     expect(page.get_by_text("har undertecknat det gällande kundavtalet")).to_be_visible()
+
+
+def test_the_onboarding_pages_of_the_provider_customer_service_and_an_administrator_pass_axe(signed_in):
+    petra = signed_in("petra.provider")
+    petra.goto("/applications")
+    expect(petra.get_by_role("link", name="Vårdcentralen Solgläntan AB")).to_be_visible()  # the demo's
+    accessible(petra, "onboarding-applications")
+    kim = signed_in("kim.service")
+    kim.goto("/administrators")
+    kim.get_by_label("Organisationens namn eller organisationsnummer").fill("232100-0164")
+    kim.get_by_role("button", name="Sök").click()
+    expect(kim.get_by_role("rowheader", name="Ada Administrator")).to_be_visible()  # R-ONB-4
+    accessible(kim, "onboarding-administrators")
+    greta = signed_in("greta.admin")
+    expect(greta.get_by_role("link", name="Låt er firmatecknare underteckna det")).to_be_visible()  # R-ONB-1
+    greta.goto("/agreement")
+    expect(greta.get_by_text("enligt en äldre modell")).to_be_visible()
+    accessible(greta, "onboarding-agreement")
