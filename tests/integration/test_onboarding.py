@@ -224,3 +224,22 @@ def test_r_onb_4_customer_service_finds_the_administrators_by_name_or_number(per
     assert person("olivia.orderer").get("/api/administrators?organisation=x").status == 403
     page = Visitor(served).sign_in("kim.service").get("/administrators?organisation=Gamla%20Kliniken")
     assert page.status == 200 and "Greta Administrator" in page.html
+
+
+def test_someone_signed_in_sends_the_form_with_their_sessions_csrf_token(served):
+    visitor = Visitor(served).sign_in("olivia.orderer")
+    visitor.get("/apply")
+    body = application()
+    fields = {
+        "organisation_name": body["organisation_name"],
+        "org_number": body["org_number"],
+        "administrator-name": "A",
+        "administrator-email": body["administrator"]["email"],
+        "signatory-name": "S",
+        "signatory-email": body["signatory"]["email"],
+        "signatory-phone": "0701234567",
+        "agreement_contact-name": "C",
+        "agreement_contact-email": body["agreement_contact"]["email"],
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    assert visitor.submit("/apply", fields).status == 303

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.approvals.commands import Decide
+from chalicelib.approvals.services import ANSWER_TASK
 from chalicelib.directory.ports import OrganisationKind
 from chalicelib.onboarding.commands import ApplyForCustomer
 from chalicelib.onboarding.model import ApplicationStatus
@@ -362,3 +363,13 @@ class Crashing:
 
     def open(self, *arguments: Any) -> Any:
         raise ConnectionError("the process ended")
+
+
+def test_an_applications_step_answers_no_workflow(world: World):
+    """No execution waits for an application's decision: its approval has no task token and stages no answer."""
+    application_id = apply(world)
+    decide(world, application_id)
+    (approval,) = [a for a in world.approvals.approvals.values() if a.subject.subject_id == application_id]
+    assert approval.answers_workflow is False and approval.key not in world.approvals.tokens
+    assert ANSWER_TASK not in {message.kind for message in world.outbox.messages.values()}
+    assert world.workflow.answers == {}
