@@ -19,7 +19,15 @@ from chalicelib.observability import correlate, logger
 from chalicelib.onboarding.commands import ApplyForCustomer
 from chalicelib.onboarding.model import Application, ApplicationStatus
 from chalicelib.onboarding.services import application_step
-from chalicelib.shared.errors import AlreadyDone, Expired, InvalidRequest, NotAllowed, NotFound, TooManyAttempts
+from chalicelib.shared.errors import (
+    AlreadyDone,
+    Expired,
+    InProgress,
+    InvalidRequest,
+    NotAllowed,
+    NotFound,
+    TooManyAttempts,
+)
 from chalicelib.shared.identity import Role
 from chalicelib.shared.pagination import PageRequest
 
@@ -135,7 +143,7 @@ def submit_application(command: ApplyForCustomer, key: str, address: str) -> App
     body=ApplyForCustomer,
     headers=(SUBMISSION_KEY,),
     responses={201: ApplicationSent},
-    refusals=(InvalidRequest, TooManyAttempts),
+    refusals=(InvalidRequest, TooManyAttempts, InProgress),
     description="An organisation number already a customer's, or of an application still waiting, is refused "
     "naming `org_number`. Limited per e-mail address and per network address.",
     tag="onboarding",

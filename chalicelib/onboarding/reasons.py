@@ -13,6 +13,10 @@ ALREADY_APPLIED = Reason(
     "onboarding.already_applied",
     "An application for this organisation number is already waiting for the provider's decision.",
 )
+CHANGED_MEANWHILE = Reason(
+    "onboarding.changed_meanwhile",
+    "Another application for this organisation number was decided meanwhile; send it again.",
+)
 NO_SUCH_APPLICATION = Reason("onboarding.no_such_application", "There is no such application.")
 NOBODY_TO_APPROVE = Reason(
     "onboarding.nobody_to_approve", "The provider has no administrator to decide customer applications."

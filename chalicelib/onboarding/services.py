@@ -28,6 +28,7 @@ from chalicelib.onboarding.reasons import (
     AGREEMENT_ALREADY_CURRENT,
     ALREADY_A_CUSTOMER,
     ALREADY_APPLIED,
+    CHANGED_MEANWHILE,
     NO_SIGNATORY,
     NO_SUCH_APPLICATION,
     NOBODY_TO_APPROVE,
@@ -37,7 +38,7 @@ from chalicelib.onboarding.reasons import (
     ONLY_CUSTOMER_SERVICE,
     SIGNING_LINK_NOT_VALID,
 )
-from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, NotFound, StepOutOfOrder
+from chalicelib.shared.errors import AlreadyDone, InProgress, InvalidRequest, NotAllowed, NotFound, StepOutOfOrder
 from chalicelib.shared.i18n import N_
 from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.limits import Limit, Limits, require
@@ -233,7 +234,7 @@ class OnboardingService:
             if stored is not None:
                 return stored  # the same submit, twice at once
             self._refuse_duplicate(command.org_number, application_id)
-            raise
+            raise InProgress(CHANGED_MEANWHILE, field="org_number") from None  # freed meanwhile: try again
         return application
 
     def _refuse_duplicate(self, org_number: str, application_id: str) -> None:
