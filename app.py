@@ -9,6 +9,8 @@ from chalicelib.entrypoints.approvals import approvals
 from chalicelib.entrypoints.auth import auth
 from chalicelib.entrypoints.directory import directory
 from chalicelib.entrypoints.middleware import http_observability
+from chalicelib.entrypoints.onboarding import onboarding
+from chalicelib.entrypoints.onboarding_pages import onboarding_pages
 from chalicelib.entrypoints.operations import operations
 from chalicelib.entrypoints.order_pages import order_pages
 from chalicelib.entrypoints.orders import orders
@@ -33,12 +35,14 @@ for blueprint in (
     people,
     orders,
     approvals,
+    onboarding,
     reference,
     pages,
     account,
     portal,
     order_pages,
     step_pages,
+    onboarding_pages,
     tasks,
     outbox,
     operations,

@@ -19,6 +19,7 @@ from chalicelib.adapters.dynamo.approvals import DynamoApprovals
 from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoInvitations, DynamoWebSessions
 from chalicelib.adapters.dynamo.limits import DynamoLimits
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
+from chalicelib.adapters.dynamo.onboarding import DynamoAgreementSignings, DynamoApplications
 from chalicelib.adapters.dynamo.ordering import DynamoCatalogues, DynamoOrderNumbers, DynamoOrders
 from chalicelib.adapters.dynamo.signing import DynamoChallenges
 from chalicelib.adapters.dynamo.table import DynamoTable
@@ -39,6 +40,8 @@ from chalicelib.directory.services import DirectoryService, SessionService
 from chalicelib.directory.serving import ServingService
 from chalicelib.notifications.ports import MailSender, Outbox, OutboxFeed
 from chalicelib.notifications.services import MAIL, MailDelivery, OutboxNotifier, OutboxRelay
+from chalicelib.onboarding.ports import AgreementSignings, Applications
+from chalicelib.onboarding.services import APPROVED, SIGNING_MAIL, ApplicationSteps, OnboardingService
 from chalicelib.ordering.endings import EndingService
 from chalicelib.ordering.notices import OrderNotices
 from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
@@ -86,6 +89,8 @@ class Adapters:
     accounts: Accounts
     invitations: Invitations
     limits: Limits
+    applications: Applications
+    signings: AgreementSignings
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ class Container:
     endings: EndingService
     decisions: DecisionService
     reconciler: Reconciler
+    onboarding: OnboardingService
 
 
 def new_session(region: str) -> boto3.session.Session:
@@ -154,6 +160,8 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "accounts": lambda: CognitoAccounts(lambda: client("cognito-idp"), settings.cognito_user_pool_id),
         "invitations": lambda: DynamoInvitations(table()),
         "limits": lambda: DynamoLimits(table()),
+        "applications": lambda: DynamoApplications(table()),
+        "signings": lambda: DynamoAgreementSignings(table()),
         "idempotency": lambda: PowertoolsIdempotency(settings.idempotency_table_name),
     }
 
@@ -196,9 +204,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         clock,
         settings.decision_timeout_seconds,
     )
+    application_steps = ApplicationSteps(
+        adapters.applications,
+        adapters.directory,
+        OutboxNotifier(adapters.outbox),
+        adapters.outbox,
+        settings.provider_org_id,
+    )
     decisions = DecisionService(
         adapters.approvals,
-        {order_steps.kind: order_steps},
+        {order_steps.kind: order_steps, application_steps.kind: application_steps},
         signer,
         adapters.workflow,
         adapters.outbox,
@@ -230,6 +245,23 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         clock,
         settings.base_url,
     )
+    onboarding = OnboardingService(
+        adapters.applications,
+        adapters.signings,
+        adapters.directory,
+        accounts,
+        decisions,
+        signer,
+        adapters.outbox,
+        mail,
+        adapters.limits,
+        adapters.link_secret,
+        adapters.transactions,
+        clock,
+        settings.base_url,
+        lambda: current_agreement(adapters.catalogues),
+        settings.provider_org_id,
+    )
     relay = OutboxRelay(
         adapters.outbox_feed,
         {
@@ -238,6 +270,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
             ANSWER_TASK: decisions.deliver_answer,
             START_WORKFLOW: orders.start_workflow,
             INVITE: accounts.deliver_invitation,
+            APPROVED: onboarding.complete,
+            SIGNING_MAIL: onboarding.deliver_signing,
         },
     )
     endings = EndingService(adapters.orders, notices, adapters.transactions, clock)
@@ -262,7 +296,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
             settings.decision_timeout_seconds,
             waiting_limit=timedelta(hours=settings.operations_waiting_hours),
         ),
+        onboarding=onboarding,
     )
+
+
+def current_agreement(catalogues: Catalogues) -> int:
+    """The agreement model everyone must have signed (R-ONB-1): the catalogue's, which ordering checks too."""
+    catalogue = catalogues.current()
+    if catalogue is None:
+        raise LookupError("no catalogue is published")
+    return catalogue.agreement_version
 
 
 @cache

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     public_base_url: HttpUrl
     operations_email: str
     customer_service_email: str
+    # The provider's organisation in the directory: its administrators decide customer applications.
+    provider_org_id: str = "provider"
     cognito_user_pool_id: str
     cognito_app_client_id: str
     cognito_jwks_url: str | None = None

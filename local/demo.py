@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from chalicelib.directory.ports import Directory, Organisation, OrganisationKind, SavedInvoiceDetails
+from chalicelib.onboarding.commands import ApplyForCustomer
+from chalicelib.onboarding.model import AgreementSigning, Signatory
+from chalicelib.onboarding.ports import AgreementSignings
+from chalicelib.onboarding.services import OnboardingService
 from chalicelib.ordering.model import Catalogue
 from chalicelib.ordering.ports import Catalogues
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
+from chalicelib.shared.transactions import ConcurrentChange, Transactions
 
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "data" / "catalogue.json"
 PASSWORD = "Demo-pass-2026"
@@ -46,6 +53,7 @@ ORGANISATIONS = (
         org_id="region-norrby",
         name="Region Norrby",
         kind=OrganisationKind.CUSTOMER,
+        org_number="2321000164",
         signed_agreement_version=2,
         invoice_details=[
             SavedInvoiceDetails(
@@ -55,7 +63,11 @@ ORGANISATIONS = (
     ),
     # Signed under the older agreement model: may order nothing until it signs the current one (R-ONB-1).
     Organisation(
-        org_id="clinic-old", name="Gamla Kliniken", kind=OrganisationKind.CUSTOMER, signed_agreement_version=1
+        org_id="clinic-old",
+        name="Gamla Kliniken",
+        kind=OrganisationKind.CUSTOMER,
+        org_number="5566778899",
+        signed_agreement_version=1,
     ),
     Organisation(
         org_id="agent-cgm",
@@ -82,6 +94,8 @@ PEOPLE = (
         "+46701000003",
     ),
     DemoPerson("oskar.orderer", "Oskar Orderer", "clinic-old", (Role.ORDERER,), "+46701000004"),
+    # Gamla Kliniken's administrator: its agreement is of an older model, so it has the signatory sign anew.
+    DemoPerson("greta.admin", "Greta Administrator", "clinic-old", (Role.ADMINISTRATOR,), "+46701000006"),
     DemoPerson("otto.attester", "Otto Attester", "clinic-old", (Role.ATTESTER,), "+46701000005"),
     DemoPerson("hanna.handler", "Hanna Handler", "agent-cgm", (Role.AGENT_CASE_HANDLER,), "+46701000011"),
     # Reads his mail in English: each person is written to in their own language.
@@ -90,6 +104,24 @@ PEOPLE = (
     DemoPerson("erik.handler", "Erik Handler", "agent-evry", (Role.AGENT_CASE_HANDLER,), "+46701000021"),
     DemoPerson("kim.service", "Kim Customer Service", "provider", (Role.CUSTOMER_SERVICE,), "+46701000031"),
     DemoPerson("olle.operations", "Olle Operations", "provider", (Role.OPERATIONS,), "+46701000041"),
+    # The provider's administrator decides customer applications (DOMAIN.md Flow 1 step 2).
+    DemoPerson("petra.provider", "Petra Provider", "provider", (Role.ADMINISTRATOR,), "+46701000051"),
+)
+
+# Gamla Kliniken's signatory, to whom its administrator sends the current agreement to sign (R-ONB-1).
+OLD_MODEL_SIGNATORY = Signatory(
+    name="Sigrid Signatory", email="sigrid.signatory@clinic-old.example", phone="+46701000007"
+)
+
+# A customer application waiting for the provider's decision (DOMAIN.md Flow 1 step 1).
+OPEN_APPLICATION = ApplyForCustomer.model_validate(
+    {
+        "organisation_name": "Vårdcentralen Solgläntan AB",
+        "org_number": "556123-4567",
+        "administrator": {"name": "Alice Solgläntan", "email": "alice@solglantan.example"},
+        "signatory": {"name": "Sven Solgläntan", "email": "sven@solglantan.example", "phone": "070-100 00 61"},
+        "agreement_contact": {"name": "Karin Solgläntan", "email": "karin@solglantan.example"},
+    }
 )
 
 
@@ -104,6 +136,36 @@ def seed_directory(directory: Directory, catalogues: Catalogues) -> None:
         directory.save_organisation(organisation)
     for person in PEOPLE:
         directory.save_person(person.as_person())
+
+
+def seed_onboarding(
+    onboarding: OnboardingService, signings: AgreementSignings, transactions: Transactions, now: datetime
+) -> None:
+    """The open application, and the signatories."""
+    onboarding.apply(OPEN_APPLICATION, "demo-open-application", "demo")
+    seed_signatories(signings, transactions, now)
+
+
+def seed_signatories(signings: AgreementSignings, transactions: Transactions, now: datetime) -> None:
+    """The signatory of the organisation on the older agreement model, as if its first agreement had been
+    signed through the portal."""
+    transaction = transactions.begin()
+    signings.add(
+        transaction,
+        AgreementSigning(
+            key="demo-signed-under-the-older-model",
+            seed="0" * 32,
+            org_id="clinic-old",
+            organisation_name="Gamla Kliniken",
+            signatory=OLD_MODEL_SIGNATORY,
+            created_at=now,
+            expires_at=now,
+            signed_at=now,
+            signed_version=1,
+        ),
+    )
+    with suppress(ConcurrentChange):  # seeded before
+        transaction.commit()
 
 
 def seed(directory: Directory, catalogues: Catalogues, cognito: object, user_pool_id: str) -> None:

@@ -12,6 +12,7 @@ from chalice.local import LocalDevServer
 
 from app import app
 from chalicelib.bootstrap import container
+from chalicelib.shared.time import utc_now
 from local import demo
 from local.embedded_aws import EmbeddedAws, embedded_aws
 from local.http_server import create_server
@@ -22,6 +23,7 @@ def seed_demo(aws: EmbeddedAws) -> None:
     container.cache_clear()  # settings come from the environment the embedded AWS just set
     adapters = container().adapters
     demo.seed(adapters.directory, adapters.catalogues, aws.client("cognito-idp"), aws.user_pool_id)
+    demo.seed_onboarding(container().onboarding, adapters.signings, adapters.transactions, utc_now())
 
 
 @contextmanager

@@ -28,7 +28,7 @@ IDENTITY_NUMBER = re.compile(r"(?<![\w-])(?:\d{6}|\d{8})[-+]?\d{4,5}(?![\w-])")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 URL_SAFE_RUN = re.compile(r"[A-Za-z0-9_-]{20,}")
 SIX_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{6}(?![0-9A-Za-z])")
-LINK = re.compile(r"/(?:approvals|set-password)/(?P<id>[A-Za-z0-9_-]{20,64})")
+LINK = re.compile(r"/(?:approvals|set-password|signing)/(?P<id>[A-Za-z0-9_-]{20,64})")
 CODE = re.compile(r"^(?P<code>\d{6}) ")
 PASSWORD_FIELD = re.compile(r'"password"\s*:', re.IGNORECASE)
 

@@ -54,6 +54,8 @@ class Approval(BaseModel):
     subject: SubjectRef
     assignees: list[str]
     needs_signature: bool
+    # A step no workflow waits for (a customer application) has no task token, and its decision answers none.
+    answers_workflow: bool = True
     signing_description: str = ""  # what signing means, to end "…your code to …" (a message id)
     signing_params: dict[str, str] = Field(default_factory=dict)  # its parameters
     status: ApprovalStatus = ApprovalStatus.OPEN

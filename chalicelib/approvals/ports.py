@@ -42,7 +42,7 @@ class OpenedStep:
     needs_signature: bool
     signing_description: str
     summary: dict[str, str]
-    request_template: str
+    request_template: str  # empty: the assignees find the step in their lists, and no mail asks them
     request_context: dict[str, Any] = field(default_factory=dict)
     signing_params: dict[str, str] = field(default_factory=dict)
 
@@ -105,9 +105,11 @@ class Approvals(Protocol):
     def current(self, subject: SubjectRef) -> Approval | None:
         """The latest approval opened for this step of the subject."""
 
-    def add(self, transaction: Transaction, approval: Approval, task_token: str, summary: dict[str, str]) -> None:
-        """Stages the approval, its task token (kept apart from it), the step's pointer to it, and one pending
-        line per assignee."""
+    def add(
+        self, transaction: Transaction, approval: Approval, task_token: str | None, summary: dict[str, str]
+    ) -> None:
+        """Stages the approval, its task token (kept apart from it; none for a step no workflow waits for), the
+        step's pointer to it, and one pending line per assignee."""
 
     def attach_token(self, transaction: Transaction, approval: Approval, task_token: str) -> None:
         """Stages `task_token` as the one the approval answers, if the approval's status is still the one

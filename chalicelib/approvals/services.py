@@ -81,19 +81,24 @@ class DecisionService:
 
     # --- opened by the workflow ----------------------------------------------------------------
 
-    def open(self, ref: SubjectRef, task_token: str, timeout_seconds: int) -> Approval:
+    def open(self, ref: SubjectRef, task_token: str | None, timeout_seconds: int) -> Approval:
         """Stores the task token under a fresh opaque id and tells the assignees (R-ORD-5, R-ORD-6).
 
         A step opens once (R-ORD-2). Opened again, it is the workflow retrying its task: the step keeps its link
         and its mail. A retry may wait under the token it had (nothing to change: an answer reaches it through
         the outbox) or under a new one, which the step then answers, at once if it was already decided.
+
+        Without a task token, no workflow waits: the step is a subject's own (a customer application), its
+        decision answers nobody, and opening it again changes nothing.
         """
         for _ in range(3):
             previous = self._approvals.current(ref)
+            if previous is not None and task_token is None:
+                return previous  # opened already, and no workflow waits to be told
             if previous is not None and self._approvals.task_token(previous.key) == task_token:
                 return previous
             transaction = self._transactions.begin()
-            if previous is None:
+            if previous is None or task_token is None:
                 approval = self._first_opening(transaction, ref, task_token, timeout_seconds)
             else:
                 approval = previous
@@ -107,7 +112,9 @@ class DecisionService:
             return approval
         raise ConcurrentChange(f"{ref.kind} {ref.subject_id} {ref.step} kept changing")
 
-    def _first_opening(self, transaction: Transaction, ref: SubjectRef, task_token: str, timeout: int) -> Approval:
+    def _first_opening(
+        self, transaction: Transaction, ref: SubjectRef, task_token: str | None, timeout: int
+    ) -> Approval:
         now = self._clock()
         opened = self._subject(ref).open(transaction, ref, now)
         seed = new_link_seed()
@@ -117,13 +124,14 @@ class DecisionService:
             subject=ref,
             assignees=[person.user_id for person in opened.assignees],
             needs_signature=opened.needs_signature,
+            answers_workflow=task_token is not None,
             signing_description=opened.signing_description,
             signing_params=dict(opened.signing_params),
             created_at=now,
             expires_at=now + timedelta(seconds=timeout),
         )
         self._approvals.add(transaction, approval, task_token, opened.summary)
-        for person in opened.assignees:
+        for person in opened.assignees if opened.request_template else []:
             message = self._request_message(approval, person, opened.request_template, opened.request_context)
             self._outbox.stage(transaction, message)
         return approval
@@ -159,6 +167,8 @@ class DecisionService:
 
     def _answer(self, transaction: Transaction, approval: Approval, attempt: str = "decision") -> None:
         """Stages the decision's answer to the task waiting for it; the token is read when it is delivered."""
+        if not approval.answers_workflow:
+            return
         if approval.outcome is None:
             raise ValueError(f"approval {approval.key} is not decided")
         digest = hashlib.sha256(attempt.encode()).hexdigest()[:16]

@@ -57,6 +57,7 @@ class Organisation(BaseModel):
     org_id: str
     name: str
     kind: OrganisationKind
+    org_number: str | None = Field(default=None, description="Swedish organisation number, ten digits")
     signed_agreement_version: int | None = None
     serves_customers: list[str] = Field(default_factory=list, description="agents only: customer org ids")
     source_systems: list[str] | None = Field(

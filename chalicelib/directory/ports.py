@@ -48,6 +48,12 @@ class Directory(Protocol):
     def organisations_named(self, name: str) -> list[Organisation]:
         """The organisations of this name, compared as `model.comparable_name` compares names."""
 
+    def organisation_numbered(self, org_number: str) -> Organisation | None:
+        """The organisation with this (compact) organisation number, if any."""
+
+    def record_signed_agreement(self, transaction: Transaction, org_id: str, version: int) -> None:
+        """Stages that the organisation signed the agreement of `version` (R-ONB-1); refused if it is gone."""
+
     def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
         """The people of an organisation, or only those with `role`; none for no organisation."""
 

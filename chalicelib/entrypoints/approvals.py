@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint, Response
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints, TypeAdapter
 
 from chalicelib.approvals.commands import Decide
 from chalicelib.approvals.model import Outcome
@@ -56,8 +56,24 @@ class PendingLine(Strict):
     offering_name: str
 
 
+class ApplicationPendingLine(Strict):
+    """A customer application waiting for the provider's administrator (DOMAIN.md Flow 1 step 2)."""
+
+    kind: Literal["application"]
+    step: Literal["provider_approval"]
+    user_id: str
+    since: datetime
+    application_id: str
+    organisation_name: str
+    org_number: str
+
+
+AnyPendingLine = Annotated[PendingLine | ApplicationPendingLine, Field(discriminator="kind")]
+PENDING_LINE: TypeAdapter[PendingLine | ApplicationPendingLine] = TypeAdapter(AnyPendingLine)
+
+
 class PendingPage(Strict):
-    pending: list[PendingLine]
+    pending: list[AnyPendingLine]
     next: str | None
 
 
@@ -103,7 +119,7 @@ class DecisionRecorded(Strict):
 )
 def pending_actions(call: Call[None]) -> Response:
     found = container().decisions.pending(call.caller, page_request(call.query))
-    return reply(PendingPage(pending=[PendingLine.model_validate(line) for line in found.items], next=found.next))
+    return reply(PendingPage(pending=[PENDING_LINE.validate_python(line) for line in found.items], next=found.next))
 
 
 @approvals.route("/api/approvals/{approval_id}", authorizer=authorizer)

@@ -59,8 +59,11 @@ def home(visit: Visit) -> Response:
         sections["cases"] = container().orders.cases(visit.caller, PageRequest(limit=10))
     if person.has_role(Role.OPERATIONS):
         sections["attention"] = container().orders.needing_attention(visit.caller, waited(), PageRequest(limit=10))
+    if person.has_role(Role.ADMINISTRATOR):  # R-ONB-1: an agreement of an older model is signed anew
+        sections["agreement"] = container().onboarding.agreement_of(visit.caller)
     return visit.page(
         "home.html",
+        agreement=sections.get("agreement"),
         pending=sections["pending"].items,
         more_pending=bool(sections["pending"].next),
         orders=summaries(sections["orders"]) if "orders" in sections else None,

@@ -22,6 +22,7 @@ from tests.fakes.directory import (
     MemoryWebSessions,
 )
 from tests.fakes.notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
+from tests.fakes.onboarding import MemoryAgreementSignings, MemoryApplications
 from tests.fakes.ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from tests.fakes.outside import FakeWorkflow, MemoryIdempotency, RecordingMail
 from tests.fakes.signing import MemoryChallenges, RecordingTexts
@@ -52,6 +53,8 @@ FAKES: dict[str, type] = {
     "chalicelib.directory.ports.Invitations": MemoryInvitations,
     "chalicelib.shared.limits.Limits": MemoryLimits,
     "chalicelib.bootstrap.WorkflowEngine": FakeWorkflow,
+    "chalicelib.onboarding.ports.Applications": MemoryApplications,
+    "chalicelib.onboarding.ports.AgreementSignings": MemoryAgreementSignings,
 }
 # Ports implemented by the application itself, not by an adapter: tested through their own services.
 IMPLEMENTED_INSIDE = {
@@ -59,6 +62,8 @@ IMPLEMENTED_INSIDE = {
     "chalicelib.signing.ports.Signer": "chalicelib.signing.services.SmsCodeSigner",
     "chalicelib.notifications.ports.Notifier": "chalicelib.notifications.services.OutboxNotifier",
     "chalicelib.notifications.ports.MailDeliverer": "chalicelib.notifications.services.MailDelivery",
+    "chalicelib.onboarding.ports.AccountOpener": "chalicelib.directory.accounts.AccountService",
+    "chalicelib.onboarding.ports.StepOpener": "chalicelib.approvals.services.DecisionService",
 }
 
 

@@ -33,12 +33,15 @@ class MemoryApprovals:
         key = self.pointers.get(subject)
         return self.get(key) if key else None
 
-    def add(self, transaction: Transaction, approval: Approval, task_token: str, summary: dict[str, str]) -> None:
+    def add(
+        self, transaction: Transaction, approval: Approval, task_token: str | None, summary: dict[str, str]
+    ) -> None:
         approval = approval.model_copy(deep=True)
 
         def write() -> None:
             self.approvals[approval.key] = approval
-            self.tokens[approval.key] = task_token
+            if task_token is not None:
+                self.tokens[approval.key] = task_token
             self.pointers[approval.subject] = approval.key
             for user_id in approval.assignees:
                 self.pending[_pending_key(user_id, approval.subject)] = PendingStep(

@@ -59,6 +59,16 @@ class MemoryDirectory:
             if comparable_name(organisation.name) == wanted
         ]
 
+    def organisation_numbered(self, org_number: str) -> Organisation | None:
+        found = [org for org in self.organisations.values() if org.org_number and org.org_number == org_number]
+        return found[0].model_copy(deep=True) if found else None
+
+    def record_signed_agreement(self, transaction: Transaction, org_id: str, version: int) -> None:
+        def write() -> None:
+            self.organisations[org_id].signed_agreement_version = version
+
+        staged(transaction).stage(write, check=lambda: org_id in self.organisations)
+
     def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
         return [
             person.model_copy(deep=True)

@@ -24,6 +24,7 @@ from local.people import CODE
 from .approvals import MemoryApprovals
 from .directory import FakeSignIn, FakeTokens, MemoryAccounts, MemoryDirectory, MemoryInvitations, MemoryWebSessions
 from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
+from .onboarding import MemoryAgreementSignings, MemoryApplications
 from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from .outside import FakeWorkflow, MemoryIdempotency, RecordingMail, SentMail
 from .signing import MemoryChallenges, RecordingTexts
@@ -95,8 +96,11 @@ class World:
         self.accounts = MemoryAccounts(self.sign_in)
         self.invitations = MemoryInvitations()
         self.limits = MemoryLimits()
+        self.applications = MemoryApplications()
+        self.signings = MemoryAgreementSignings()
         demo.seed_directory(self.directory, self.catalogues)
         self.app = self.build()
+        self.signings.signatories["clinic-old"] = demo.OLD_MODEL_SIGNATORY  # as `demo.seed_signatories` leaves it
 
     def build(self, **changed_settings: Any) -> Container:
         return self.build_with(settings(**changed_settings))
@@ -125,6 +129,8 @@ class World:
             accounts=self.accounts,
             invitations=self.invitations,
             limits=self.limits,
+            applications=self.applications,
+            signings=self.signings,
             **overrides,
         )
 

@@ -22,6 +22,7 @@ from chalicelib.directory.model import (
     WebSession,
     session_key,
 )
+from chalicelib.onboarding.model import AgreementSigning, Application, ApplicationStatus, Contact, Signatory
 from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, OrderStatus, Step
 from chalicelib.shared.errors import InvalidRequest
 from chalicelib.shared.identity import Person, Role
@@ -47,6 +48,8 @@ class Store:
     directory: Any
     invitations: Any
     limits: Any
+    applications: Any
+    signings: Any
 
 
 @pytest.fixture(params=["memory", "dynamo"])
@@ -63,6 +66,8 @@ def store(request: pytest.FixtureRequest) -> Store:
             world.directory,
             world.invitations,
             world.limits,
+            world.applications,
+            world.signings,
         )
     request.getfixturevalue("aws")
     adapters = container().adapters
@@ -76,6 +81,8 @@ def store(request: pytest.FixtureRequest) -> Store:
         adapters.directory,
         adapters.invitations,
         adapters.limits,
+        adapters.applications,
+        adapters.signings,
     )
 
 
@@ -566,3 +573,84 @@ def test_what_an_agent_serves_is_set_only_while_it_is_as_read(store: Store):
         )
     commit(store, lambda t: store.directory.set_serving(t, serving, serving.model_copy(update={"source_systems": []})))
     assert store.directory.organisation(agent.org_id).source_systems == []
+
+
+def org_number() -> str:
+    digits = f"59{uuid.uuid4().int % 10**7:07d}"
+    total = sum(d if i % 2 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(int(c) for c in digits))
+    return digits + str((10 - total % 10) % 10)
+
+
+def application(number: str, minutes: int = 0) -> Application:
+    contact = Contact(name="A", email="a@contract.example")
+    return Application(
+        application_id=f"app-{uuid.uuid4().hex[:24]}",
+        organisation_name="Contract AB",
+        org_number=number,
+        administrator=contact,
+        signatory=Signatory(name="S", email="s@contract.example", phone="+46701234567"),
+        agreement_contact=contact,
+        # Later than any other application in the shared table: these come first in the pending list.
+        submitted_at=datetime(2099, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
+    )
+
+
+def test_an_organisation_number_is_held_by_one_application_until_it_is_rejected(store: Store):
+    number = org_number()
+    first, second = application(number), application(number, minutes=1)
+    commit(store, lambda t: store.applications.add(t, first))
+    assert store.applications.holder(number) == first.application_id
+    with pytest.raises(ConcurrentChange):
+        commit(store, lambda t: store.applications.add(t, second))
+    rejected = first.decided(False, "petra.provider", "No", NOW)
+    commit(store, lambda t: store.applications.decide(t, rejected))
+    assert store.applications.holder(number) is None
+    assert store.applications.get(first.application_id).status is ApplicationStatus.REJECTED
+    with pytest.raises(ConcurrentChange):  # decided once
+        commit(store, lambda t: store.applications.decide(t, first.decided(True, "petra.provider", None, NOW)))
+    commit(store, lambda t: store.applications.add(t, second))
+    assert store.applications.holder(number) == second.application_id
+
+
+def test_pending_applications_come_newest_first_and_leave_the_list_once_decided(store: Store):
+    older, newer = application(org_number(), minutes=10), application(org_number(), minutes=20)
+    commit(store, lambda t: store.applications.add(t, older), lambda t: store.applications.add(t, newer))
+    found = [a.application_id for a in store.applications.pending(PageRequest(limit=2)).items]
+    assert found == [newer.application_id, older.application_id]
+    commit(store, lambda t: store.applications.decide(t, newer.decided(True, "petra.provider", None, NOW)))
+    assert store.applications.pending(PageRequest(limit=1)).items[0].application_id == older.application_id
+    assert store.applications.holder(newer.org_number) == newer.application_id  # approved: still held
+
+
+def test_a_signing_link_is_added_once_signed_once_and_names_the_organisations_signatory(store: Store):
+    org_id = f"org-{uuid.uuid4().hex[:8]}"
+    signatory = Signatory(name="S", email="s@contract.example", phone="+46701234567")
+    signing = AgreementSigning(
+        key=uuid.uuid4().hex,
+        seed=uuid.uuid4().hex,
+        org_id=org_id,
+        organisation_name="Contract AB",
+        signatory=signatory,
+        created_at=NOW,
+        expires_at=NOW + timedelta(days=30),
+    )
+    commit(store, lambda t: store.signings.add(t, signing))
+    with pytest.raises(ConcurrentChange):
+        commit(store, lambda t: store.signings.add(t, signing))
+    assert store.signings.signatory_of(org_id) == signatory
+    signed = signing.model_copy(update={"signed_at": NOW, "signed_version": 2})
+    commit(store, lambda t: store.signings.sign(t, signed))
+    with pytest.raises(ConcurrentChange):
+        commit(store, lambda t: store.signings.sign(t, signed))
+    assert store.signings.get(signing.key).signed_version == 2
+
+
+def test_an_organisation_is_found_by_its_number_and_records_the_agreement_it_signed(store: Store):
+    number = org_number()
+    found = Organisation(org_id=f"org-{number}", name="Numbered AB", kind=OrganisationKind.CUSTOMER, org_number=number)
+    store.directory.save_organisation(found)
+    assert store.directory.organisation_numbered(number) == found
+    commit(store, lambda t: store.directory.record_signed_agreement(t, found.org_id, 2))
+    assert store.directory.organisation(found.org_id).signed_agreement_version == 2
+    with pytest.raises(ConcurrentChange):
+        commit(store, lambda t: store.directory.record_signed_agreement(t, "org-nobody", 2))

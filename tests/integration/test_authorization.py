@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,16 @@ import jwt
 import moto
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from stdnum import luhn
 
 from app import app
 from chalicelib.bootstrap import container
 from chalicelib.directory.commands import AddPerson
 from chalicelib.entrypoints.contract import Access, Operation, Relation, operation_of
 from chalicelib.entrypoints.web import SESSION_COOKIE
+from chalicelib.onboarding.commands import ApplyForCustomer
 from chalicelib.shared.identity import Actor, Role
+from chalicelib.shared.identity import Actor as Actor_
 from chalicelib.shared.identity import Person as Person_
 from local import demo
 from local.people import OverHttp, Person, Reply, Visitor, agent_review, direct_order, placed, via_agent_order
@@ -39,6 +43,7 @@ ANONYMOUS, EXPIRED, FORGED = "no token", "an expired token", "a forged token"
 NO_COOKIE, ENDED, MADE_UP = "no session", "a signed-out session", "a made-up session cookie"
 ALLOWED = "allowed"
 INVITATION = re.compile(r"/set-password/(?P<id>[A-Za-z0-9_-]{20,64})")
+SIGNING = re.compile(r"/signing/(?P<id>[A-Za-z0-9_-]{20,64})")
 SIGN_IN = "sent to sign in"
 
 
@@ -208,12 +213,37 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             time.sleep(0.02)
         raise AssertionError("no invitation mailed")
 
-    def colleague() -> Thing:
-        """A person of Ada's organisation, added for the route (an orderer: the attesters stay as they are)."""
-        ada = container().adapters.directory.person("ada.admin")
-        assert ada is not None
-        added = container().people.add(Actor(signed_in=ada), AddPerson.model_validate(new_person()), uuid.uuid4().hex)
-        return Thing("a person of region-norrby", {"user_id": added.user_id}, frozenset({"region-norrby"}))
+    def colleague(org_id: str, administrator: str) -> Thing:
+        """A person of the organisation, added for the route by its administrator (an orderer: the attesters stay
+        as they are, and a route that removes one removes nobody another test needs)."""
+        admin = container().adapters.directory.person(administrator)
+        assert admin is not None
+        added = container().people.add(Actor(signed_in=admin), AddPerson.model_validate(new_person()), uuid.uuid4().hex)
+        return Thing(f"a person of {org_id}", {"user_id": added.user_id}, frozenset({org_id}))
+
+    def application() -> Thing:
+        # R-ONB-3: a customer application is decided by the provider's administrators only.
+        sent = container().onboarding.apply(
+            ApplyForCustomer.model_validate(application_body()), uuid.uuid4().hex, "matrix"
+        )
+        return Thing(
+            "a customer application",
+            {"application_id": sent.application_id},
+            assignees=frozenset({"petra.provider"}),
+            fresh=application,
+        )
+
+    @cache  # one link for every route that takes one: the signing link is sent again a few times a day
+    def signing() -> Thing:
+        greta = next(p for p in demo.PEOPLE if p.user_id == "greta.admin").as_person()
+        before = len(aws.sent_emails())
+        container().onboarding.send_signing_again(Actor_(signed_in=greta))
+        for _ in range(200):
+            for mail in aws.sent_emails()[before:]:
+                if (found := SIGNING.search(mail["body"])) is not None:
+                    return Thing("a link to sign the agreement", {"signing_id": found["id"]})
+            time.sleep(0.02)
+        raise AssertionError("no signing link mailed")
 
     missing_order = Thing("an order that does not exist", {"order_id": uuid.uuid4().hex}, exists=False)
     missing_step = Thing(
@@ -235,19 +265,32 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
         ],
         "message_id": lambda: [Thing("a mail in the outbox", {"message_id": aws.sent_emails()[-1]["id"]})],
         "user_id": lambda: [
-            colleague(),
-            Thing("a person of clinic-old", {"user_id": "oskar.orderer"}, frozenset({"clinic-old"})),
+            colleague("region-norrby", "ada.admin"),
+            colleague("clinic-old", "greta.admin"),
             Thing("a person nobody has", {"user_id": "nobody.here"}, exists=False),
+        ],
+        "application_id": lambda: [
+            application(),
+            Thing("an application that does not exist", {"application_id": f"app-{'0' * 24}"}, exists=False),
+        ],
+        "signing_id": lambda: [
+            signing(),
+            Thing("a made-up signing link", {"signing_id": "M" * 32}, exists=False),
         ],
     }
 
 
-def new_person() -> dict[str, Any]:
+# A role each organisation of the matrix's administrators gives (directory.model.ROLES_BY_KIND), where Orderer
+# is not one.
+ROLE_TO_ADD = {"provider": "CustomerService"}
+
+
+def new_person(role: str = "Orderer") -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     return {
         "name": f"Matrix Person {tag}",
         "email": f"matrix-{tag}@region-norrby.example",
-        "roles": ["Orderer"],
+        "roles": [role],
         "phone": "0701234567",
     }
 
@@ -283,9 +326,11 @@ def body_for(method: str, path: str, caller: Caller) -> dict[str, Any]:
         ("POST", "/api/session"): {"username": person.user_id, "password": demo.PASSWORD},
         ("POST", "/api/orders"): direct_order(attester_id=attester),
         ("POST", "/api/approvals/{approval_id}/decision"): {"decision": "approve", "agent_review": agent_review()},
-        ("POST", "/api/people"): new_person(),
+        ("POST", "/api/people"): new_person(role=ROLE_TO_ADD.get(person.org_id, "Orderer")),
         ("PATCH", "/api/people/{user_id}"): {"name": "Renamed Person"},
         ("PUT", "/api/organisation/serving"): {"customers": [], "source_systems": []},
+        ("POST", "/api/applications"): application_body(),
+        ("POST", "/api/applications/{application_id}/decision"): {"decision": "approve"},
     }
     if (method, path) not in bodies:
         raise AssertionError(f"the matrix does not know what to send to {method} {path}: add it to body_for")
@@ -315,7 +360,24 @@ FORMS: dict[str, dict[str, str]] = {
     "/people/{user_id}/remove": {},
     "/people/{user_id}/invite": {},
     "/serving": {"add_customer": ""},
+    "/apply": {},
+    "/applications/{application_id}/decision": {"decision": "maybe"},
+    "/signing/{signing_id}/code": {},
+    "/signing/{signing_id}/sign": {"one_time_code": ""},
+    "/agreement/send-again": {},
 }
+
+
+def application_body() -> dict[str, Any]:
+    """A customer application no other shares: its own organisation number and addresses."""
+    base, tag = f"55{secrets.randbelow(10**7):07d}", uuid.uuid4().hex[:10]
+    return {
+        "organisation_name": f"Matrix {tag} AB",
+        "org_number": base + luhn.calc_check_digit(base),
+        "administrator": {"name": "A", "email": f"a-{tag}@matrix.example"},
+        "signatory": {"name": "S", "email": f"s-{tag}@matrix.example", "phone": "0701234567"},
+        "agreement_contact": {"name": "C", "email": f"c-{tag}@matrix.example"},
+    }
 
 
 def filled(path: str, thing: Thing | None) -> str:

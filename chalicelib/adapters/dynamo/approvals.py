@@ -55,17 +55,20 @@ class DynamoApprovals:
         pointer = self._table.get(step_key(subject))
         return self.get(str(pointer["approval_key"])) if pointer else None
 
-    def add(self, transaction: Transaction, approval: Approval, task_token: str, summary: dict[str, str]) -> None:
+    def add(
+        self, transaction: Transaction, approval: Approval, task_token: str | None, summary: dict[str, str]
+    ) -> None:
         writes = staged(transaction)
         writes.put(approval_item(approval), "attribute_not_exists(pk)")
         # The token sits in its own item: reading an approval to show it never loads the token.
-        writes.put(
-            {
-                **token_key(approval.key),
-                "task_token": task_token,
-                "expires_at_epoch": expires_a_day_after(approval.expires_at),
-            }
-        )
+        if task_token is not None:
+            writes.put(
+                {
+                    **token_key(approval.key),
+                    "task_token": task_token,
+                    "expires_at_epoch": expires_a_day_after(approval.expires_at),
+                }
+            )
         writes.put({**step_key(approval.subject), "approval_key": approval.key})
         for user_id in approval.assignees:
             pending = PendingStep(user_id=user_id, subject=approval.subject, since=approval.created_at, summary=summary)

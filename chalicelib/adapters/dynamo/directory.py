@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalicelib.adapters.dynamo.schema import GSI1
+from chalicelib.adapters.dynamo.schema import GSI1, GSI3
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, expires_a_day_after, staged, without_bookkeeping
 from chalicelib.directory.model import comparable_email, comparable_name
 from chalicelib.directory.ports import (
@@ -96,6 +96,18 @@ class DynamoDirectory:
         items = self._table.query_all(organisation_name_partition(name), index=GSI1)
         return [Organisation.model_validate(without_bookkeeping(item)) for item in items]
 
+    def organisation_numbered(self, org_number: str) -> Organisation | None:
+        items = self._table.query_all(f"ORGNUMBER#{org_number}", index=GSI3)
+        return Organisation.model_validate(without_bookkeeping(items[0])) if items else None
+
+    def record_signed_agreement(self, transaction: Transaction, org_id: str, version: int) -> None:
+        staged(transaction).update(
+            organisation_key(org_id),
+            "SET signed_agreement_version = :version",
+            "attribute_exists(pk)",
+            {":version": version},
+        )
+
     def people(self, org_id: str | None, role: Role | None = None) -> list[Person]:
         if not org_id:
             return []
@@ -175,6 +187,12 @@ class DynamoDirectory:
                 # Customer service finds an organisation's cases by its name (DOMAIN.md Flow 2 step 5).
                 GSI1.partition_key: organisation_name_partition(organisation.name),
                 GSI1.sort_key: f"ORG#{organisation.org_id}",
+                # Onboarding finds an organisation by its number: a second application for it is refused.
+                **(
+                    {GSI3.partition_key: f"ORGNUMBER#{organisation.org_number}", GSI3.sort_key: "ORG"}
+                    if organisation.org_number
+                    else {}
+                ),
                 **organisation.model_dump(mode="json"),
             }
         )
