@@ -20,6 +20,7 @@ from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoInvitati
 from chalicelib.adapters.dynamo.limits import DynamoLimits
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
 from chalicelib.adapters.dynamo.ordering import DynamoCatalogues, DynamoOrderNumbers, DynamoOrders
+from chalicelib.adapters.dynamo.requisitioners import DynamoOrderers
 from chalicelib.adapters.dynamo.signing import DynamoChallenges
 from chalicelib.adapters.dynamo.table import DynamoTable
 from chalicelib.adapters.idempotency import PowertoolsIdempotency
@@ -43,7 +44,10 @@ from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
 from chalicelib.ordering.reconciliation import Reconciler
 from chalicelib.ordering.services import START_WORKFLOW, OrderService
 from chalicelib.ordering.steps import OrderSteps
+from chalicelib.ordering.waiting import OrdererWaits
 from chalicelib.rendering import environment
+from chalicelib.requisitioners.ports import Orderers
+from chalicelib.requisitioners.services import RELEASE, OrdererService
 from chalicelib.settings import Settings
 from chalicelib.shared.idempotency import Idempotency
 from chalicelib.shared.limits import Limits
@@ -84,6 +88,7 @@ class Adapters:
     accounts: Accounts
     invitations: Invitations
     limits: Limits
+    orderers: Orderers
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class Container:
     directory: DirectoryService
     sessions: SessionService
     accounts: AccountService
+    orderers: OrdererService
     orders: OrderService
     endings: EndingService
     decisions: DecisionService
@@ -148,6 +154,7 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "accounts": lambda: CognitoAccounts(lambda: client("cognito-idp"), settings.cognito_user_pool_id),
         "invitations": lambda: DynamoInvitations(table()),
         "limits": lambda: DynamoLimits(table()),
+        "orderers": lambda: DynamoOrderers(table()),
         "idempotency": lambda: PowertoolsIdempotency(settings.idempotency_table_name),
     }
 
@@ -174,17 +181,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         clock,
         timedelta(seconds=settings.one_time_code_ttl_seconds),
         settings.one_time_code_max_attempts,
-    )
-    orders = OrderService(
-        adapters.orders,
-        adapters.catalogues,
-        adapters.order_numbers,
-        adapters.directory,
-        adapters.outbox,
-        adapters.workflow,
-        adapters.transactions,
-        clock,
-        settings.decision_timeout_seconds,
     )
     decisions = DecisionService(
         adapters.approvals,
@@ -220,6 +216,33 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         clock,
         settings.base_url,
     )
+    orderers = OrdererService(
+        adapters.orderers,
+        adapters.directory,
+        adapters.accounts,
+        accounts,
+        OrdererWaits(adapters.orders),
+        adapters.orders.count_of_orderer,
+        OutboxNotifier(adapters.outbox),
+        adapters.outbox,
+        adapters.workflow,
+        adapters.limits,
+        adapters.transactions,
+        clock,
+        settings.base_url,
+    )
+    orders = OrderService(
+        adapters.orders,
+        adapters.catalogues,
+        adapters.order_numbers,
+        adapters.directory,
+        adapters.outbox,
+        adapters.workflow,
+        adapters.transactions,
+        clock,
+        settings.decision_timeout_seconds,
+        standing=orderers,  # R-REQ-3
+    )
     relay = OutboxRelay(
         adapters.outbox_feed,
         {
@@ -228,6 +251,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
             ANSWER_TASK: decisions.deliver_answer,
             START_WORKFLOW: orders.start_workflow,
             INVITE: accounts.deliver_invitation,
+            RELEASE: orderers.deliver_release,
         },
     )
     endings = EndingService(adapters.orders, notices, adapters.transactions, clock)
@@ -239,6 +263,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         directory=DirectoryService(adapters.directory, adapters.sign_in),
         sessions=sessions,
         accounts=accounts,
+        orderers=orderers,
         orders=orders,
         endings=endings,
         decisions=decisions,

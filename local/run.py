@@ -22,6 +22,7 @@ def seed_demo(aws: EmbeddedAws) -> None:
     container.cache_clear()  # settings come from the environment the embedded AWS just set
     adapters = container().adapters
     demo.seed(adapters.directory, adapters.catalogues, aws.client("cognito-idp"), aws.user_pool_id)
+    demo.seed_orderers(adapters.orderers, adapters.transactions)
 
 
 @contextmanager

@@ -27,6 +27,8 @@ class OrganisationKind(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
     PROVIDER = "provider"
+    # Orders only through its orderers, whom it creates or approves (DOMAIN.md Flow 3, R-REQ-5).
+    REQUISITIONER = "requisitioner"
 
 
 class SavedInvoiceDetails(BaseModel):
@@ -85,6 +87,7 @@ class WebSession(BaseModel):
     created_at: datetime
     expires_at: datetime  # absolute: no use extends it
     idle_expires_at: datetime  # moved on by use, never past `expires_at`
+    acting_as: str | None = None  # R-REQ-5: the orderer a requisitioner switched to, until it switches back
 
     @classmethod
     def start(

@@ -24,6 +24,7 @@ from tests.fakes.directory import (
 from tests.fakes.notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from tests.fakes.ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from tests.fakes.outside import FakeWorkflow, MemoryIdempotency, RecordingMail
+from tests.fakes.requisitioners import MemoryOrderers
 from tests.fakes.signing import MemoryChallenges, RecordingTexts
 from tests.fakes.store import MemoryLimits, MemoryStore, MemoryTransaction
 from tests.fakes.world import World
@@ -52,6 +53,7 @@ FAKES: dict[str, type] = {
     "chalicelib.directory.ports.Invitations": MemoryInvitations,
     "chalicelib.shared.limits.Limits": MemoryLimits,
     "chalicelib.bootstrap.WorkflowEngine": FakeWorkflow,
+    "chalicelib.requisitioners.ports.Orderers": MemoryOrderers,
 }
 # Ports implemented by the application itself, not by an adapter: tested through their own services.
 IMPLEMENTED_INSIDE = {
@@ -59,6 +61,9 @@ IMPLEMENTED_INSIDE = {
     "chalicelib.signing.ports.Signer": "chalicelib.signing.services.SmsCodeSigner",
     "chalicelib.notifications.ports.Notifier": "chalicelib.notifications.services.OutboxNotifier",
     "chalicelib.notifications.ports.MailDeliverer": "chalicelib.notifications.services.MailDelivery",
+    "chalicelib.requisitioners.ports.AccountOpening": "chalicelib.directory.accounts.AccountService",
+    "chalicelib.requisitioners.ports.HeldOrders": "chalicelib.ordering.waiting.OrdererWaits",
+    "chalicelib.ordering.ports.OrdererStanding": "chalicelib.requisitioners.services.OrdererService",
 }
 
 

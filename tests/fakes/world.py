@@ -26,6 +26,7 @@ from .directory import FakeSignIn, FakeTokens, MemoryAccounts, MemoryDirectory, 
 from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from .outside import FakeWorkflow, MemoryIdempotency, RecordingMail, SentMail
+from .requisitioners import MemoryOrderers
 from .signing import MemoryChallenges, RecordingTexts
 from .store import MemoryLimits, MemoryStore
 
@@ -95,7 +96,10 @@ class World:
         self.accounts = MemoryAccounts(self.sign_in)
         self.invitations = MemoryInvitations()
         self.limits = MemoryLimits()
+        self.orderers = MemoryOrderers()
         demo.seed_directory(self.directory, self.catalogues)
+        demo.seed_orderers(self.orderers, self.store)
+        self.store.commits = 0  # a test counts its own writes
         self.app = self.build()
 
     def build(self, **changed_settings: Any) -> Container:
@@ -125,6 +129,7 @@ class World:
             accounts=self.accounts,
             invitations=self.invitations,
             limits=self.limits,
+            orderers=self.orderers,
             **overrides,
         )
 
