@@ -11,6 +11,7 @@ from chalicelib.entrypoints.directory import directory
 from chalicelib.entrypoints.middleware import http_observability
 from chalicelib.entrypoints.operations import operations
 from chalicelib.entrypoints.order_pages import order_pages
+from chalicelib.entrypoints.orderers import orderers
 from chalicelib.entrypoints.orders import orders
 from chalicelib.entrypoints.outbox import outbox
 from chalicelib.entrypoints.pages import pages
@@ -37,6 +38,7 @@ for blueprint in (
     portal,
     order_pages,
     step_pages,
+    orderers,
     tasks,
     outbox,
     operations,

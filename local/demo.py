@@ -11,9 +11,9 @@ from chalicelib.ordering.model import Catalogue
 from chalicelib.ordering.ports import Catalogues
 from chalicelib.requisitioners.model import Orderer, RequisitionerEntry
 from chalicelib.requisitioners.ports import Orderers
-from chalicelib.shared.transactions import Transactions
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
+from chalicelib.shared.transactions import Transactions
 
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "data" / "catalogue.json"
 PASSWORD = "Demo-pass-2026"

@@ -202,10 +202,8 @@ class OrdererService:
                 payload={"orderer_id": user_id, "approver_id": requisitioner.user_id},
             ),
         )
-        try:
+        with suppress(ConcurrentChange):  # approved meanwhile, by the same requisitioner's other request
             transaction.commit()
-        except ConcurrentChange:
-            pass  # approved meanwhile, by the same requisitioner's other request
         return self._orderers.get(user_id) or approved
 
     def delete(self, actor: Actor, user_id: str) -> None:

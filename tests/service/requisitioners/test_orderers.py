@@ -161,7 +161,9 @@ def test_r_req_7_approving_an_orderer(world: World):
 def test_r_req_4_deleting_an_orderer_keeps_every_order_it_made(world: World):
     order = world.submit("oda.orderer", fjallby_order())
     world.app.orderers.delete(rita(world), "oda.orderer")
-    assert "oda.orderer" not in {row.person.user_id for row in world.app.orderers.rows(rita(world), PageRequest()).items}
+    assert "oda.orderer" not in {
+        row.person.user_id for row in world.app.orderers.rows(rita(world), PageRequest()).items
+    }
     kept = world.orders.get(order.order_id)
     assert kept is not None and kept[0].orderer_name == "Oda Orderer"
     assert world.accounts.removed == ["oda.orderer"]
