@@ -230,6 +230,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         adapters.transactions,
         clock,
         settings.base_url,
+        settings.registrations_per_address,
+        settings.registrations_per_network,
     )
     orders = OrderService(
         adapters.orders,

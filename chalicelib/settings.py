@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     web_session_idle_seconds: int = Field(default=30 * 60, ge=120)
     # Operations' list shows orders in progress unchanged for longer than this, besides those needing attention.
     operations_waiting_hours: int = Field(default=48, ge=1)
+    # R-REQ-3: self-registrations per e-mail address a day, and per network address an hour.
+    registrations_per_address: int = Field(default=5, ge=1)
+    registrations_per_network: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _idle_within_lifetime(self) -> Self:

@@ -32,9 +32,6 @@ from chalicelib.shared.transactions import ConcurrentChange, Transactions
 
 RELEASE = "orderers.release"  # the outbox kind that tells the workflow an orderer's held orders go on
 ORDERER_NAMESPACE = uuid.UUID("0b9d7f6e-4c1a-4e3b-9a0f-6f1d2c3b4a59")
-# R-REQ-3: self-registration is public: a few a day per address and an hour per network address.
-REGISTRATIONS_PER_ADDRESS = Limit("orderer_registration.email", 5, timedelta(days=1))
-REGISTRATIONS_PER_NETWORK = Limit("orderer_registration.ip", 20, timedelta(hours=1))
 RELEASE_ATTEMPTS = 3
 
 
@@ -64,7 +61,12 @@ class OrdererService:
         transactions: Transactions,
         clock: Clock,
         base_url: str,
+        registrations_per_address: int = 5,
+        registrations_per_network: int = 20,
     ) -> None:
+        # R-REQ-3: self-registration is public: a few a day per e-mail address, more an hour per network address.
+        self._per_address = Limit("orderer_registration.email", registrations_per_address, timedelta(days=1))
+        self._per_network = Limit("orderer_registration.ip", registrations_per_network, timedelta(hours=1))
         self._orderers = orderers
         self._directory = directory
         self._accounts = accounts
@@ -257,8 +259,8 @@ class OrdererService:
         choose a password; the requisitioner is e-mailed to approve them. The answer is the same whether or not
         the address is registered: a duplicate is told so in a mail to that address, not on the page."""
         email = str(command.email)
-        require(self._limits, REGISTRATIONS_PER_ADDRESS, self._clock(), comparable_email(email))
-        require(self._limits, REGISTRATIONS_PER_NETWORK, self._clock(), network_address or "")
+        require(self._limits, self._per_address, self._clock(), comparable_email(email))
+        require(self._limits, self._per_network, self._clock(), network_address or "")
         organisation = self._directory.organisation(command.requisitioner_id)
         if organisation is None or organisation.kind is not OrganisationKind.REQUISITIONER:
             raise InvalidRequest(NO_SUCH_REQUISITIONER, field="requisitioner_id")
@@ -316,7 +318,7 @@ class OrdererService:
 
     def _tell_taken(self, email: str, organisation: str) -> None:
         transaction = self._transactions.begin()
-        window = REGISTRATIONS_PER_ADDRESS.window_of(self._clock())
+        window = self._per_address.window_of(self._clock())
         self._notifier.notify(
             transaction,
             Notification(

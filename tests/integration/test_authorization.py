@@ -29,6 +29,7 @@ from app import app
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.contract import Access, Operation, Relation, operation_of
 from chalicelib.entrypoints.web import SESSION_COOKIE
+from chalicelib.requisitioners.commands import NewOrderer
 from chalicelib.shared.identity import Person as Person_
 from chalicelib.shared.identity import Role
 from local import demo
@@ -201,6 +202,15 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             time.sleep(0.02)
         raise AssertionError("no invitation mailed")
 
+    def orderer() -> Thing:
+        rita = container().directory.actor("rita.requisitioner", "req-fjallby")
+        email = f"matrix-{uuid.uuid4().hex[:8]}@req-fjallby.example"
+        created = container().orderers.create(rita, NewOrderer(name="Mats Matrix", email=email))
+        return Thing("an orderer of Fjällby", {"user_id": created.user_id}, frozenset({"req-fjallby"}))
+
+    missing_orderer = Thing(
+        "an orderer that does not exist", {"user_id": f"nobody-{uuid.uuid4().hex[:8]}"}, exists=False
+    )
     missing_order = Thing("an order that does not exist", {"order_id": uuid.uuid4().hex}, exists=False)
     missing_step = Thing(
         "a link that leads nowhere",
@@ -220,6 +230,9 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             Thing("a made-up invitation", {"invitation_id": "M" * 32}, exists=False),
         ],
         "message_id": lambda: [Thing("a mail in the outbox", {"message_id": aws.sent_emails()[-1]["id"]})],
+        "user_id": lambda: [orderer(), missing_orderer],
+        # Switched, the requisitioner's session acts as the orderer: the one that does not exist comes first.
+        "user_id to switch to": lambda: [missing_orderer, orderer()],
     }
 
 
@@ -229,6 +242,7 @@ ROUTE_OBJECTS = {
     ("POST", "/api/approvals/{approval_id}/decision"): "approval_id to decide",
     ("POST", "/approvals/{approval_id}/code"): "approval_id to sign",
     ("POST", "/orders/{order_id}/steps/{step}/code"): "order_id step to sign",
+    ("POST", "/switch-to/{user_id}"): "user_id to switch to",
 }
 
 
@@ -254,6 +268,12 @@ def body_for(method: str, path: str, caller: Caller) -> dict[str, Any]:
         ("POST", "/api/session"): {"username": person.user_id, "password": demo.PASSWORD},
         ("POST", "/api/orders"): direct_order(attester_id=attester),
         ("POST", "/api/approvals/{approval_id}/decision"): {"decision": "approve", "agent_review": agent_review()},
+        ("POST", "/api/orderers"): {"name": "Mona Matrix", "email": f"mona-{uuid.uuid4().hex[:8]}@example.org"},
+        ("POST", "/api/orderer-registrations"): {
+            "name": "Rolf Registered",
+            "email": f"rolf-{uuid.uuid4().hex[:8]}@example.org",
+            "requisitioner_id": "req-fjallby",
+        },
     }
     if (method, path) not in bodies:
         raise AssertionError(f"the matrix does not know what to send to {method} {path}: add it to body_for")
@@ -278,6 +298,15 @@ FORMS: dict[str, dict[str, str]] = {
     "/orders/{order_id}/steps/{step}/code": {},
     "/orders/{order_id}/steps/{step}/decision": {"decision": "maybe"},
     "/orders/{order_id}/steps/{step}/resend": {},
+    "/orderers": {"name": "", "email": ""},
+    "/orderers/{user_id}": {"name": "", "email": ""},
+    "/orderers/{user_id}/password": {},
+    "/orderers/{user_id}/approval": {},
+    "/orderers/{user_id}/delete": {},
+    "/register": {"name": "", "email": "", "requisitioner_id": ""},
+    "/switch-back": {},
+    # Sorted last but for /terms: the requisitioner's session acts as the orderer from here on.
+    "/switch-to/{user_id}": {},
 }
 
 
