@@ -348,8 +348,7 @@ class OrdererService:
         for _ in range(RELEASE_ATTEMPTS):
             orderer = self._orderers.get(orderer_id)
             if orderer is not None and orderer.approved:
-                with suppress(TaskClosed):
-                    self._task_answers.answer(task_token, {"outcome": "approved"})
+                self._release_now(order_id, orderer, task_token)
                 return True
             now = self._clock()
             earlier = next((held for held in self._orderers.waiting(orderer_id) if held.order_id == order_id), None)
@@ -370,6 +369,26 @@ class OrdererService:
                 continue  # approved meanwhile (or the order changed): look again
             return False
         raise ConcurrentChange("the orderer's approval kept changing")
+
+    def _release_now(self, order_id: str, orderer: Orderer, task_token: str) -> None:
+        """The orderer was approved meanwhile: the order is held and released at once, the workflow told by the
+        outbox as for any approval (only the relay answers the workflow)."""
+        now = self._clock()
+        waiting = WaitingOrder(
+            order_id=order_id, orderer_id=orderer.user_id, task_token=task_token, since=now, expires_at=now
+        )
+        transaction = self._transactions.begin()
+        self._orderers.hold(transaction, waiting, unapproved=False)
+        self._outbox.stage(
+            transaction,
+            OutboxMessage(
+                key=f"orderer:{orderer.user_id}:release:{order_id}:{hashlib.sha256(task_token.encode()).hexdigest()}",
+                kind=RELEASE,
+                payload={"orderer_id": orderer.user_id, "approver_id": orderer.approved_by or orderer.user_id},
+                correlation_id=order_id,
+            ),
+        )
+        transaction.commit()
 
     def deliver_release(self, payload: dict[str, Any]) -> None:
         """Delivers an approval from the outbox: each held order's history says who approved, then the workflow
