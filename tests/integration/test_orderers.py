@@ -15,7 +15,7 @@ import pytest
 from chalicelib.bootstrap import container
 from local import demo
 from local.embedded_aws import EmbeddedAws
-from local.people import Person, direct_order, placed
+from local.people import OverHttp, Person, Visitor, direct_order, placed
 
 INVITATION = re.compile(r"/set-password/(?P<id>[A-Za-z0-9_-]{20,64})")
 
@@ -175,3 +175,80 @@ def test_r_req_3_self_registration_answers_the_same_for_a_registered_address(htt
 
 def demo_email(user_id: str) -> str:
     return next(person.email for person in demo.PEOPLE if person.user_id == user_id)
+
+
+# --- the portal's pages, as a browser without scripts uses them ----------------------------------------------
+
+
+def test_r_req_2_the_list_page_shows_each_orderer_with_a_link_to_its_orders(served):
+    rita = Visitor(served).sign_in("rita.requisitioner")
+    listed = rita.get("/orderers")
+    assert listed.status == 200
+    assert 'href="/orderers/oda.orderer/orders"' in listed.html and "Ulf Unapproved" in listed.html
+    assert rita.get("/orderers/oda.orderer/orders").status == 200
+    assert rita.get("/orderers/olivia.orderer").status == 404  # another organisation's person
+
+
+def test_r_req_1_the_form_names_the_field_at_fault_and_creates_the_orderer(served, aws):
+    rita = Visitor(served).sign_in("rita.requisitioner")
+    rita.get("/orderers")
+    refused = rita.submit("/orderers", {"name": "Nora", "email": "not an address"})
+    assert refused.status == 400 and 'href="#email"' in refused.html
+    email = f"nora-{uuid.uuid4().hex[:8]}@fjallby.example"
+    created = rita.submit("/orderers", {"name": "Nora Ny", "email": email})
+    assert (created.status, created.location) == (303, "/orderers?notice=orderer_created")
+    assert invitation_to(aws, email)
+
+
+def test_r_req_7_and_r_req_4_an_orderer_is_edited_sent_a_password_link_and_deleted(served, aws):
+    rita = Visitor(served).sign_in("rita.requisitioner")
+    rita.get("/orderers")
+    email = f"eva-{uuid.uuid4().hex[:8]}@fjallby.example"
+    rita.submit("/orderers", {"name": "Eva Edit", "email": email})
+    user_id = next(
+        row["user_id"]
+        for row in Person("rita.requisitioner", OverHttp(served), aws).sign_in().get("/api/orderers").body["orderers"]
+        if row["email"] == email
+    )
+    rita.get(f"/orderers/{user_id}")
+    changed = f"eva.ny-{uuid.uuid4().hex[:8]}@fjallby.example"
+    saved = rita.submit(f"/orderers/{user_id}", {"name": "Eva Ny", "email": changed})
+    assert saved.status == 303
+    assert "Eva Ny" in rita.get(f"/orderers/{user_id}").html
+    assert rita.submit(f"/orderers/{user_id}/password").status == 303
+    assert invitation_to(aws, changed)  # R-REQ-7: the new password is chosen by the orderer, through a link
+    deleted = rita.submit(f"/orderers/{user_id}/delete")
+    assert (deleted.status, deleted.location) == (303, "/orderers?notice=orderer_deleted")
+    assert "Eva Ny" not in rita.get("/orderers").html
+
+
+def test_r_req_3_the_registration_page_names_the_fields_and_answers_the_same_for_everyone(served):
+    visitor = Visitor(served)
+    form = visitor.get("/register")
+    assert form.status == 200 and "Fjällby Rekvisition" in form.html
+    empty = visitor.submit("/register", {"name": "", "email": "", "requisitioner_id": ""})
+    assert empty.status == 400
+    assert all(f'href="#{field}"' in empty.html for field in ("name", "email", "requisitioner_id"))
+    taken = visitor.submit(
+        "/register", {"name": "Oda", "email": demo_email("oda.orderer"), "requisitioner_id": "req-fjallby"}
+    )
+    fresh = visitor.submit(
+        "/register",
+        {"name": "Ny", "email": f"ny-{uuid.uuid4().hex[:6]}@example.org", "requisitioner_id": "req-fjallby"},
+    )
+    assert taken.status == fresh.status == 200
+    assert 'id="registered"' in taken.html and 'id="registered"' in fresh.html
+
+
+def test_r_req_5_switched_every_page_shows_the_banner_until_switching_back(served):
+    rita = Visitor(served).sign_in("rita.requisitioner")
+    rita.get("/orderers")
+    switched = rita.submit("/switch-to/oda.orderer")
+    assert (switched.status, switched.location) == (303, "/")
+    for path in ("/", "/orders", "/orders/new"):
+        page = rita.get(path)
+        assert page.status == 200 and 'id="switch-banner"' in page.html, path
+    assert rita.get("/orderers").status == 403  # managing orderers needs the requisitioner's own account
+    back = rita.submit("/switch-back")
+    assert (back.status, back.location) == (303, "/orderers")
+    assert 'id="switch-banner"' not in rita.get("/orderers").html

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from chalicelib.directory.model import NewSession
 from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import HistoryAction
 from chalicelib.requisitioners.commands import NewOrderer, OrdererChanges, Registration
@@ -239,3 +240,42 @@ def test_r_req_3_an_order_held_after_the_approval_goes_on_at_once(world: World):
     world.flush()  # only the outbox relay answers the workflow
     assert world.workflow.answers == {"token-late": {"outcome": "approved"}}
     assert world.orderers.waiting("ulf.unapproved") == []
+
+
+# --- the switch, as the web session keeps it (R-REQ-5) ------------------------------------------------------
+
+PASSWORD = "Right-pass-2026"
+
+
+def rita_signed_in(world: World) -> str:
+    world.sign_in.add_account("rita.requisitioner", PASSWORD)
+    started = world.app.sessions.start("rita.requisitioner", PASSWORD)
+    assert isinstance(started, NewSession)
+    return started.cookie_value
+
+
+def test_r_req_5_a_session_switched_to_an_orderer_acts_as_them_until_switched_back(world: World):
+    cookie = rita_signed_in(world)
+    oda = world.app.orderers.switch_to(rita(world), "oda.orderer")
+    world.app.sessions.act_as(cookie, oda)
+    current = world.app.sessions.current(cookie)
+    assert current is not None
+    assert (current.actor.signed_in.user_id, current.actor.person.user_id) == ("rita.requisitioner", "oda.orderer")
+    world.app.sessions.act_as(cookie, None)
+    back = world.app.sessions.current(cookie)
+    assert back is not None and back.actor.acting_as is None and back.actor.person.user_id == "rita.requisitioner"
+
+
+def test_r_req_5_a_switch_to_an_orderer_deleted_meanwhile_ends_by_itself(world: World):
+    cookie = rita_signed_in(world)
+    world.app.sessions.act_as(cookie, world.app.orderers.switch_to(rita(world), "oda.orderer"))
+    world.app.orderers.delete(rita(world), "oda.orderer")
+    current = world.app.sessions.current(cookie)
+    assert current is not None and current.actor.acting_as is None
+
+
+def test_r_req_5_only_a_requisitioners_own_orderers_can_be_switched_to(world: World):
+    with pytest.raises(NotFound):
+        world.app.orderers.switch_to(rita(world), "olivia.orderer")
+    with pytest.raises(NotAllowed):
+        world.app.orderers.switch_to(world.actor("ada.admin"), "oda.orderer")
