@@ -223,6 +223,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         accounts,
         OrdererWaits(adapters.orders),
         adapters.orders.count_of_orderer,
+        sessions.end_all,
         OutboxNotifier(adapters.outbox),
         adapters.outbox,
         adapters.workflow,

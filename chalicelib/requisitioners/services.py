@@ -54,6 +54,7 @@ class OrdererService:
         opening: AccountOpening,
         held: HeldOrders,
         count_orders: Callable[[str], int],  # how many orders a person placed
+        end_sessions: Callable[[str], None],  # ends every web session of a person
         notifier: Notifier,
         outbox: Outbox,
         task_answers: TaskAnswers,
@@ -73,6 +74,7 @@ class OrdererService:
         self._opening = opening
         self._held = held
         self._count_orders = count_orders
+        self._end_sessions = end_sessions
         self._notifier = notifier
         self._outbox = outbox
         self._task_answers = task_answers
@@ -164,9 +166,11 @@ class OrdererService:
         requisitioner = self.requisitioner(actor)
         orderer, person = self.orderer(actor, user_id)
         email = str(changes.email)
+        if orderer.self_registered and comparable_email(email) == comparable_email(requisitioner.email):
+            raise InvalidRequest(EMAIL_TAKEN, field="email")  # R-REQ-6
         if comparable_email(email) != comparable_email(person.email):
             transaction = self._transactions.begin()
-            if comparable_email(email) != comparable_email(requisitioner.email) or orderer.self_registered:
+            if comparable_email(email) != comparable_email(requisitioner.email):
                 self._orderers.claim_email(transaction, email, user_id)  # R-REQ-6
             self._orderers.release_email(transaction, person.email, user_id)
             try:
@@ -213,12 +217,15 @@ class OrdererService:
         name. The directory keeps the person, without a role, for the history that names them."""
         self.requisitioner(actor)
         _, person = self.orderer(actor, user_id)
+        # The person loses their role, account and sessions first: after a crash the orderer is still listed,
+        # and deleting it again does the rest.
+        self._directory.save_person(person.model_copy(update={"roles": []}))
+        self._accounts.remove(user_id)
+        self._end_sessions(user_id)
         transaction = self._transactions.begin()
         self._orderers.remove(transaction, user_id)
         self._orderers.release_email(transaction, person.email, user_id)
         transaction.commit()
-        self._directory.save_person(person.model_copy(update={"roles": []}))
-        self._accounts.remove(user_id)
 
     def switch_to(self, actor: Actor, user_id: str) -> Person:
         """R-REQ-5: whom the requisitioner acts as from now on (the session keeps it)."""

@@ -153,6 +153,12 @@ def test_r_req_7_edit_changes_contact_details_and_sends_a_password_link_never_sh
     assert world.accounts.groups["oda.orderer"] == {"Orderer"}  # the account's e-mail updated with the person
 
 
+def test_r_req_6_a_self_registered_orderer_may_not_take_the_requisitioners_address_by_an_edit(world: World):
+    with pytest.raises(InvalidRequest) as refused:
+        world.app.orderers.edit(rita(world), "ulf.unapproved", OrdererChanges(name="Ulf", email=RITA_EMAIL))
+    assert refused.value.field == "email"
+
+
 def test_r_req_7_approving_an_orderer(world: World):
     approved = world.app.orderers.approve(rita(world), "ulf.unapproved")
     assert approved.approved and approved.approved_by == "rita.requisitioner"
@@ -264,6 +270,14 @@ def test_r_req_5_a_session_switched_to_an_orderer_acts_as_them_until_switched_ba
     world.app.sessions.act_as(cookie, None)
     back = world.app.sessions.current(cookie)
     assert back is not None and back.actor.acting_as is None and back.actor.person.user_id == "rita.requisitioner"
+
+
+def test_r_req_4_a_deleted_orderers_own_sessions_end(world: World):
+    world.sign_in.add_account("oda.orderer", PASSWORD)
+    started = world.app.sessions.start("oda.orderer", PASSWORD)
+    assert isinstance(started, NewSession)
+    world.app.orderers.delete(rita(world), "oda.orderer")
+    assert world.app.sessions.current(started.cookie_value) is None
 
 
 def test_r_req_5_a_switch_to_an_orderer_deleted_meanwhile_ends_by_itself(world: World):
