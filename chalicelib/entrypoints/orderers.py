@@ -21,6 +21,7 @@ from chalicelib.requisitioners.services import OrdererRow
 from chalicelib.shared.errors import DomainError, InvalidRequest, NotAllowed, NotFound, TooManyAttempts
 from chalicelib.shared.i18n import N_
 from chalicelib.shared.identity import Role
+from chalicelib.shared.pagination import PageRequest
 
 orderers = Blueprint(__name__)
 
@@ -190,6 +191,7 @@ def list_page(visit: Visit, status: int = 200, errors: list[dict[str, str]] | No
         "orderers/list.html",
         status,
         rows=found.items,
+        waiting=container().orderers.awaiting_approval(visit.caller, PageRequest(limit=50)).items,
         next_url=next_url(visit, found),
         errors=errors or [],
         typed={"name": typed.get("name", ""), "email": typed.get("email", "")},

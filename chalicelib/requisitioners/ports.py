@@ -27,6 +27,9 @@ class Orderers(Protocol):
     def of_requisitioner(self, org_id: str, page: PageRequest) -> Page[Orderer]:
         """Newest first."""
 
+    def unapproved_of(self, org_id: str, page: PageRequest) -> Page[Orderer]:
+        """Only those waiting for the requisitioner's approval (R-REQ-3), newest first."""
+
     def claim_email(self, transaction: Transaction, email: str, user_id: str) -> None:
         """Stages `email` as the address of `user_id`, refused at commit if it is someone else's."""
 

@@ -161,6 +161,19 @@ class OrdererService:
             rows.append(OrdererRow(orderer, person, self._count_orders(orderer.user_id), waiting))
         return Page(rows, found.next)
 
+    def awaiting_approval(self, actor: Actor, page: PageRequest) -> Page[OrdererRow]:
+        """R-REQ-3: the requisitioner's pending list: the orderers waiting for its approval, with the orders
+        they hold."""
+        requisitioner = self.requisitioner(actor)
+        found = self._orderers.unapproved_of(requisitioner.org_id, page)
+        rows = []
+        for orderer in found.items:
+            person = self._directory.person(orderer.user_id)
+            if person is not None:
+                waiting = [held.order_id for held in self._orderers.waiting(orderer.user_id)]
+                rows.append(OrdererRow(orderer, person, self._count_orders(orderer.user_id), waiting))
+        return Page(rows, found.next)
+
     def edit(self, actor: Actor, user_id: str, changes: OrdererChanges) -> Person:
         """R-REQ-7: the contact details, in the directory and on the account."""
         requisitioner = self.requisitioner(actor)

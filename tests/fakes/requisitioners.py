@@ -49,6 +49,10 @@ class MemoryOrderers:
         mine = [orderer for orderer in self.orderers.values() if orderer.requisitioner_org_id == org_id]
         return paged(mine, lambda orderer: f"{orderer.created_at.isoformat()}#{orderer.user_id}", page)
 
+    def unapproved_of(self, org_id: str, page: PageRequest) -> Page[Orderer]:
+        waiting = [o for o in self.orderers.values() if o.requisitioner_org_id == org_id and not o.approved]
+        return paged(waiting, lambda orderer: f"{orderer.created_at.isoformat()}#{orderer.user_id}", page)
+
     def claim_email(self, transaction: Transaction, email: str, user_id: str) -> None:
         key = email_key(email)
         staged(transaction).stage(

@@ -377,6 +377,7 @@ def test_r_req_3_an_orderer_is_approved_once(store: Store):
     transaction = store.transactions.begin()
     store.orderers.add(transaction, orderer)
     transaction.commit()
+    assert store.orderers.unapproved_of(orderer.requisitioner_org_id, PageRequest()).items == [orderer]
     approved = orderer.approve("rita", NOW)
     assert approved is not None
     for expected_to_fail in (False, True):
@@ -388,6 +389,7 @@ def test_r_req_3_an_orderer_is_approved_once(store: Store):
         else:
             transaction.commit()
     assert store.orderers.get(orderer.user_id) == approved
+    assert store.orderers.unapproved_of(orderer.requisitioner_org_id, PageRequest()).items == []
 
 
 def test_r_req_6_an_email_address_is_one_persons(store: Store):

@@ -79,7 +79,7 @@ def decision_timeout(aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch) -> Itera
 
 
 def test_r_req_3_a_self_registered_orderers_order_waits_before_its_case_until_the_requisitioner_approves(
-    http, person, aws
+    http, person, aws, served
 ):
     rita = person("rita.requisitioner")
     sam = registered(http, aws)
@@ -94,6 +94,8 @@ def test_r_req_3_a_self_registered_orderers_order_waits_before_its_case_until_th
     assert order_id in {
         waiting for row in rita.get("/api/orderers").body["orderers"] for waiting in row["waiting_orders"] or []
     }
+    pending = Visitor(served).sign_in("rita.requisitioner").get("/pending")  # the requisitioner's pending list
+    assert "Sam Self" in pending.html and 'id="orderers-waiting"' in pending.html
 
     approved = rita.post(f"/api/orderers/{sam.user_id}/approval")
     assert approved.status == 200 and approved.body["approved"] is True

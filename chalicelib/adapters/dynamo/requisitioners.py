@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from chalicelib.adapters.dynamo.schema import GSI1
+from chalicelib.adapters.dynamo.schema import GSI1, GSI2
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, expires_a_day_after, staged, without_bookkeeping
 from chalicelib.requisitioners.model import Orderer, RequisitionerEntry, WaitingOrder, email_key
 from chalicelib.shared.pagination import Page, PageRequest
@@ -30,13 +30,18 @@ def requisitioner_entry_key(org_id: str) -> Item:
 
 
 def _orderer_item(orderer: Orderer) -> Item:
-    return {
+    position = f"{orderer.created_at.isoformat()}#{orderer.user_id}"
+    item: Item = {
         **orderer_key(orderer.user_id),
         "entity": "orderer",
         GSI1.partition_key: f"REQUISITIONER#{orderer.requisitioner_org_id}#ORDERERS",
-        GSI1.sort_key: f"{orderer.created_at.isoformat()}#{orderer.user_id}",
+        GSI1.sort_key: position,
         **orderer.model_dump(mode="json"),
     }
+    if not orderer.approved:  # sparse: only the orderers waiting for approval are in this list
+        item[GSI2.partition_key] = f"REQUISITIONER#{orderer.requisitioner_org_id}#UNAPPROVED"
+        item[GSI2.sort_key] = position
+    return item
 
 
 def _waiting_item(waiting: WaitingOrder) -> Item:
@@ -67,6 +72,10 @@ class DynamoOrderers:
 
     def of_requisitioner(self, org_id: str, page: PageRequest) -> Page[Orderer]:
         found = self._table.query(f"REQUISITIONER#{org_id}#ORDERERS", index=GSI1, newest_first=True, page=page)
+        return found.map(lambda item: Orderer.model_validate(without_bookkeeping(item)))
+
+    def unapproved_of(self, org_id: str, page: PageRequest) -> Page[Orderer]:
+        found = self._table.query(f"REQUISITIONER#{org_id}#UNAPPROVED", index=GSI2, newest_first=True, page=page)
         return found.map(lambda item: Orderer.model_validate(without_bookkeeping(item)))
 
     def claim_email(self, transaction: Transaction, email: str, user_id: str) -> None:

@@ -67,6 +67,15 @@ def test_r_req_2_the_list_shows_orders_approval_and_waiting_orders(world: World)
     assert rows["ulf.unapproved"].orders == 0 and not rows["ulf.unapproved"].orderer.approved
 
 
+def test_r_req_3_the_requisitioners_pending_list_holds_the_orderers_waiting_with_their_orders(world: World):
+    order = world.submit("ulf.unapproved", fjallby_order())
+    world.app.orderers.hold(order.order_id, "ulf.unapproved", "token-1", 3600)
+    [waiting] = world.app.orderers.awaiting_approval(rita(world), PageRequest()).items
+    assert (waiting.person.user_id, waiting.waiting) == ("ulf.unapproved", [order.order_id])
+    world.app.orderers.approve(rita(world), "ulf.unapproved")
+    assert world.app.orderers.awaiting_approval(rita(world), PageRequest()).items == []
+
+
 def test_r_req_2_the_list_is_paginated(world: World):
     for number in range(3):
         world.app.orderers.create(rita(world), NewOrderer(name=f"Nr {number}", email=f"n{number}@fjallby.example"))
