@@ -15,7 +15,7 @@ import pytest
 from chalicelib.bootstrap import container
 from local import demo
 from local.embedded_aws import EmbeddedAws
-from local.people import OverHttp, Person, Visitor, direct_order, placed
+from local.people import OverHttp, Person, Visitor, placed, requisitioners_order
 
 INVITATION = re.compile(r"/set-password/(?P<id>[A-Za-z0-9_-]{20,64})")
 
@@ -24,10 +24,6 @@ def history_of(person: Any, order_id: str) -> list[tuple[str, str]]:
     response = person.get(f"/api/orders/{order_id}")
     assert response.status == 200, response.body
     return [(event["action"], event["actor_id"]) for event in response.body["history"]]
-
-
-def fjallby_order() -> dict[str, Any]:
-    return direct_order(attester_id="rita.requisitioner")
 
 
 def invitation_to(aws: EmbeddedAws, email: str, timeout: float = 20.0) -> str:
@@ -87,7 +83,7 @@ def test_r_req_3_a_self_registered_orderers_order_waits_before_its_case_until_th
     assert listed[sam.user_id]["approved"] is False  # R-REQ-3
     assert aws.emails_to(demo_email("rita.requisitioner"), "Sam Self")  # the requisitioner is told
 
-    order_id, number = placed(sam.submit(fjallby_order()))  # R-REQ-3: an unapproved orderer can submit
+    order_id, number = placed(sam.submit(requisitioners_order()))  # R-REQ-3: an unapproved orderer can submit
     attested_by_rita(rita, number)
     wait_for(lambda: ("awaiting_orderer_approval", "system") in history_of(sam, order_id))
     assert aws.execution(order_id)["status"] == "RUNNING"
@@ -108,7 +104,7 @@ def test_r_req_3_a_self_registered_orderers_order_waits_before_its_case_until_th
 def test_r_req_3_approving_the_orderer_releases_every_waiting_order(http, person, aws):
     rita = person("rita.requisitioner")
     sam = registered(http, aws)
-    orders = [placed(sam.submit(fjallby_order())) for _ in range(2)]
+    orders = [placed(sam.submit(requisitioners_order())) for _ in range(2)]
     for order_id, number in orders:
         attested_by_rita(rita, number)
         wait_for(lambda order_id=order_id: ("awaiting_orderer_approval", "system") in history_of(sam, order_id))
@@ -119,7 +115,7 @@ def test_r_req_3_approving_the_orderer_releases_every_waiting_order(http, person
 
 def test_r_req_3_an_approved_orderers_order_skips_the_orderers_approval(person, aws):
     rita, oda = person("rita.requisitioner"), person("oda.orderer")
-    order_id, number = placed(oda.submit(fjallby_order()))
+    order_id, number = placed(oda.submit(requisitioners_order()))
     attested_by_rita(rita, number)
     assert aws.wait_for_execution(order_id)["status"] == "SUCCEEDED"
     assert "awaiting_orderer_approval" not in {action for action, _ in history_of(oda, order_id)}
@@ -130,7 +126,7 @@ def test_r_req_3_an_order_waiting_for_its_orderers_approval_times_out_as_the_oth
 ):
     rita = person("rita.requisitioner")
     sam = registered(http, aws)
-    order_id, number = placed(sam.submit(fjallby_order()))
+    order_id, number = placed(sam.submit(requisitioners_order()))
     attested_by_rita(rita, number)
     assert aws.wait_for_execution(order_id, timeout=decision_timeout * 4)["status"] == "SUCCEEDED"
     assert sam.get(f"/api/orders/{order_id}").body["order"]["status"] == "timed_out"
@@ -139,7 +135,7 @@ def test_r_req_3_an_order_waiting_for_its_orderers_approval_times_out_as_the_oth
 
 
 def test_r_req_5_a_requisitioner_cannot_order_and_is_told_why(person):
-    refused = person("rita.requisitioner").submit(fjallby_order())
+    refused = person("rita.requisitioner").submit(requisitioners_order())
     assert refused.status == 403
     assert refused.body["code"] == "ordering.requisitioner_cannot_order"
 

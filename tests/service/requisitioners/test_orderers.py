@@ -13,7 +13,7 @@ from chalicelib.requisitioners.commands import NewOrderer, OrdererChanges, Regis
 from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound, TooManyAttempts
 from chalicelib.shared.identity import Actor
 from chalicelib.shared.pagination import PageRequest
-from local.people import direct_order
+from local.people import direct_order, requisitioners_order
 from tests.fakes.world import World
 
 LINK = re.compile(r"/set-password/(?P<id>[A-Za-z0-9_-]{20,64})")
@@ -22,10 +22,6 @@ RITA_EMAIL = "rita.requisitioner@req-fjallby.example"
 
 def rita(world: World) -> Actor:
     return world.actor("rita.requisitioner")
-
-
-def fjallby_order() -> dict[str, object]:
-    return direct_order(attester_id="rita.requisitioner")
 
 
 def register(world: World, email: str, name: str = "Siv Self", ip: str = "192.0.2.1") -> None:
@@ -60,15 +56,15 @@ def test_r_req_1_an_address_that_is_someone_elses_is_refused_naming_the_field(wo
 
 
 def test_r_req_2_the_list_shows_orders_approval_and_waiting_orders(world: World):
-    world.submit("oda.orderer", fjallby_order())
-    world.submit("oda.orderer", fjallby_order())
+    world.submit("oda.orderer", requisitioners_order())
+    world.submit("oda.orderer", requisitioners_order())
     rows = {row.person.user_id: row for row in world.app.orderers.rows(rita(world), PageRequest()).items}
     assert rows["oda.orderer"].orders == 2 and rows["oda.orderer"].orderer.approved
     assert rows["ulf.unapproved"].orders == 0 and not rows["ulf.unapproved"].orderer.approved
 
 
 def test_r_req_3_the_requisitioners_pending_list_holds_the_orderers_waiting_with_their_orders(world: World):
-    order = world.submit("ulf.unapproved", fjallby_order())
+    order = world.submit("ulf.unapproved", requisitioners_order())
     world.app.orderers.hold(order.order_id, "ulf.unapproved", "token-1", 3600)
     [waiting] = world.app.orderers.awaiting_approval(rita(world), PageRequest()).items
     assert (waiting.person.user_id, waiting.waiting) == ("ulf.unapproved", [order.order_id])
@@ -175,7 +171,7 @@ def test_r_req_7_approving_an_orderer(world: World):
 
 
 def test_r_req_4_deleting_an_orderer_keeps_every_order_it_made(world: World):
-    order = world.submit("oda.orderer", fjallby_order())
+    order = world.submit("oda.orderer", requisitioners_order())
     world.app.orderers.delete(rita(world), "oda.orderer")
     assert "oda.orderer" not in {
         row.person.user_id for row in world.app.orderers.rows(rita(world), PageRequest()).items
@@ -184,7 +180,7 @@ def test_r_req_4_deleting_an_orderer_keeps_every_order_it_made(world: World):
     assert kept is not None and kept[0].orderer_name == "Oda Orderer"
     assert world.accounts.removed == ["oda.orderer"]
     with pytest.raises(NotAllowed):  # no role left: cannot order
-        world.submit("oda.orderer", fjallby_order())
+        world.submit("oda.orderer", requisitioners_order())
 
 
 def test_r_req_5_a_requisitioner_cannot_order_itself_and_is_told_why(world: World):
@@ -196,7 +192,7 @@ def test_r_req_5_a_requisitioner_cannot_order_itself_and_is_told_why(world: Worl
 def test_r_req_5_switched_to_an_orderer_the_requisitioner_orders_as_them_on_their_behalf(world: World):
     oda = world.app.orderers.switch_to(rita(world), "oda.orderer")
     switched = Actor(signed_in=world.actor("rita.requisitioner").signed_in, acting_as=oda)
-    placed = world.app.orders.submit(switched, PlaceOrder.model_validate(fjallby_order()), "switched-1")
+    placed = world.app.orders.submit(switched, PlaceOrder.model_validate(requisitioners_order()), "switched-1")
     _, history = world.app.orders.read(switched, placed.order_id)
     [submitted] = [event for event in history if event.action is HistoryAction.SUBMITTED]
     assert (submitted.actor_id, submitted.on_behalf_of_id) == ("oda.orderer", "rita.requisitioner")
@@ -210,8 +206,8 @@ def test_r_req_5_switching_back_is_needed_to_manage_orderers(world: World):
 
 
 def test_r_req_3_an_unapproved_orderers_order_starts_awaiting_approval(world: World):
-    ulf = world.submit("ulf.unapproved", fjallby_order())
-    oda = world.submit("oda.orderer", fjallby_order())
+    ulf = world.submit("ulf.unapproved", requisitioners_order())
+    oda = world.submit("oda.orderer", requisitioners_order())
     assert world.workflow.started[ulf.order_id]["awaits_orderer_approval"] is True
     assert world.workflow.started[oda.order_id]["awaits_orderer_approval"] is False
     olivia = world.submit("olivia.orderer", direct_order())
@@ -219,8 +215,8 @@ def test_r_req_3_an_unapproved_orderers_order_starts_awaiting_approval(world: Wo
 
 
 def test_r_req_3_a_held_order_is_released_when_the_requisitioner_approves_the_orderer(world: World):
-    first = world.submit("ulf.unapproved", fjallby_order())
-    second = world.submit("ulf.unapproved", fjallby_order())
+    first = world.submit("ulf.unapproved", requisitioners_order())
+    second = world.submit("ulf.unapproved", requisitioners_order())
     assert not world.app.orderers.hold(first.order_id, "ulf.unapproved", "token-1", 3600)
     assert not world.app.orderers.hold(second.order_id, "ulf.unapproved", "token-2", 3600)
     assert not world.workflow.answers
@@ -237,7 +233,7 @@ def test_r_req_3_a_held_order_is_released_when_the_requisitioner_approves_the_or
 
 
 def test_r_req_3_a_retried_hold_waits_under_its_new_token_with_one_history_line(world: World):
-    order = world.submit("ulf.unapproved", fjallby_order())
+    order = world.submit("ulf.unapproved", requisitioners_order())
     world.app.orderers.hold(order.order_id, "ulf.unapproved", "token-1", 3600)
     world.app.orderers.hold(order.order_id, "ulf.unapproved", "token-2", 3600)
     world.app.orderers.approve(rita(world), "ulf.unapproved")
@@ -248,7 +244,7 @@ def test_r_req_3_a_retried_hold_waits_under_its_new_token_with_one_history_line(
 
 
 def test_r_req_3_an_order_held_after_the_approval_goes_on_at_once(world: World):
-    order = world.submit("ulf.unapproved", fjallby_order())
+    order = world.submit("ulf.unapproved", requisitioners_order())
     world.app.orderers.approve(rita(world), "ulf.unapproved")
     world.flush()
     assert world.app.orderers.hold(order.order_id, "ulf.unapproved", "token-late", 3600)
