@@ -13,6 +13,7 @@ from chalicelib.entrypoints.onboarding import onboarding
 from chalicelib.entrypoints.onboarding_pages import onboarding_pages
 from chalicelib.entrypoints.operations import operations
 from chalicelib.entrypoints.order_pages import order_pages
+from chalicelib.entrypoints.orderers import orderers
 from chalicelib.entrypoints.orders import orders
 from chalicelib.entrypoints.outbox import outbox
 from chalicelib.entrypoints.pages import pages
@@ -43,6 +44,7 @@ for blueprint in (
     order_pages,
     step_pages,
     onboarding_pages,
+    orderers,
     tasks,
     outbox,
     operations,

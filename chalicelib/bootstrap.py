@@ -21,6 +21,7 @@ from chalicelib.adapters.dynamo.limits import DynamoLimits
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
 from chalicelib.adapters.dynamo.onboarding import DynamoAgreementSignings, DynamoApplications
 from chalicelib.adapters.dynamo.ordering import DynamoCatalogues, DynamoOrderNumbers, DynamoOrders
+from chalicelib.adapters.dynamo.requisitioners import DynamoOrderers
 from chalicelib.adapters.dynamo.signing import DynamoChallenges
 from chalicelib.adapters.dynamo.table import DynamoTable
 from chalicelib.adapters.idempotency import PowertoolsIdempotency
@@ -48,7 +49,10 @@ from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
 from chalicelib.ordering.reconciliation import Reconciler
 from chalicelib.ordering.services import START_WORKFLOW, OrderService
 from chalicelib.ordering.steps import OrderSteps
+from chalicelib.ordering.waiting import OrdererWaits
 from chalicelib.rendering import environment
+from chalicelib.requisitioners.ports import Orderers
+from chalicelib.requisitioners.services import RELEASE, OrdererService
 from chalicelib.settings import Settings
 from chalicelib.shared.idempotency import Idempotency
 from chalicelib.shared.limits import Limits
@@ -91,6 +95,7 @@ class Adapters:
     limits: Limits
     applications: Applications
     signings: AgreementSignings
+    orderers: Orderers
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ class Container:
     accounts: AccountService
     people: PeopleService
     serving: ServingService
+    orderers: OrdererService
     orders: OrderService
     endings: EndingService
     decisions: DecisionService
@@ -162,6 +168,7 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "limits": lambda: DynamoLimits(table()),
         "applications": lambda: DynamoApplications(table()),
         "signings": lambda: DynamoAgreementSignings(table()),
+        "orderers": lambda: DynamoOrderers(table()),
         "idempotency": lambda: PowertoolsIdempotency(settings.idempotency_table_name),
     }
 
@@ -192,17 +199,6 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         clock,
         timedelta(seconds=settings.one_time_code_ttl_seconds),
         settings.one_time_code_max_attempts,
-    )
-    orders = OrderService(
-        adapters.orders,
-        adapters.catalogues,
-        adapters.order_numbers,
-        adapters.directory,
-        adapters.outbox,
-        adapters.workflow,
-        adapters.transactions,
-        clock,
-        settings.decision_timeout_seconds,
     )
     application_steps = ApplicationSteps(
         adapters.applications,
@@ -262,6 +258,36 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         lambda: current_agreement(adapters.catalogues),
         settings.provider_org_id,
     )
+    orderers = OrdererService(
+        adapters.orderers,
+        adapters.directory,
+        adapters.accounts,
+        accounts,
+        OrdererWaits(adapters.orders),
+        adapters.orders.count_of_orderer,
+        sessions.end_all,
+        OutboxNotifier(adapters.outbox),
+        adapters.outbox,
+        adapters.workflow,
+        adapters.limits,
+        adapters.transactions,
+        clock,
+        settings.base_url,
+        settings.registrations_per_address,
+        settings.registrations_per_network,
+    )
+    orders = OrderService(
+        adapters.orders,
+        adapters.catalogues,
+        adapters.order_numbers,
+        adapters.directory,
+        adapters.outbox,
+        adapters.workflow,
+        adapters.transactions,
+        clock,
+        settings.decision_timeout_seconds,
+        standing=orderers,  # R-REQ-3
+    )
     relay = OutboxRelay(
         adapters.outbox_feed,
         {
@@ -272,6 +298,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
             INVITE: accounts.deliver_invitation,
             APPROVED: onboarding.complete,
             SIGNING_MAIL: onboarding.deliver_signing,
+            RELEASE: orderers.deliver_release,
         },
     )
     endings = EndingService(adapters.orders, notices, adapters.transactions, clock)
@@ -285,6 +312,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         accounts=accounts,
         people=PeopleService(adapters.directory, adapters.accounts, accounts, sessions, adapters.transactions, clock),
         serving=ServingService(adapters.directory, adapters.transactions),
+        orderers=orderers,
         orders=orders,
         endings=endings,
         decisions=decisions,

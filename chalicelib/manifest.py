@@ -30,8 +30,9 @@ REQUEST_DECISION = Task("request_decision", "RequestDecisionFunctionArn")
 CREATE_CASE = Task("create_case", "CreateCaseFunctionArn")
 CLOSE_ORDER = Task("close_order", "CloseOrderFunctionArn")
 NOTIFY_OPERATIONS = Task("notify_operations", "NotifyOperationsFunctionArn")
+HOLD_FOR_ORDERER = Task("hold_for_orderer", "HoldForOrdererFunctionArn")  # R-REQ-3
 
-WORKFLOW_TASKS = (REQUEST_DECISION, CREATE_CASE, CLOSE_ORDER, NOTIFY_OPERATIONS)
+WORKFLOW_TASKS = (REQUEST_DECISION, CREATE_CASE, CLOSE_ORDER, NOTIFY_OPERATIONS, HOLD_FOR_ORDERER)
 
 # Fed by the table's stream and the outbox's retry queue (their event source mappings are in infra/).
 DELIVER_OUTBOX = Function("deliver_outbox")

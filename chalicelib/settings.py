@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # The smoke test's attester: a code for this number is published to this topic, not sent as an SMS.
     smoke_test_phone: str | None = None
     smoke_test_topic_arn: str | None = None
+    # R-REQ-3: self-registrations per e-mail address a day, and per network address an hour.
+    registrations_per_address: int = Field(default=5, ge=1)
+    registrations_per_network: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _idle_within_lifetime(self) -> Self:

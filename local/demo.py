@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from chalicelib.directory.ports import Directory, Organisation, OrganisationKind, SavedInvoiceDetails
@@ -14,6 +14,8 @@ from chalicelib.onboarding.ports import AgreementSignings
 from chalicelib.onboarding.services import OnboardingService
 from chalicelib.ordering.model import Catalogue
 from chalicelib.ordering.ports import Catalogues
+from chalicelib.requisitioners.model import Orderer, RequisitionerEntry
+from chalicelib.requisitioners.ports import Orderers
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
 from chalicelib.shared.transactions import ConcurrentChange, Transactions
@@ -81,6 +83,13 @@ ORGANISATIONS = (
         ],
     ),
     Organisation(org_id="agent-evry", name="Evry", kind=OrganisationKind.AGENT, serves_customers=[]),
+    # A requisitioner orders through its orderers (DOMAIN.md Flow 3); its own account attests their orders.
+    Organisation(
+        org_id="req-fjallby",
+        name="Fjällby Rekvisition",
+        kind=OrganisationKind.REQUISITIONER,
+        signed_agreement_version=2,
+    ),
 )
 
 PEOPLE = (
@@ -105,7 +114,13 @@ PEOPLE = (
     DemoPerson("kim.service", "Kim Customer Service", "provider", (Role.CUSTOMER_SERVICE,), "+46701000031"),
     DemoPerson("olle.operations", "Olle Operations", "provider", (Role.OPERATIONS,), "+46701000041"),
     # The provider's administrator decides customer applications (DOMAIN.md Flow 1 step 2).
-    DemoPerson("petra.provider", "Petra Provider", "provider", (Role.ADMINISTRATOR,), "+46701000051"),
+    DemoPerson("petra.provider", "Petra Provider", "provider", (Role.ADMINISTRATOR,), "+46701000071"),
+    DemoPerson(
+        "rita.requisitioner", "Rita Requisitioner", "req-fjallby", (Role.REQUISITIONER, Role.ATTESTER), "+46701000051"
+    ),
+    DemoPerson("oda.orderer", "Oda Orderer", "req-fjallby", (Role.ORDERER,), "+46701000052"),
+    # Registered himself: his orders wait before their case until Rita approves him (R-REQ-3).
+    DemoPerson("ulf.unapproved", "Ulf Unapproved", "req-fjallby", (Role.ORDERER,), "+46701000053"),
 )
 
 # Gamla Kliniken's signatory, to whom its administrator sends the current agreement to sign (R-ONB-1).
@@ -122,6 +137,28 @@ OPEN_APPLICATION = ApplyForCustomer.model_validate(
         "signatory": {"name": "Sven Solgläntan", "email": "sven@solglantan.example", "phone": "070-100 00 61"},
         "agreement_contact": {"name": "Karin Solgläntan", "email": "karin@solglantan.example"},
     }
+)
+
+
+# The requisitioner's orderers: Oda created by Rita, Ulf registered himself and is not approved yet.
+SEEDED_AT = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+ORDERERS = (
+    Orderer(
+        user_id="oda.orderer",
+        requisitioner_org_id="req-fjallby",
+        approved=True,
+        self_registered=False,
+        created_at=SEEDED_AT,
+        approved_at=SEEDED_AT,
+        approved_by="rita.requisitioner",
+    ),
+    Orderer(
+        user_id="ulf.unapproved",
+        requisitioner_org_id="req-fjallby",
+        approved=False,
+        self_registered=True,
+        created_at=SEEDED_AT,
+    ),
 )
 
 
@@ -166,6 +203,23 @@ def seed_signatories(signings: AgreementSignings, transactions: Transactions, no
     )
     with suppress(ConcurrentChange):  # seeded before
         transaction.commit()
+
+
+def seed_orderers(orderers: Orderers, transactions: Transactions) -> None:
+    """The requisitioner on the self-registration form, its orderers, and whose e-mail addresses are whose."""
+    for organisation in ORGANISATIONS:
+        if organisation.kind is OrganisationKind.REQUISITIONER:
+            orderers.add_requisitioner(RequisitionerEntry(org_id=organisation.org_id, name=organisation.name))
+    for orderer in ORDERERS:
+        if orderers.get(orderer.user_id) is None:
+            transaction = transactions.begin()
+            orderers.add(transaction, orderer)
+            transaction.commit()
+    for person in PEOPLE:
+        if person.org_id == "req-fjallby":
+            transaction = transactions.begin()
+            orderers.claim_email(transaction, person.email, person.user_id)
+            transaction.commit()
 
 
 def seed(directory: Directory, catalogues: Catalogues, cognito: object, user_pool_id: str) -> None:

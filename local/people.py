@@ -292,3 +292,15 @@ def agent_review(attester_id: str = "alva.attester", invoice: dict[str, Any] | N
         "invoice": invoice or {"kind": "new", "address": "CGM, Box 5, 111 11 Stockholm", "reference": "CGM-123"},
         "attester_id": attester_id,
     }
+
+
+def requisitioners_order(**changes: Any) -> dict[str, Any]:
+    """A direct order of Fjällby Rekvisition's orderers, attested by the requisitioner's own account."""
+    return direct_order(
+        **{
+            "care_units": [{"name": "Fjällby vårdcentral", "hsa_id": "SE2321000099-FJV1"}],
+            "invoice": {"kind": "new", "address": "Fjällby Rekvisition, Box 1, 981 00 Fjällby", "reference": "FR-1"},
+            "attester_id": "rita.requisitioner",
+            **changes,
+        }
+    )

@@ -24,6 +24,7 @@ def seed_demo(aws: EmbeddedAws) -> None:
     adapters = container().adapters
     demo.seed(adapters.directory, adapters.catalogues, aws.client("cognito-idp"), aws.user_pool_id)
     demo.seed_onboarding(container().onboarding, adapters.signings, adapters.transactions, utc_now())
+    demo.seed_orderers(adapters.orderers, adapters.transactions)
 
 
 @contextmanager

@@ -39,6 +39,8 @@ class OrganisationKind(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
     PROVIDER = "provider"
+    # Orders only through its orderers, whom it creates or approves (DOMAIN.md Flow 3, R-REQ-5).
+    REQUISITIONER = "requisitioner"
 
 
 class SavedInvoiceDetails(BaseModel):
@@ -102,6 +104,7 @@ class WebSession(BaseModel):
     created_at: datetime
     expires_at: datetime  # absolute: no use extends it
     idle_expires_at: datetime  # moved on by use, never past `expires_at`
+    acting_as: str | None = None  # R-REQ-5: the orderer a requisitioner switched to, until it switches back
 
     @classmethod
     def start(
@@ -176,11 +179,14 @@ class Invitation(BaseModel):
 # --- an organisation's people (R-ONB-3) ----------------------------------------------------------------------
 
 # The roles each kind of organisation gives its people: a customer orders and attests (R-ONB-2), an agent
-# handles and attests its customers' orders, the provider serves everyone.
+# handles and attests its customers' orders, the provider serves everyone, a requisitioner orders through its
+# orderers.
 ROLES_BY_KIND: dict[OrganisationKind, tuple[Role, ...]] = {
     OrganisationKind.CUSTOMER: (Role.ADMINISTRATOR, Role.ORDERER, Role.ATTESTER),
     OrganisationKind.AGENT: (Role.ADMINISTRATOR, Role.AGENT_CASE_HANDLER, Role.ATTESTER),
     OrganisationKind.PROVIDER: (Role.ADMINISTRATOR, Role.CUSTOMER_SERVICE, Role.OPERATIONS),
+    # A requisitioner's orderers are made on its orderers' pages (R-REQ-1), which keep their approval with them.
+    OrganisationKind.REQUISITIONER: (Role.ADMINISTRATOR, Role.REQUISITIONER, Role.ATTESTER),
 }
 PHONE_REGION = "SE"  # a number typed without a country code is Swedish
 MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})

@@ -159,6 +159,10 @@ class WebSessions(Protocol):
     def set_language(self, key: str, language: Language) -> None:
         """A session ended meanwhile stays ended."""
 
+    def set_acting_as(self, key: str, user_id: str | None) -> None:
+        """R-REQ-5: the orderer the session acts as from now on (None: its own person again). A session ended
+        meanwhile stays ended."""
+
     def end(self, session: WebSession) -> None: ...
 
     def end_all(self, user_id: str) -> None:

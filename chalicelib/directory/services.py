@@ -18,7 +18,7 @@ from chalicelib.directory.ports import (
 )
 from chalicelib.directory.reasons import NOT_IN_DIRECTORY, SESSION_ENDED, UNKNOWN_LANGUAGE, WRONG_PASSWORD
 from chalicelib.shared.errors import InvalidRequest, NotSignedIn
-from chalicelib.shared.identity import Actor, Role
+from chalicelib.shared.identity import Actor, Person, Role
 from chalicelib.shared.time import Clock
 
 
@@ -134,7 +134,26 @@ class SessionService:
         if touched is not None:
             self._sessions.touch(touched)
             session = touched
-        return CurrentSession(session=session, actor=Actor(signed_in=person))
+        return CurrentSession(
+            session=session, actor=Actor(signed_in=person, acting_as=self._acting_as(person, session))
+        )
+
+    def _acting_as(self, signed_in: Person, session: WebSession) -> Person | None:
+        """R-REQ-5: the orderer a requisitioner switched to, while it still is one of its organisation's."""
+        if session.acting_as is None or not signed_in.has_role(Role.REQUISITIONER):
+            return None
+        orderer = self._directory.person(session.acting_as)
+        if orderer is None or orderer.org_id != signed_in.org_id or not orderer.has_role(Role.ORDERER):
+            return None
+        return orderer
+
+    def act_as(self, cookie_value: str | None, orderer: Person | None) -> None:
+        """R-REQ-5: the session acts as `orderer` from now on; None switches back. The requisitioners context
+        decides who may be switched to; the session only keeps it."""
+        current = self.current(cookie_value)
+        if current is None:
+            raise NotSignedIn(SESSION_ENDED)
+        self._sessions.set_acting_as(current.session.key, orderer.user_id if orderer else None)
 
     @staticmethod
     def check_csrf(session: WebSession, token: str | None) -> None:

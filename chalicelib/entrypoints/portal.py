@@ -70,6 +70,7 @@ def home(visit: Visit) -> Response:
         queue=summaries(sections["queue"]) if "queue" in sections else None,
         cases=[case.model_dump(mode="json") for case in sections["cases"].items] if "cases" in sections else None,
         attention=summaries(sections["attention"]) if "attention" in sections else None,
+        orderers_waiting=orderers_waiting(visit),
     )
 
 
@@ -91,7 +92,17 @@ def orders_page(visit: Visit) -> Response:
 @page(portal, summary="My approvals: the steps waiting for me, the newest first", access=SIGNED_IN)
 def pending_page(visit: Visit) -> Response:
     found = pending_of(visit, listing(visit))
-    return visit.page("pending.html", pending=found.items, next_url=next_url(visit, found))
+    return visit.page(
+        "pending.html", pending=found.items, next_url=next_url(visit, found), orderers_waiting=orderers_waiting(visit)
+    )
+
+
+def orderers_waiting(visit: Visit) -> list[Any] | None:
+    """R-REQ-3: a requisitioner's own account also waits on the orderers it has to approve."""
+    actor = visit.caller
+    if actor.acting_as is not None or not actor.signed_in.has_role(Role.REQUISITIONER):
+        return None
+    return container().orderers.awaiting_approval(actor, PageRequest(limit=50)).items
 
 
 @portal.route("/agent/queue")

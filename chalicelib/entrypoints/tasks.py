@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint
 
 from chalicelib.bootstrap import container
-from chalicelib.manifest import CLOSE_ORDER, CREATE_CASE, NOTIFY_OPERATIONS, REQUEST_DECISION
+from chalicelib.manifest import CLOSE_ORDER, CREATE_CASE, HOLD_FOR_ORDERER, NOTIFY_OPERATIONS, REQUEST_DECISION
 from chalicelib.observability import correlate, logger, metrics, publish_metrics, tracer
 from chalicelib.ordering.model import Ending, Step
 from chalicelib.ordering.steps import order_step
@@ -79,3 +79,16 @@ def notify_operations(event: dict[str, Any]) -> dict[str, Any]:
     metrics.add_metric(name="OrdersNeedingAttention", unit=MetricUnit.Count, value=1)
     logger.warning("Order needs attention", extra=result)
     return result
+
+
+@tasks.lambda_function(name=HOLD_FOR_ORDERER.name)
+@tracer.capture_lambda_handler
+@task
+def hold_for_orderer(event: dict[str, Any]) -> dict[str, Any]:
+    """R-REQ-3: opened by the `.waitForTaskToken` state OrdererApproval; the workflow waits until the
+    requisitioner approves the orderer."""
+    released = container().orderers.hold(
+        event["order_id"], event["orderer_id"], event["task_token"], int(event["timeout_seconds"])
+    )
+    logger.info("Order held for its orderer's approval", extra={"released": released})
+    return {"released": released}

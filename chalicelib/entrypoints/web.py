@@ -116,6 +116,8 @@ class Visit:
             self.language,
             f"pages/{template}",
             person=self.actor.person if self.actor else None,
+            # R-REQ-5: the requisitioner switched to an orderer, for the banner that switches back.
+            switched_from=self.actor.signed_in if self.actor and self.actor.acting_as else None,
             csrf=self.csrf,
             current_path=self.where,
             **{"notice": self.query("notice"), **context},

@@ -20,7 +20,7 @@ from chalicelib.ordering.reasons import (
 )
 from chalicelib.shared.commands import Command, Text
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, StepOutOfOrder
-from chalicelib.shared.identity import Person
+from chalicelib.shared.identity import Actor, Person
 from chalicelib.shared.languages import Texts
 from chalicelib.signing.ports import SigningMethod
 
@@ -77,6 +77,8 @@ class HistoryAction(StrEnum):
     TIMED_OUT = "timed_out"
     CASE_CREATED = "case_created"
     NEEDS_ATTENTION = "needs_attention"
+    AWAITING_ORDERER_APPROVAL = "awaiting_orderer_approval"  # R-REQ-3
+    ORDERER_APPROVED = "orderer_approved"  # R-REQ-3
 
 
 DECLINES = (HistoryAction.REJECTED, HistoryAction.CANCELLED, HistoryAction.TIMED_OUT)
@@ -182,6 +184,17 @@ class HistoryEvent(Model):
     step: Step | None = None
     signing_method: SigningMethod | None = None
     note: str | None = None
+    # R-REQ-5: a requisitioner switched to the orderer did it; the actor is the orderer, on its behalf.
+    on_behalf_of_id: str | None = None
+    on_behalf_of_name: str | None = None
+
+    def done_by(self, actor: Actor) -> HistoryEvent:
+        """The event as `actor` did it: the person acted as, on behalf of who signed in when switched."""
+        if actor.acting_as is None:
+            return self
+        return self.model_copy(
+            update={"on_behalf_of_id": actor.signed_in.user_id, "on_behalf_of_name": actor.signed_in.name}
+        )
 
 
 class AgentReview(Model):
@@ -334,6 +347,21 @@ class Order(Model):
         self.current_step = None
         self.updated_at = now
         return _by_system(now, HistoryAction.NEEDS_ATTENTION, note=error)
+
+    def awaits_orderer_approval(self, now: datetime) -> HistoryEvent | None:
+        """R-REQ-3: the chain is done, but the case waits until the requisitioner approves the orderer."""
+        self._require_in_progress()
+        self.updated_at = now
+        return _by_system(now, HistoryAction.AWAITING_ORDERER_APPROVAL)
+
+    def orderer_approved(self, approver: Person, now: datetime) -> HistoryEvent | None:
+        """R-REQ-3: the requisitioner approved the orderer; the order goes on to its case. None once ended."""
+        if self.status.is_final:
+            return None
+        self.updated_at = now
+        return HistoryEvent(
+            at=now, action=HistoryAction.ORDERER_APPROVED, actor_id=approver.user_id, actor_name=approver.name
+        )
 
     def case_number_for(self) -> str:
         """The case number follows from the order number, so a retried task makes the same case once."""

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
+from chalicelib.shared.identity import Person
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
@@ -30,6 +31,9 @@ class Orders(Protocol):
     def of_orderer(self, user_id: str, page: PageRequest) -> Page[Order]:
         """Newest first, as every list below."""
 
+    def count_of_orderer(self, user_id: str) -> int:
+        """How many orders the person placed (a requisitioner's list of orderers, R-REQ-2)."""
+
     def of_organisation(self, org_id: str, page: PageRequest) -> Page[Order]: ...
 
     def waiting_for_agent(self, agent_org_id: str, page: PageRequest) -> Page[Order]:
@@ -48,6 +52,12 @@ class Orders(Protocol):
 
     def cases_of_organisation(self, org_id: str, page: PageRequest) -> Page[Case]:
         """The cases of one customer organisation's orders, newest first."""
+
+
+class OrdererStanding(Protocol):
+    """Whether an orderer's orders wait for someone to approve the orderer first (R-REQ-3)."""
+
+    def awaits_approval(self, orderer: Person) -> bool: ...
 
 
 class Catalogues(Protocol):

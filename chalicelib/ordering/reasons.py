@@ -8,6 +8,10 @@ NO_SUCH_OFFERING = Reason("ordering.no_such_offering", "No such offering in the 
 NO_SUCH_AGENT = Reason("ordering.no_such_agent", "No such agent in the catalogue.")
 NO_CATALOGUE = Reason("ordering.no_catalogue", "The catalogue has not been loaded.")
 NOT_AN_ORDERER = Reason("ordering.not_an_orderer", "Only an Orderer of the organisation can place orders.")
+REQUISITIONER_CANNOT_ORDER = Reason(
+    "ordering.requisitioner_cannot_order",
+    "A requisitioner cannot place orders itself: switch to one of your orderers, and order as them.",
+)
 AGREEMENT_NOT_SIGNED = Reason(
     "ordering.agreement_not_signed",
     "Your organisation must sign the current customer agreement before it can order.",

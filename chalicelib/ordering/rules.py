@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from chalicelib.directory.ports import Organisation, SavedInvoiceDetails
+from chalicelib.directory.ports import Organisation, OrganisationKind, SavedInvoiceDetails
 from chalicelib.ordering.commands import AgentReviewInput, NewInvoice, PlaceOrder, SavedInvoice
 from chalicelib.ordering.model import (
     AgentReview,
@@ -32,6 +32,7 @@ from chalicelib.ordering.reasons import (
     NO_AGENT_ATTESTER_CHOSEN,
     NO_SUCH_SAVED_INVOICE,
     NOT_AN_ORDERER,
+    REQUISITIONER_CANNOT_ORDER,
     SOURCE_SYSTEM_MISSING,
     SOURCE_SYSTEM_UNSUPPORTED,
     TERMS_CHANGED,
@@ -62,7 +63,9 @@ def _check_care_units(command: PlaceOrder) -> None:
 
 def may_order(orderer: Person, customer: Organisation, catalogue: Catalogue) -> None:
     """Who may place an order at all: an Orderer (R-ONB-2) of an organisation that signed the current
-    agreement (R-ONB-1)."""
+    agreement (R-ONB-1). A requisitioner's own account orders only as one of its orderers (R-REQ-5)."""
+    if customer.kind is OrganisationKind.REQUISITIONER and not orderer.has_role(Role.ORDERER):
+        raise NotAllowed(REQUISITIONER_CANNOT_ORDER)  # R-REQ-5
     if not orderer.has_role(Role.ORDERER):
         raise NotAllowed(NOT_AN_ORDERER)  # R-ONB-2
     if not customer.has_signed(catalogue.agreement_version):

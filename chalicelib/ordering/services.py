@@ -13,7 +13,7 @@ from chalicelib.directory.ports import Directory, Organisation
 from chalicelib.notifications.ports import Outbox, OutboxMessage
 from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
-from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
+from chalicelib.ordering.ports import Catalogues, OrdererStanding, OrderNumbers, Orders, Workflow
 from chalicelib.ordering.progress import TrackedStep, progress
 from chalicelib.ordering.reasons import (
     NO_CATALOGUE,
@@ -40,12 +40,17 @@ ORDER_NUMBER = re.compile(r"RITM[0-9]{7,12}")  # R-ORD-8: what `_place` draws
 LONGEST_SEARCHED = 200  # longer is no id or name anyone types, and would strain a key
 
 
-def workflow_input(order: Order, decision_timeout_seconds: int) -> dict[str, Any]:
-    """What an order's execution starts with (statemachines/order_workflow.asl.json reads these)."""
+def workflow_input(
+    order: Order, decision_timeout_seconds: int, awaits_orderer_approval: bool = False
+) -> dict[str, Any]:
+    """What an order's execution starts with (statemachines/order_workflow.asl.json reads these).
+    `awaits_orderer_approval` sends the order through OrdererApproval before its case (R-REQ-3)."""
     return {
         "order_id": order.order_id,
         "flow": order.flow.value,
         "decision_timeout_seconds": decision_timeout_seconds,
+        "orderer_id": order.orderer_id,
+        "awaits_orderer_approval": awaits_orderer_approval,
     }
 
 
@@ -61,7 +66,9 @@ class OrderService:
         transactions: Transactions,
         clock: Clock,
         decision_timeout_seconds: int,
+        standing: OrdererStanding | None = None,
     ) -> None:
+        self._standing = standing
         self._orders = orders
         self._catalogues = catalogues
         self._numbers = numbers
@@ -120,7 +127,14 @@ class OrderService:
                 OutboxMessage(
                     key=f"order:{order.order_id}:start",
                     kind=START_WORKFLOW,
-                    payload={"name": order.order_id, "input": workflow_input(order, self._decision_timeout_seconds)},
+                    payload={
+                        "name": order.order_id,
+                        "input": workflow_input(
+                            order,
+                            self._decision_timeout_seconds,
+                            self._standing is not None and self._standing.awaits_approval(actor.person),
+                        ),
+                    },
                     correlation_id=order.order_id,
                 ),
             )
@@ -139,7 +153,7 @@ class OrderService:
         self, actor: Actor, customer: Organisation, command: PlaceOrder, order_id: str, number: Callable[[], int]
     ) -> tuple[Order, HistoryEvent]:
         orderer = actor.person
-        return place_order(
+        order, submitted = place_order(
             command,
             catalogue=self.catalogue(),
             orderer=orderer,
@@ -150,6 +164,7 @@ class OrderService:
             number=lambda: f"RITM{number():07d}",  # drawn only once every rule holds (ORDER_NUMBER)
             now=self._clock(),
         )
+        return order, submitted.done_by(actor)  # R-REQ-5
 
     def read(self, actor: Actor, order_id: str) -> tuple[Order, list[HistoryEvent]]:
         found = self._orders.with_history(order_id)
@@ -163,6 +178,13 @@ class OrderService:
         people = self._directory.people(order.agent_org_id, Role.AGENT_CASE_HANDLER)
         attester = self._directory.person(order.attester_id)
         return progress(order, history, [*people, *([attester] if attester else [])])
+
+    def orders_of_orderer(self, user_id: str, page: PageRequest) -> Page[Order]:
+        """An orderer's orders, for their requisitioner (who checks that first, R-REQ-2)."""
+        return self._orders.of_orderer(user_id, page)
+
+    def count_of_orderer(self, user_id: str) -> int:
+        return self._orders.count_of_orderer(user_id)
 
     def my_orders(self, actor: Actor, page: PageRequest) -> Page[Order]:
         return self._orders.of_orderer(actor.person.user_id, page)

@@ -124,7 +124,7 @@ class OrderSteps:
             now=now,
             signing_method=signature.method if signature else None,
             agent_review=review,
-        )
+        ).done_by(actor)  # R-REQ-5
         self._orders.save(transaction, order, version, [decided])
         if order.status.is_final:
             self._notices.ended(transaction, order, decided)  # R-ORD-3: told why, with the decision

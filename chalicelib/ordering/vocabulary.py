@@ -36,6 +36,8 @@ HISTORY = {
     "timed_out": N_("Timed out"),
     "case_created": N_("Case created"),
     "needs_attention": N_("Needs attention"),
+    "awaiting_orderer_approval": N_("Waits for the requisitioner to approve the orderer"),
+    "orderer_approved": N_("Orderer approved"),
 }
 
 FLOW = {"direct": N_("Direct connection"), "via_agent": N_("Connection via agent")}

@@ -19,6 +19,7 @@ class Role(StrEnum):
     AGENT_CASE_HANDLER = "AgentCaseHandler"
     CUSTOMER_SERVICE = "CustomerService"
     OPERATIONS = "Operations"
+    REQUISITIONER = "Requisitioner"
 
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -28,6 +29,7 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.AGENT_CASE_HANDLER: "handles cases at the agent",
     Role.CUSTOMER_SERVICE: "customer service operators",
     Role.OPERATIONS: "the provider's operations: orders that need attention or have waited too long",
+    Role.REQUISITIONER: "a requisitioner's account: manages its orderers, orders only by switching to one (R-REQ-5)",
 }
 
 

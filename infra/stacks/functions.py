@@ -12,6 +12,7 @@ from chalicelib.manifest import (
     CLOSE_ORDER,
     CREATE_CASE,
     DELIVER_OUTBOX,
+    HOLD_FOR_ORDERER,
     NOTIFY_OPERATIONS,
     RECONCILE_ORDERS,
     REQUEST_DECISION,
@@ -102,6 +103,12 @@ NOTIFY_OPERATIONS_FUNCTION = FunctionProfile(
     task=NOTIFY_OPERATIONS,
     description="marks the order as needing attention and stages the mail to operations",
 )
+HOLD_FOR_ORDERER_FUNCTION = FunctionProfile(
+    logical_id="HoldForOrderer",
+    chalice_name=HOLD_FOR_ORDERER.name,
+    task=HOLD_FOR_ORDERER,
+    description="holds an order before its case until its orderer is approved (R-REQ-3)",
+)
 DELIVER_OUTBOX_FUNCTION = FunctionProfile(
     logical_id="DeliverOutbox",
     chalice_name=DELIVER_OUTBOX.name,
@@ -127,6 +134,7 @@ FUNCTIONS: tuple[FunctionProfile, ...] = (
     CREATE_CASE_FUNCTION,
     CLOSE_ORDER_FUNCTION,
     NOTIFY_OPERATIONS_FUNCTION,
+    HOLD_FOR_ORDERER_FUNCTION,
     DELIVER_OUTBOX_FUNCTION,
     RECONCILE_ORDERS_FUNCTION,
 )

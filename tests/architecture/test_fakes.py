@@ -25,6 +25,7 @@ from tests.fakes.notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from tests.fakes.onboarding import MemoryAgreementSignings, MemoryApplications
 from tests.fakes.ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from tests.fakes.outside import FakeWorkflow, MemoryIdempotency, RecordingMail
+from tests.fakes.requisitioners import MemoryOrderers
 from tests.fakes.signing import MemoryChallenges, RecordingTexts
 from tests.fakes.store import MemoryLimits, MemoryStore, MemoryTransaction
 from tests.fakes.world import World
@@ -55,6 +56,7 @@ FAKES: dict[str, type] = {
     "chalicelib.bootstrap.WorkflowEngine": FakeWorkflow,
     "chalicelib.onboarding.ports.Applications": MemoryApplications,
     "chalicelib.onboarding.ports.AgreementSignings": MemoryAgreementSignings,
+    "chalicelib.requisitioners.ports.Orderers": MemoryOrderers,
 }
 # Ports implemented by the application itself, not by an adapter: tested through their own services.
 IMPLEMENTED_INSIDE = {
@@ -64,6 +66,9 @@ IMPLEMENTED_INSIDE = {
     "chalicelib.notifications.ports.MailDeliverer": "chalicelib.notifications.services.MailDelivery",
     "chalicelib.onboarding.ports.AccountOpener": "chalicelib.directory.accounts.AccountService",
     "chalicelib.onboarding.ports.StepOpener": "chalicelib.approvals.services.DecisionService",
+    "chalicelib.requisitioners.ports.AccountOpening": "chalicelib.directory.accounts.AccountService",
+    "chalicelib.requisitioners.ports.HeldOrders": "chalicelib.ordering.waiting.OrdererWaits",
+    "chalicelib.ordering.ports.OrdererStanding": "chalicelib.requisitioners.services.OrdererService",
 }
 
 

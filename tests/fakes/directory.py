@@ -332,6 +332,11 @@ class MemoryWebSessions:
             if key in self.sessions:
                 self.sessions[key].language = language
 
+    def set_acting_as(self, key: str, user_id: str | None) -> None:
+        with self.store.lock:
+            if key in self.sessions:
+                self.sessions[key] = self.sessions[key].model_copy(update={"acting_as": user_id})
+
     def end(self, session: WebSession) -> None:
         with self.store.lock:
             self.sessions.pop(session.key, None)

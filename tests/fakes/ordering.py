@@ -72,6 +72,9 @@ class MemoryOrders:
     def of_orderer(self, user_id: str, page: PageRequest) -> Page[Order]:
         return paged([o for o in self._all() if o.orderer_id == user_id], _created, page)
 
+    def count_of_orderer(self, user_id: str) -> int:
+        return len([o for o in self._all() if o.orderer_id == user_id])
+
     def of_organisation(self, org_id: str, page: PageRequest) -> Page[Order]:
         return paged([o for o in self._all() if o.customer_org_id == org_id], _created, page)
 

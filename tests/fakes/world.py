@@ -27,6 +27,7 @@ from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from .onboarding import MemoryAgreementSignings, MemoryApplications
 from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
 from .outside import FakeWorkflow, MemoryIdempotency, RecordingMail, SentMail
+from .requisitioners import MemoryOrderers
 from .signing import MemoryChallenges, RecordingTexts
 from .store import MemoryLimits, MemoryStore
 
@@ -98,7 +99,10 @@ class World:
         self.limits = MemoryLimits()
         self.applications = MemoryApplications()
         self.signings = MemoryAgreementSignings()
+        self.orderers = MemoryOrderers()
         demo.seed_directory(self.directory, self.catalogues)
+        demo.seed_orderers(self.orderers, self.store)
+        self.store.commits = 0  # a test counts its own writes
         self.app = self.build()
         self.signings.signatories["clinic-old"] = demo.OLD_MODEL_SIGNATORY  # as `demo.seed_signatories` leaves it
 
@@ -131,6 +135,7 @@ class World:
             limits=self.limits,
             applications=self.applications,
             signings=self.signings,
+            orderers=self.orderers,
             **overrides,
         )
 

@@ -250,6 +250,7 @@ def test_user_pool_has_the_role_groups_and_the_organisation_attribute(stage: Syn
         "AgentCaseHandler",
         "CustomerService",
         "Operations",
+        "Requisitioner",
     }
     assert groups == {role.value for role in Role}
 

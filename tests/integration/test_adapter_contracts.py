@@ -24,6 +24,7 @@ from chalicelib.directory.model import (
 )
 from chalicelib.onboarding.model import AgreementSigning, Application, ApplicationStatus, Contact, Signatory
 from chalicelib.ordering.model import Case, HistoryAction, HistoryEvent, Order, OrderStatus, Step
+from chalicelib.requisitioners.model import Orderer, WaitingOrder
 from chalicelib.shared.errors import InvalidRequest
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
@@ -50,6 +51,7 @@ class Store:
     limits: Any
     applications: Any
     signings: Any
+    orderers: Any
 
 
 @pytest.fixture(params=["memory", "dynamo"])
@@ -68,6 +70,7 @@ def store(request: pytest.FixtureRequest) -> Store:
             world.limits,
             world.applications,
             world.signings,
+            world.orderers,
         )
     request.getfixturevalue("aws")
     adapters = container().adapters
@@ -83,6 +86,7 @@ def store(request: pytest.FixtureRequest) -> Store:
         adapters.limits,
         adapters.applications,
         adapters.signings,
+        adapters.orderers,
     )
 
 
@@ -331,6 +335,121 @@ def test_a_language_is_kept_with_its_session(store: Store):
     stored = store.web_sessions.get(session.key, NOW)
     assert stored.language is Language.NB
     assert stored.model_copy(update={"language": Language.SV}) == session
+
+
+def test_r_req_5_a_switch_to_an_orderer_is_kept_with_its_session_and_undone(store: Store):
+    session, _ = web_session()
+    store.web_sessions.create(session)
+    store.web_sessions.set_acting_as(session.key, "oda.orderer")
+    assert store.web_sessions.get(session.key, NOW).acting_as == "oda.orderer"
+    store.web_sessions.set_acting_as(session.key, None)
+    assert store.web_sessions.get(session.key, NOW) == session
+    store.web_sessions.end(session)
+    store.web_sessions.set_acting_as(session.key, "oda.orderer")  # an ended session stays ended
+    assert store.web_sessions.get(session.key, NOW) is None
+
+
+def new_orderer(**changes: Any) -> Orderer:
+    values: dict[str, Any] = {
+        "user_id": f"orderer-{uuid.uuid4().hex[:8]}",
+        "requisitioner_org_id": f"req-{uuid.uuid4().hex[:8]}",
+        "approved": False,
+        "self_registered": True,
+        "created_at": NOW,
+    }
+    return Orderer(**{**values, **changes})
+
+
+def test_r_req_2_an_orderer_is_added_once_and_listed_newest_first_page_by_page(store: Store):
+    first = new_orderer()
+    second = new_orderer(requisitioner_org_id=first.requisitioner_org_id, created_at=NOW + timedelta(minutes=1))
+    for orderer in (first, second):
+        transaction = store.transactions.begin()
+        store.orderers.add(transaction, orderer)
+        transaction.commit()
+    again = store.transactions.begin()
+    store.orderers.add(again, first)
+    with pytest.raises(ConcurrentChange):
+        again.commit()
+    page = store.orderers.of_requisitioner(first.requisitioner_org_id, PageRequest(limit=1))
+    assert page.items == [second] and page.next
+    rest = store.orderers.of_requisitioner(first.requisitioner_org_id, PageRequest(limit=1, cursor=page.next))
+    assert rest.items == [first] and rest.next is None
+    removal = store.transactions.begin()
+    store.orderers.remove(removal, first.user_id)
+    removal.commit()
+    assert store.orderers.get(first.user_id) is None
+
+
+def test_r_req_3_an_orderer_is_approved_once(store: Store):
+    orderer = new_orderer()
+    transaction = store.transactions.begin()
+    store.orderers.add(transaction, orderer)
+    transaction.commit()
+    assert store.orderers.unapproved_of(orderer.requisitioner_org_id, PageRequest()).items == [orderer]
+    approved = orderer.approve("rita", NOW)
+    assert approved is not None
+    for expected_to_fail in (False, True):
+        transaction = store.transactions.begin()
+        store.orderers.approve(transaction, approved)
+        if expected_to_fail:
+            with pytest.raises(ConcurrentChange):
+                transaction.commit()
+        else:
+            transaction.commit()
+    assert store.orderers.get(orderer.user_id) == approved
+    assert store.orderers.unapproved_of(orderer.requisitioner_org_id, PageRequest()).items == []
+
+
+def test_r_req_6_an_email_address_is_one_persons(store: Store):
+    email = f"Someone-{uuid.uuid4().hex[:8]}@Example.org"
+    claim = store.transactions.begin()
+    store.orderers.claim_email(claim, email, "first")
+    claim.commit()
+    assert store.orderers.email_owner(email.lower()) == "first"
+    mine_again = store.transactions.begin()
+    store.orderers.claim_email(mine_again, email, "first")
+    mine_again.commit()
+    theirs = store.transactions.begin()
+    store.orderers.claim_email(theirs, email, "second")
+    with pytest.raises(ConcurrentChange):
+        theirs.commit()
+    release = store.transactions.begin()
+    store.orderers.release_email(release, email, "first")
+    release.commit()
+    assert store.orderers.email_owner(email) is None
+
+
+def test_r_req_3_an_order_is_held_only_while_its_orderer_is_unapproved_and_released_once(store: Store):
+    orderer = new_orderer()
+    transaction = store.transactions.begin()
+    store.orderers.add(transaction, orderer)
+    transaction.commit()
+    held = WaitingOrder(
+        order_id=uuid.uuid4().hex, orderer_id=orderer.user_id, task_token="t", since=NOW, expires_at=NOW
+    )
+    transaction = store.transactions.begin()
+    store.orderers.hold(transaction, held, unapproved=True)
+    transaction.commit()
+    assert store.orderers.waiting(orderer.user_id) == [held]
+    released = held.model_copy(update={"released_at": NOW})
+    for expected_to_fail in (False, True):
+        transaction = store.transactions.begin()
+        store.orderers.release(transaction, released)
+        if expected_to_fail:
+            with pytest.raises(ConcurrentChange):
+                transaction.commit()
+        else:
+            transaction.commit()
+    approval = store.transactions.begin()
+    store.orderers.approve(approval, orderer.approve("rita", NOW))
+    approval.commit()
+    late = store.transactions.begin()
+    store.orderers.hold(late, held.model_copy(update={"order_id": uuid.uuid4().hex}), unapproved=True)
+    with pytest.raises(ConcurrentChange):
+        late.commit()
+    store.orderers.forget(released)
+    assert store.orderers.waiting(orderer.user_id) == []
 
 
 def test_an_ended_web_session_stays_ended_when_touched_or_given_a_language(store: Store):

@@ -33,6 +33,7 @@ from chalicelib.directory.commands import AddPerson
 from chalicelib.entrypoints.contract import Access, Operation, Relation, operation_of
 from chalicelib.entrypoints.web import SESSION_COOKIE
 from chalicelib.onboarding.commands import ApplyForCustomer
+from chalicelib.requisitioners.commands import NewOrderer
 from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.identity import Actor as Actor_
 from chalicelib.shared.identity import Person as Person_
@@ -245,6 +246,15 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             time.sleep(0.02)
         raise AssertionError("no signing link mailed")
 
+    def orderer() -> Thing:
+        rita = container().directory.actor("rita.requisitioner", "req-fjallby")
+        email = f"matrix-{uuid.uuid4().hex[:8]}@req-fjallby.example"
+        created = container().orderers.create(rita, NewOrderer(name="Mats Matrix", email=email))
+        return Thing("an orderer of Fjällby", {"user_id": created.user_id}, frozenset({"req-fjallby"}))
+
+    missing_orderer = Thing(
+        "an orderer that does not exist", {"user_id": f"nobody-{uuid.uuid4().hex[:8]}"}, exists=False
+    )
     missing_order = Thing("an order that does not exist", {"order_id": uuid.uuid4().hex}, exists=False)
     missing_step = Thing(
         "a link that leads nowhere",
@@ -277,6 +287,9 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             signing(),
             Thing("a made-up signing link", {"signing_id": "M" * 32}, exists=False),
         ],
+        "orderer user_id": lambda: [orderer(), missing_orderer],
+        # Switched, the requisitioner's session acts as the orderer: the one that does not exist comes first.
+        "user_id to switch to": lambda: [missing_orderer, orderer()],
     }
 
 
@@ -301,6 +314,7 @@ ROUTE_OBJECTS = {
     ("POST", "/api/approvals/{approval_id}/decision"): "approval_id to decide",
     ("POST", "/approvals/{approval_id}/code"): "approval_id to sign",
     ("POST", "/orders/{order_id}/steps/{step}/code"): "order_id step to sign",
+    ("POST", "/switch-to/{user_id}"): "user_id to switch to",
 }
 
 
@@ -308,7 +322,9 @@ def objects_of(method: str, path: str, things: dict[str, Callable[[], list[Thing
     parameters = [part[1:-1] for part in path.split("/") if part.startswith("{")]
     if not parameters:
         return [None]
-    key = ROUTE_OBJECTS.get((method, path), " ".join(parameters))
+    # The orderers' routes take a requisitioner's orderers; the people routes, an organisation's people.
+    default = ("orderer " if path.startswith(("/orderers/", "/api/orderers/")) else "") + " ".join(parameters)
+    key = ROUTE_OBJECTS.get((method, path), default)
     assert key in things, f"the matrix has no objects for {parameters} of {method} {path}"
     return list(things[key]())
 
@@ -331,6 +347,12 @@ def body_for(method: str, path: str, caller: Caller) -> dict[str, Any]:
         ("PUT", "/api/organisation/serving"): {"customers": [], "source_systems": []},
         ("POST", "/api/applications"): application_body(),
         ("POST", "/api/applications/{application_id}/decision"): {"decision": "approve"},
+        ("POST", "/api/orderers"): {"name": "Mona Matrix", "email": f"mona-{uuid.uuid4().hex[:8]}@example.org"},
+        ("POST", "/api/orderer-registrations"): {
+            "name": "Rolf Registered",
+            "email": f"rolf-{uuid.uuid4().hex[:8]}@example.org",
+            "requisitioner_id": "req-fjallby",
+        },
     }
     if (method, path) not in bodies:
         raise AssertionError(f"the matrix does not know what to send to {method} {path}: add it to body_for")
@@ -365,6 +387,15 @@ FORMS: dict[str, dict[str, str]] = {
     "/signing/{signing_id}/code": {},
     "/signing/{signing_id}/sign": {"one_time_code": ""},
     "/agreement/send-again": {},
+    "/orderers": {"name": "", "email": ""},
+    "/orderers/{user_id}": {"name": "", "email": ""},
+    "/orderers/{user_id}/password": {},
+    "/orderers/{user_id}/approval": {},
+    "/orderers/{user_id}/delete": {},
+    "/register": {"name": "", "email": "", "requisitioner_id": ""},
+    "/switch-back": {},
+    # Sorted last but for /terms: the requisitioner's session acts as the orderer from here on.
+    "/switch-to/{user_id}": {},
 }
 
 

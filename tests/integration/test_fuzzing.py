@@ -23,7 +23,11 @@ STATEFUL_STEPS = 300
 AT_LEAST = 1000
 
 # Who calls each operation: someone it is meant for, so that the fuzzer reaches past the role checks.
-CALLER_BY_ROLE = {"AgentCaseHandler": "hanna.handler", "CustomerService": "kim.service"}
+CALLER_BY_ROLE = {
+    "AgentCaseHandler": "hanna.handler",
+    "CustomerService": "kim.service",
+    "Requisitioner": "rita.requisitioner",
+}
 DEFAULT_CALLER = "olivia.orderer"
 
 sent: Counter[str] = Counter()

@@ -73,4 +73,8 @@ def test_decision_answers_keep_what_the_definitions_choose_by():
     assert '"Variable": "$.decision.outcome"' in definition
     assert set(PINNED["reads"]["decision"]["outcome"]) == {outcome.value for outcome in Outcome}
     read_paths = {line.split('"')[3] for line in definition.splitlines() if '"Variable": "$.' in line}
-    assert read_paths == {"$.flow", "$.decision.outcome"}, "a new path read from a task's answer: pin it"
+    # $.flow and $.awaits_orderer_approval are the execution's input (ordering.services.workflow_input), not a
+    # task's answer.
+    assert read_paths == {"$.flow", "$.awaits_orderer_approval", "$.decision.outcome"}, (
+        "a new path read from a task's answer: pin it"
+    )

@@ -257,6 +257,24 @@ class DynamoWebSessions:
             condition="attribute_exists(pk)",
         )
 
+    def set_acting_as(self, key: str, user_id: str | None) -> None:
+        if user_id is None:
+            # An update needs a value to name: the session's own key, in its condition.
+            self._table.update(
+                web_session_key(key),
+                "REMOVE acting_as",
+                {":key": key},
+                names={"#key": "key"},
+                condition="attribute_exists(pk) AND #key = :key",
+            )
+            return
+        self._table.update(
+            web_session_key(key),
+            "SET acting_as = :user_id",
+            {":user_id": user_id},
+            condition="attribute_exists(pk)",
+        )
+
     def end(self, session: WebSession) -> None:
         self._table.begin().delete(web_session_key(session.key)).delete(
             web_session_entry_key(session.user_id, session.key)

@@ -120,6 +120,9 @@ class DynamoOrders:
     def of_orderer(self, user_id: str, page: PageRequest) -> Page[Order]:
         return self._orders(f"ORDERER#{user_id}", GSI1, page)
 
+    def count_of_orderer(self, user_id: str) -> int:
+        return self._table.count(f"ORDERER#{user_id}", index=GSI1)
+
     def of_organisation(self, org_id: str, page: PageRequest) -> Page[Order]:
         return self._orders(f"ORG#{org_id}#ORDERS", GSI2, page)
 

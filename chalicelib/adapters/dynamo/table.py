@@ -231,6 +231,25 @@ class DynamoTable:
                 return items
             page = PageRequest(limit=1000, cursor=found.next)
 
+    def count(self, partition: str, *, index: Index | None = None) -> int:
+        """How many items a partition holds, counted by DynamoDB (no item is returned)."""
+        pk_name = index.partition_key if index else APPLICATION_TABLE.partition_key
+        kwargs: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": f"{pk_name} = :pk",
+            "ExpressionAttributeValues": to_dynamo({":pk": partition}),
+            "Select": "COUNT",
+        }
+        if index:
+            kwargs["IndexName"] = index.name
+        total = 0
+        while True:
+            response = self.client.query(**kwargs)
+            total += int(response["Count"])
+            if "LastEvaluatedKey" not in response:
+                return total
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def put(self, item: Item, condition: str | None = None, values: Item | None = None) -> bool:
         """A single put; False when `condition` did not hold."""
         kwargs: dict[str, Any] = {"TableName": self.name, "Item": to_dynamo(item)}

@@ -22,6 +22,8 @@ def test_a_submit_stores_the_order_and_its_first_event_together_and_starts_its_w
         "order_id": order.order_id,
         "flow": "via_agent",
         "decision_timeout_seconds": 7 * 24 * 3600,
+        "orderer_id": "olivia.orderer",
+        "awaits_orderer_approval": False,  # R-REQ-3: not a requisitioner's orderer
     }
 
 
