@@ -77,6 +77,7 @@ class HistoryAction(StrEnum):
     TIMED_OUT = "timed_out"
     CASE_CREATED = "case_created"
     NEEDS_ATTENTION = "needs_attention"
+    RESUMED = "resumed"
 
 
 DECLINES = (HistoryAction.REJECTED, HistoryAction.CANCELLED, HistoryAction.TIMED_OUT)
@@ -196,6 +197,17 @@ class AgentReview(Model):
 
 
 SYSTEM = ("system", "Order workflow")
+OPERATIONS = ("operations", "Operations")
+# Where a resumed execution enters the definition when the whole chain is done (the Choice `ResumeAt`);
+# otherwise it enters at the step's own value.
+CASE_CREATION = "create_case"
+RESUMED_EXECUTION = "-resume-"
+
+
+def order_of_execution(name: str) -> str:
+    """The order an execution carries: the first is named by the order's id, a resumed one by the id and the
+    resume's count (`Order.execution_name`)."""
+    return name.split(RESUMED_EXECUTION, 1)[0]
 
 
 def _by_system(at: datetime, action: HistoryAction, step: Step | None = None, note: str | None = None) -> HistoryEvent:
@@ -227,8 +239,25 @@ class Order(Model):
     agent_review: AgentReview | None = None
     outcome_reason: str | None = None
     case_number: str | None = None
+    resumptions: int = Field(default=0, ge=0, description="how often operations resumed it (its executions)")
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def execution_name(self) -> str:
+        """The name of the order's current execution: one name per start, so a start repeated starts nothing."""
+        if self.resumptions == 0:
+            return self.order_id
+        return f"{self.order_id}{RESUMED_EXECUTION}{self.resumptions}"
+
+    @property
+    def resume_at(self) -> str | None:
+        """Where the order's execution enters the definition: None for a first start (the beginning), else the
+        step it stood at when it was handed to operations, or case creation after the whole chain."""
+        if self.resumptions == 0:
+            return None
+        step = self.next_step()
+        return step.value if step else CASE_CREATION
 
     @property
     def chain(self) -> tuple[Step, ...]:
@@ -334,6 +363,26 @@ class Order(Model):
         self.current_step = None
         self.updated_at = now
         return _by_system(now, HistoryAction.NEEDS_ATTENTION, note=error)
+
+    def resume(self, history: list[HistoryEvent], now: datetime, operator: str | None = None) -> HistoryEvent | None:
+        """Operations resume an order handed to them once the failure is fixed (a broken release): it is in
+        progress again where it stood, under a new execution. None unless it needs attention, so a repeated
+        resume does nothing. A step that was open is open again: its request and link stay those it had."""
+        if self.status is not OrderStatus.NEEDS_ATTENTION:
+            return None
+        step = self.next_step()
+        opened = any(event.action is HistoryAction.STEP_OPENED and event.step is step for event in history)
+        self.status = OrderStatus.IN_PROGRESS
+        self.current_step = step if step is not None and opened else None
+        self.resumptions += 1
+        self.updated_at = now
+        return HistoryEvent(
+            at=now,
+            action=HistoryAction.RESUMED,
+            step=step,
+            actor_id=OPERATIONS[0],
+            actor_name=operator or OPERATIONS[1],
+        )
 
     def case_number_for(self) -> str:
         """The case number follows from the order number, so a retried task makes the same case once."""

@@ -41,12 +41,15 @@ LONGEST_SEARCHED = 200  # longer is no id or name anyone types, and would strain
 
 
 def workflow_input(order: Order, decision_timeout_seconds: int) -> dict[str, Any]:
-    """What an order's execution starts with (statemachines/order_workflow.asl.json reads these)."""
-    return {
+    """What an order's execution starts with (statemachines/order_workflow.asl.json reads these); a resumed
+    order's also says where it enters (the Choice `ResumeAt`)."""
+    started = {
         "order_id": order.order_id,
         "flow": order.flow.value,
         "decision_timeout_seconds": decision_timeout_seconds,
     }
+    resume_at = order.resume_at
+    return started if resume_at is None else {**started, "resume_at": resume_at}
 
 
 class OrderService:

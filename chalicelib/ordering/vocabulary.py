@@ -36,6 +36,7 @@ HISTORY = {
     "timed_out": N_("Timed out"),
     "case_created": N_("Case created"),
     "needs_attention": N_("Needs attention"),
+    "resumed": N_("Resumed by operations"),
 }
 
 FLOW = {"direct": N_("Direct connection"), "via_agent": N_("Connection via agent")}
