@@ -88,17 +88,17 @@ def resume(
         execution = client.describe_execution(executionArn=arn)
     except client.exceptions.ExecutionDoesNotExist:
         return Verdict("refused", f"the order needs attention but has no execution {order.execution_name}")
-    if execution["status"] not in ENDED:
+    if execution["status"] == "RUNNING":
         return Verdict(
             "refused",
-            f"the order needs attention and its execution is {execution['status']}: wait for it to end, or stop it "
+            "the order needs attention and its execution is RUNNING: wait for it to end, or stop it "
             "(aws stepfunctions stop-execution), then run this again",
         )
     # The new execution waits for decisions as long as the one it replaces did.
     timeout = int(json.loads(execution["input"])["decision_timeout_seconds"])
-    preview = order.model_copy(deep=True)
-    preview.resume([], utc_now(), operator)
     if dry_run:
+        preview = order.model_copy(deep=True)
+        preview.resume([], utc_now(), operator)
         return Verdict(
             "would resume",
             f"the order needs attention; a new execution {preview.execution_name} would enter at {preview.resume_at}",

@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.ordering.model import OrderStatus
+from chalicelib.ordering.resumption import Resumption
 from local.people import direct_order, placed
 from scripts import redrive
+from tests.fakes.world import World
 
 
 def arn(aws: Any) -> str:
@@ -210,3 +213,17 @@ def test_what_step_functions_will_not_redrive_is_refused():
     client = Recording("FAILED", "CreateCase", redrivable=False)
     assert redrive.redrive(client, MACHINE, "a" * 32, dry_run=False).action == "refused"
     assert client.redriven == []
+
+
+def test_an_order_needing_attention_whose_execution_still_runs_is_refused():
+    """The NotifyOperations task still retrying: the execution is stopped first, then the order resumed."""
+    world = World()
+    order_id = world.submit("olivia.orderer", direct_order()).order_id
+    world.app.endings.needs_attention(order_id, {"Error": "States.TaskFailed"})
+    resumption = Resumption(world.orders, world.outbox, world.store, world.clock)
+    verdict = redrive.carry_on(
+        Recording("RUNNING", "NeedsAttention"), resumption, MACHINE, order_id, dry_run=False, operator=None
+    )
+    assert verdict.action == "refused" and "stop it" in verdict.detail
+    stored = world.orders.get(order_id)
+    assert stored is not None and stored[0].status is OrderStatus.NEEDS_ATTENTION and stored[0].resumptions == 0
