@@ -370,7 +370,7 @@ class Order(Model):
         resume does nothing. A step that was open is open again: its request and link stay those it had."""
         if self.status is not OrderStatus.NEEDS_ATTENTION:
             return None
-        step = self.next_step()
+        step = self.next_step()  # R-ORD-2: the chain goes on where it stood; nothing decided is asked again
         opened = any(event.action is HistoryAction.STEP_OPENED and event.step is step for event in history)
         self.status = OrderStatus.IN_PROGRESS
         self.current_step = step if step is not None and opened else None
