@@ -111,10 +111,12 @@ smoke: $(VENV)/.installed
 	$(BIN)/python -m scripts.smoke --region $(REGION) --base-url "$(call stack_output,PublicBaseUrl)" \
 	  --codes-queue-url "$(call stack_output,SmokeCodesQueueUrl)"
 
-## redrive: an order's execution continued where it stopped, after a broken release (ORDER=<id>, DRY_RUN=1)
+## redrive: an order carried on after a broken release: its execution redriven where it stopped, or, if it
+## needs attention, resumed from its step (ORDER=<id>, OPERATOR=<who>, DRY_RUN=1)
 redrive: $(VENV)/.installed
 	$(BIN)/python -m scripts.redrive --region $(REGION) --order "$(ORDER)" $(if $(DRY_RUN),--dry-run) \
-	  --state-machine-arn "$(call stack_output,OrderWorkflowArn)"
+	  $(if $(OPERATOR),--operator "$(OPERATOR)") --state-machine-arn "$(call stack_output,OrderWorkflowArn)" \
+	  --table "$(call stack_output,ApplicationTableName)"
 
 ## restore: the stage's table restored into a new table TARGET (AT=<ISO time> or BACKUP=<ARN>; else the latest)
 restore: $(VENV)/.installed

@@ -79,6 +79,7 @@ class HistoryAction(StrEnum):
     NEEDS_ATTENTION = "needs_attention"
     AWAITING_ORDERER_APPROVAL = "awaiting_orderer_approval"  # R-REQ-3
     ORDERER_APPROVED = "orderer_approved"  # R-REQ-3
+    RESUMED = "resumed"
 
 
 DECLINES = (HistoryAction.REJECTED, HistoryAction.CANCELLED, HistoryAction.TIMED_OUT)
@@ -209,6 +210,17 @@ class AgentReview(Model):
 
 
 SYSTEM = ("system", "Order workflow")
+OPERATIONS = ("operations", "Operations")
+# Where a resumed execution enters the definition when the whole chain is done (the Choice `ResumeAt`);
+# otherwise it enters at the step's own value.
+CASE_CREATION = "create_case"
+RESUMED_EXECUTION = "-resume-"
+
+
+def order_of_execution(name: str) -> str:
+    """The order an execution carries: the first is named by the order's id, a resumed one by the id and the
+    resume's count (`Order.execution_name`)."""
+    return name.split(RESUMED_EXECUTION, 1)[0]
 
 
 def _by_system(at: datetime, action: HistoryAction, step: Step | None = None, note: str | None = None) -> HistoryEvent:
@@ -240,8 +252,29 @@ class Order(Model):
     agent_review: AgentReview | None = None
     outcome_reason: str | None = None
     case_number: str | None = None
+    resumptions: int = Field(default=0, ge=0, description="how often operations resumed it (its executions)")
+    # R-REQ-3: its orderer, a requisitioner's, was not approved when it was submitted, so the case waits for the
+    # approval (OrdererApproval). Kept on the order so that every start of its execution (a resume, a start the
+    # reconciliation repeats) says the same.
+    held_for_orderer: bool = False
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def execution_name(self) -> str:
+        """The name of the order's current execution: one name per start, so a start repeated starts nothing."""
+        if self.resumptions == 0:
+            return self.order_id
+        return f"{self.order_id}{RESUMED_EXECUTION}{self.resumptions}"
+
+    @property
+    def resume_at(self) -> str | None:
+        """Where the order's execution enters the definition: None for a first start (the beginning), else the
+        step it stood at when it was handed to operations, or case creation after the whole chain."""
+        if self.resumptions == 0:
+            return None
+        step = self.next_step()
+        return step.value if step else CASE_CREATION
 
     @property
     def chain(self) -> tuple[Step, ...]:
@@ -361,6 +394,26 @@ class Order(Model):
         self.updated_at = now
         return HistoryEvent(
             at=now, action=HistoryAction.ORDERER_APPROVED, actor_id=approver.user_id, actor_name=approver.name
+        )
+
+    def resume(self, history: list[HistoryEvent], now: datetime, operator: str | None = None) -> HistoryEvent | None:
+        """Operations resume an order handed to them once the failure is fixed (a broken release): it is in
+        progress again where it stood, under a new execution. None unless it needs attention, so a repeated
+        resume does nothing. A step that was open is open again: its request and link stay those it had."""
+        if self.status is not OrderStatus.NEEDS_ATTENTION:
+            return None
+        step = self.next_step()  # R-ORD-2: the chain goes on where it stood; nothing decided is asked again
+        opened = any(event.action is HistoryAction.STEP_OPENED and event.step is step for event in history)
+        self.status = OrderStatus.IN_PROGRESS
+        self.current_step = step if step is not None and opened else None
+        self.resumptions += 1
+        self.updated_at = now
+        return HistoryEvent(
+            at=now,
+            action=HistoryAction.RESUMED,
+            step=step,
+            actor_id=OPERATIONS[0],
+            actor_name=operator or OPERATIONS[1],
         )
 
     def case_number_for(self) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from chalicelib.ordering.endings import EndingService
-from chalicelib.ordering.model import OrderStatus
+from chalicelib.ordering.model import OrderStatus, order_of_execution
 from chalicelib.ordering.ports import ExecutionStatus, Orders, Workflow
 from chalicelib.ordering.services import workflow_input
 from chalicelib.shared.pagination import Page, PageRequest
@@ -66,9 +66,10 @@ class Reconciler:
         for order in _every(lambda page: self._orders.with_status(OrderStatus.IN_PROGRESS, page)):
             if not self._settled(order.updated_at):
                 continue
-            status = self._workflow.status(order.order_id)
+            # A resumed order's execution is its latest one (`Order.execution_name`), not the one that failed.
+            status = self._workflow.status(order.execution_name)
             if status is None:
-                self._workflow.start(order.order_id, workflow_input(order, self._decision_timeout_seconds))
+                self._workflow.start(order.execution_name, workflow_input(order, self._decision_timeout_seconds))
                 repairs.started.append(order.order_id)
             elif status is not ExecutionStatus.RUNNING:
                 self._endings.needs_attention(
@@ -80,12 +81,17 @@ class Reconciler:
 
     def _executions_without_their_order(self, repairs: Repairs) -> None:
         for name in _every(self._workflow.running):
-            found = self._orders.get(name)
+            found = self._orders.get(order_of_execution(name))
             if found is None:
                 self._workflow.stop(name, "No order of this name is stored.")
                 repairs.stopped.append(name)
                 continue
             order = found[0]
+            if name != order.execution_name:
+                # An execution the order was resumed out of (the resume starts anew only what had ended).
+                self._workflow.stop(name, "The order was resumed under a newer execution.")
+                repairs.stopped.append(name)
+                continue
             # An order that needs attention keeps its execution until operations have looked at it.
             ended = order.status.is_final and order.status is not OrderStatus.NEEDS_ATTENTION
             if ended and self._settled(order.updated_at):

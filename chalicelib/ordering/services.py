@@ -40,18 +40,18 @@ ORDER_NUMBER = re.compile(r"RITM[0-9]{7,12}")  # R-ORD-8: what `_place` draws
 LONGEST_SEARCHED = 200  # longer is no id or name anyone types, and would strain a key
 
 
-def workflow_input(
-    order: Order, decision_timeout_seconds: int, awaits_orderer_approval: bool = False
-) -> dict[str, Any]:
-    """What an order's execution starts with (statemachines/order_workflow.asl.json reads these).
-    `awaits_orderer_approval` sends the order through OrdererApproval before its case (R-REQ-3)."""
-    return {
+def workflow_input(order: Order, decision_timeout_seconds: int) -> dict[str, Any]:
+    """What an order's execution starts with (statemachines/order_workflow.asl.json reads these); a resumed
+    order's also says where it enters (the Choice `ResumeAt`)."""
+    started = {
         "order_id": order.order_id,
         "flow": order.flow.value,
         "decision_timeout_seconds": decision_timeout_seconds,
         "orderer_id": order.orderer_id,
-        "awaits_orderer_approval": awaits_orderer_approval,
+        "awaits_orderer_approval": order.held_for_orderer,
     }
+    resume_at = order.resume_at
+    return started if resume_at is None else {**started, "resume_at": resume_at}
 
 
 class OrderService:
@@ -117,6 +117,8 @@ class OrderService:
             order, submitted = self._place(
                 actor, customer, command, order_id, partial(self._numbers.reserve, transaction)
             )
+            # R-REQ-3: an orderer not approved yet has the case wait for the approval.
+            order.held_for_orderer = self._standing is not None and self._standing.awaits_approval(actor.person)
             self._orders.add(transaction, order, [submitted])
             # Saved for reuse with the order itself: both are written, or neither (a retry finds the order).
             saved = invoice_to_save(command.invoice, customer, order.order_id, field="invoice")
@@ -129,11 +131,7 @@ class OrderService:
                     kind=START_WORKFLOW,
                     payload={
                         "name": order.order_id,
-                        "input": workflow_input(
-                            order,
-                            self._decision_timeout_seconds,
-                            self._standing is not None and self._standing.awaits_approval(actor.person),
-                        ),
+                        "input": workflow_input(order, self._decision_timeout_seconds),
                     },
                     correlation_id=order.order_id,
                 ),

@@ -38,6 +38,7 @@ HISTORY = {
     "needs_attention": N_("Needs attention"),
     "awaiting_orderer_approval": N_("Waits for the requisitioner to approve the orderer"),
     "orderer_approved": N_("Orderer approved"),
+    "resumed": N_("Resumed by operations"),
 }
 
 FLOW = {"direct": N_("Direct connection"), "via_agent": N_("Connection via agent")}

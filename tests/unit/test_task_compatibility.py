@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.approvals.model import Outcome
 from chalicelib.manifest import ORDER_WORKFLOW_FILE, WORKFLOW_TASKS
+from chalicelib.ordering.model import CASE_CREATION, Step
 
 ROOT = Path(__file__).resolve().parents[2]
 PINNED: dict[str, Any] = json.loads((ROOT / "statemachines" / "task_payloads.json").read_text(encoding="utf-8"))
@@ -73,8 +74,26 @@ def test_decision_answers_keep_what_the_definitions_choose_by():
     assert '"Variable": "$.decision.outcome"' in definition
     assert set(PINNED["reads"]["decision"]["outcome"]) == {outcome.value for outcome in Outcome}
     read_paths = {line.split('"')[3] for line in definition.splitlines() if '"Variable": "$.' in line}
-    # $.flow and $.awaits_orderer_approval are the execution's input (ordering.services.workflow_input), not a
-    # task's answer.
-    assert read_paths == {"$.flow", "$.awaits_orderer_approval", "$.decision.outcome"}, (
+    # $.flow, $.awaits_orderer_approval and $.resume_at are the execution's input (ordering.services.workflow_input),
+    # not a task's answer.
+    assert read_paths == {"$.flow", "$.awaits_orderer_approval", "$.resume_at", "$.decision.outcome"}, (
         "a new path read from a task's answer: pin it"
     )
+
+
+def test_a_resumed_order_enters_at_every_place_it_can_stand():
+    """`Order.resume_at` names a step of a chain, or case creation; the first state enters the task of each
+    (chalicelib/ordering/resumption.py), and a first start (no resume_at) goes on to the flow's route."""
+    definition = json.loads((ROOT / ORDER_WORKFLOW_FILE).read_text(encoding="utf-8"))
+    first = definition["States"][definition["StartAt"]]
+    entries = {
+        next(rule["StringEquals"] for rule in choice["And"] if "StringEquals" in rule): choice["Next"]
+        for choice in first["Choices"]
+    }
+    assert entries == {
+        **{step.value: "".join(word.title() for word in step.value.split("_")) for step in Step},
+        CASE_CREATION: "OrdererCleared",  # R-REQ-3: the orderer's check comes before the case
+    }
+    assert all(definition["States"][state]["Type"] == "Task" for state in entries.values() if state != "OrdererCleared")
+    assert definition["States"]["OrdererCleared"]["Default"] == "CreateCase"
+    assert first["Default"] == "RouteByFlow"
