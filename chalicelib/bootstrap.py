@@ -16,6 +16,7 @@ import boto3
 from botocore.config import Config
 
 from chalicelib.adapters.dynamo.approvals import DynamoApprovals
+from chalicelib.adapters.dynamo.bookings import DynamoBookingRecords
 from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoInvitations, DynamoWebSessions
 from chalicelib.adapters.dynamo.limits import DynamoLimits
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
@@ -31,6 +32,8 @@ from chalicelib.adapters.sms import SnsTextMessages
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
 from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
+from chalicelib.bookings.ports import BookingRecords, IdentityKey
+from chalicelib.bookings.services import BookingService
 from chalicelib.directory.accounts import INVITE, AccountService
 from chalicelib.directory.model import SessionLifetimes
 from chalicelib.directory.ports import Accounts, Directory, Invitations, PasswordSignIn, TokenVerifier, WebSessions
@@ -84,6 +87,8 @@ class Adapters:
     accounts: Accounts
     invitations: Invitations
     limits: Limits
+    booking_records: BookingRecords
+    identity_key: IdentityKey
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ class Container:
     endings: EndingService
     decisions: DecisionService
     reconciler: Reconciler
+    bookings: BookingService
 
 
 def new_session(region: str) -> boto3.session.Session:
@@ -149,6 +155,10 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "invitations": lambda: DynamoInvitations(table()),
         "limits": lambda: DynamoLimits(table()),
         "idempotency": lambda: PowertoolsIdempotency(settings.idempotency_table_name),
+        "booking_records": lambda: DynamoBookingRecords(table()),
+        "identity_key": lambda: SecretsManagerLinkSecret(
+            lambda: client("secretsmanager"), settings.identity_key_secret_id, "the identity key"
+        ),
     }
 
 
@@ -243,6 +253,13 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         endings=endings,
         decisions=decisions,
         reconciler=Reconciler(adapters.orders, adapters.workflow, endings, clock, settings.decision_timeout_seconds),
+        bookings=BookingService(
+            adapters.booking_records,
+            OutboxNotifier(adapters.outbox),
+            adapters.transactions,
+            adapters.identity_key,
+            clock,
+        ),
     )
 
 

@@ -16,12 +16,14 @@ from local import demo
 from local.embedded_aws import EmbeddedAws, embedded_aws
 from local.http_server import create_server
 from local.outbox import outbox_blueprint
+from local.practice import seed_practice
 
 
 def seed_demo(aws: EmbeddedAws) -> None:
     container.cache_clear()  # settings come from the environment the embedded AWS just set
     adapters = container().adapters
     demo.seed(adapters.directory, adapters.catalogues, aws.client("cognito-idp"), aws.user_pool_id)
+    seed_practice(adapters.booking_records, adapters.transactions)
 
 
 @contextmanager

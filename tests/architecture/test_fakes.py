@@ -13,6 +13,7 @@ import pytest
 import chalicelib
 from chalicelib.bootstrap import WorkflowEngine
 from tests.fakes.approvals import MemoryApprovals
+from tests.fakes.bookings import FixedIdentityKey, MemoryBookingRecords
 from tests.fakes.directory import (
     FakeSignIn,
     FakeTokens,
@@ -52,6 +53,13 @@ FAKES: dict[str, type] = {
     "chalicelib.directory.ports.Invitations": MemoryInvitations,
     "chalicelib.shared.limits.Limits": MemoryLimits,
     "chalicelib.bootstrap.WorkflowEngine": FakeWorkflow,
+    "chalicelib.bookings.ports.IdentityKey": FixedIdentityKey,
+    "chalicelib.bookings.ports.Practitioners": MemoryBookingRecords,
+    "chalicelib.bookings.ports.Clients": MemoryBookingRecords,
+    "chalicelib.bookings.ports.InsurerCases": MemoryBookingRecords,
+    "chalicelib.bookings.ports.SeriesRecords": MemoryBookingRecords,
+    "chalicelib.bookings.ports.Calendar": MemoryBookingRecords,
+    "chalicelib.bookings.ports.BookingRecords": MemoryBookingRecords,
 }
 # Ports implemented by the application itself, not by an adapter: tested through their own services.
 IMPLEMENTED_INSIDE = {

@@ -20,8 +20,10 @@ from chalicelib.shared.identity import Actor
 from chalicelib.shared.pagination import PageRequest
 from local import demo
 from local.people import CODE
+from local.practice import seed_practice
 
 from .approvals import MemoryApprovals
+from .bookings import FixedIdentityKey, MemoryBookingRecords
 from .directory import FakeSignIn, FakeTokens, MemoryAccounts, MemoryDirectory, MemoryInvitations, MemoryWebSessions
 from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
@@ -48,6 +50,7 @@ def settings(**changes: Any) -> Settings:
         "cognito_user_pool_id": "unused",
         "cognito_app_client_id": "unused",
         "link_secret_id": "unused",
+        "identity_key_secret_id": "unused",
         "outbox_retry_queue_url": "unused",
         "outbox_dead_letter_queue_url": "unused",
         "decision_timeout_seconds": 7 * 24 * 3600,
@@ -84,6 +87,7 @@ class World:
     feed: MemoryFeed = field(default_factory=MemoryFeed)
     link_secret: FixedLinkSecret = field(default_factory=FixedLinkSecret)
     failed_deliveries: list[tuple[str, str]] = field(default_factory=list)
+    identity_key: FixedIdentityKey = field(default_factory=FixedIdentityKey)
 
     def __post_init__(self) -> None:
         self.orders = MemoryOrders(self.store)
@@ -95,6 +99,8 @@ class World:
         self.accounts = MemoryAccounts(self.sign_in)
         self.invitations = MemoryInvitations()
         self.limits = MemoryLimits()
+        self.booking_records = MemoryBookingRecords(self.store)
+        seed_practice(self.booking_records, self.store)
         demo.seed_directory(self.directory, self.catalogues)
         self.app = self.build()
 
@@ -125,6 +131,8 @@ class World:
             accounts=self.accounts,
             invitations=self.invitations,
             limits=self.limits,
+            booking_records=self.booking_records,
+            identity_key=self.identity_key,
             **overrides,
         )
 
