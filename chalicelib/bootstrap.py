@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import boto3
 from botocore.config import Config
 
+from chalicelib.adapters.documents import S3InvoiceDocuments
 from chalicelib.adapters.dynamo.approvals import DynamoApprovals
 from chalicelib.adapters.dynamo.bookings import DynamoBookingRecords
 from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoInvitations, DynamoWebSessions
@@ -32,8 +33,8 @@ from chalicelib.adapters.sms import SnsTextMessages
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
 from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
-from chalicelib.bookings.ports import BookingRecords, IdentityKey
-from chalicelib.bookings.services import BookingService
+from chalicelib.bookings.ports import BookingRecords, IdentityKey, InvoiceDocuments
+from chalicelib.bookings.services import MAKE_INVOICE, BookingService
 from chalicelib.directory.accounts import INVITE, AccountService
 from chalicelib.directory.model import SessionLifetimes
 from chalicelib.directory.ports import Accounts, Directory, Invitations, PasswordSignIn, TokenVerifier, WebSessions
@@ -89,6 +90,7 @@ class Adapters:
     limits: Limits
     booking_records: BookingRecords
     identity_key: IdentityKey
+    invoice_documents: InvoiceDocuments
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "identity_key": lambda: SecretsManagerLinkSecret(
             lambda: client("secretsmanager"), settings.identity_key_secret_id, "the identity key"
         ),
+        "invoice_documents": lambda: S3InvoiceDocuments(lambda: client("s3"), settings.invoice_bucket),
     }
 
 
@@ -230,6 +233,15 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         clock,
         settings.base_url,
     )
+    bookings = BookingService(
+        adapters.booking_records,
+        OutboxNotifier(adapters.outbox),
+        adapters.outbox,
+        adapters.invoice_documents,
+        adapters.transactions,
+        adapters.identity_key,
+        clock,
+    )
     relay = OutboxRelay(
         adapters.outbox_feed,
         {
@@ -238,6 +250,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
             ANSWER_TASK: decisions.deliver_answer,
             START_WORKFLOW: orders.start_workflow,
             INVITE: accounts.deliver_invitation,
+            MAKE_INVOICE: bookings.deliver_invoice,
         },
     )
     endings = EndingService(adapters.orders, notices, adapters.transactions, clock)
@@ -253,13 +266,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         endings=endings,
         decisions=decisions,
         reconciler=Reconciler(adapters.orders, adapters.workflow, endings, clock, settings.decision_timeout_seconds),
-        bookings=BookingService(
-            adapters.booking_records,
-            OutboxNotifier(adapters.outbox),
-            adapters.transactions,
-            adapters.identity_key,
-            clock,
-        ),
+        bookings=bookings,
     )
 
 

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     # Bookings (Flow 4): the key clients' identity numbers are hashed with for lookup (Secrets Manager). Optional
     # until the stage deploys bookings; used without it, bookings fail and nothing else does.
     identity_key_secret_id: str = ""
+    invoice_bucket: str = ""  # S3: the EHF invoices, for the access point that sends them
     outbox_dead_letter_queue_url: str
     outbox_first_retry_seconds: int = Field(default=60, ge=0, le=900)
     outbox_max_attempts: int = Field(default=20, ge=1)

@@ -179,6 +179,10 @@ def _create_resources(environment: dict[str, str]) -> dict[str, str]:
     boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name=environment["IDENTITY_KEY_SECRET_ID"], SecretString=secrets.token_urlsafe(32)
     )
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket=environment["INVOICE_BUCKET"],
+        CreateBucketConfiguration={"LocationConstraint": REGION},  # type: ignore[typeddict-item]
+    )
 
     cognito = boto3.client("cognito-idp", region_name=REGION)
     # As infra/ makes the deployed pool, in what sign-in depends on: the password policy, administrators creating
@@ -243,6 +247,7 @@ def local_environment(base_url: str, decision_timeout_seconds: int) -> dict[str,
         "DECISION_TIMEOUT_SECONDS": str(decision_timeout_seconds),
         "LINK_SECRET_ID": f"{APP_NAME}-link-secret",
         "IDENTITY_KEY_SECRET_ID": f"{APP_NAME}-identity-key",
+        "INVOICE_BUCKET": f"{APP_NAME}-invoices",
         # Outbox retries wait a second, not a minute, so a person trying the product sees them through.
         "OUTBOX_FIRST_RETRY_SECONDS": "1",
         "POWERTOOLS_TRACE_DISABLED": "true",

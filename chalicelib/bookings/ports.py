@@ -14,13 +14,29 @@ from typing import Protocol
 from chalicelib.bookings.model import Booking, Client, InsurerCase, Practitioner, Series
 from chalicelib.shared.transactions import Transaction
 
-__all__ = ["BookingRecords", "Calendar", "Clients", "IdentityKey", "InsurerCases", "Practitioners", "SeriesRecords"]
+__all__ = [
+    "BookingRecords",
+    "Calendar",
+    "Clients",
+    "IdentityKey",
+    "InsurerCases",
+    "InvoiceDocuments",
+    "Practitioners",
+    "SeriesRecords",
+]
 
 
 class IdentityKey(Protocol):
     """The secret identity numbers are hashed with for lookup."""
 
     def value(self) -> bytes: ...
+
+
+class InvoiceDocuments(Protocol):
+    """Where EHF documents wait for the access point that sends them to the insurer."""
+
+    def store(self, key: str, document: bytes) -> None:
+        """Keeps `document` under `key`; storing the same invoice again replaces it with the same bytes."""
 
 
 class Practitioners(Protocol):

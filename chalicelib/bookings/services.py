@@ -11,6 +11,8 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from chalicelib.bookings.commands import BookAppointment, MoveBooking, NewClient
+from chalicelib.bookings.ehf import ehf_invoice
+from chalicelib.bookings.invoices import Invoice, invoice_for
 from chalicelib.bookings.model import (
     Booking,
     BookingSource,
@@ -24,7 +26,7 @@ from chalicelib.bookings.model import (
     identity_number,
     masked_identity,
 )
-from chalicelib.bookings.ports import BookingRecords, IdentityKey
+from chalicelib.bookings.ports import BookingRecords, IdentityKey, InvoiceDocuments
 from chalicelib.bookings.reasons import (
     BUSY,
     NO_SUCH_BOOKING,
@@ -32,10 +34,11 @@ from chalicelib.bookings.reasons import (
     NO_SUCH_CLIENT,
     NO_SUCH_PRACTITIONER,
     NO_SUCH_SERIES,
+    NOT_YET_HELD,
     SERIES_OF_ANOTHER_CLIENT,
     TIME_TAKEN,
 )
-from chalicelib.notifications.ports import Notification, Notifier, Recipient
+from chalicelib.notifications.ports import Notification, Notifier, Outbox, OutboxMessage, Recipient
 from chalicelib.shared.errors import InProgress, InvalidRequest, NotFound
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import ConcurrentChange, Transaction, Transactions
@@ -44,6 +47,8 @@ from chalicelib.shared.transactions import ConcurrentChange, Transaction, Transa
 CALENDAR_ZONE = ZoneInfo("Europe/Oslo")
 # How often a write that lost a race is tried again from a fresh read before the caller is asked to retry.
 ATTEMPTS = 5
+# The outbox message that makes an attended appointment's EHF invoice and stores it for the access point.
+MAKE_INVOICE = "bookings.invoice"
 
 T = TypeVar("T")
 
@@ -110,12 +115,16 @@ class BookingService:
         self,
         records: BookingRecords,
         notifier: Notifier,
+        outbox: Outbox,
+        documents: InvoiceDocuments,
         transactions: Transactions,
         identity_key: IdentityKey,
         clock: Clock,
     ) -> None:
         self._records = records
         self._notices = BookingNotices(notifier)
+        self._outbox = outbox
+        self._documents = documents
         self._transactions = transactions
         self._identity_key = identity_key
         self._clock = clock
@@ -319,6 +328,47 @@ class BookingService:
             return after
 
         return self._retried(attempt)
+
+    def mark_attended(self, practitioner_id: str, booking_id: str) -> Booking:
+        """The appointment took place: the series' invoice line is due, and the EHF invoice to the insurer is made
+        and stored through the outbox, in the same transaction, so it is made once and never lost (R-BKG-4)."""
+        self.practitioner(practitioner_id)
+
+        def attempt() -> Booking:
+            booking = self._booking(practitioner_id, booking_id)
+            now = self._clock()
+            if now < booking.starts_at:
+                raise InvalidRequest(NOT_YET_HELD, field="booking_id")
+            after = booking.attended(now)
+            transaction = self._transactions.begin()
+            self._records.change_booking(transaction, booking, after)
+            if after.series_id:
+                self._outbox.stage(
+                    transaction,
+                    OutboxMessage(
+                        key=f"booking:{booking_id}:invoice",
+                        kind=MAKE_INVOICE,
+                        payload={"practitioner_id": practitioner_id, "booking_id": booking_id},
+                        correlation_id=booking_id,
+                    ),
+                )
+            transaction.commit()
+            return after
+
+        return self._retried(attempt)
+
+    def invoice(self, practitioner_id: str, booking_id: str) -> Invoice:
+        """The invoice of an attended appointment, as the relay makes it."""
+        booking = self._booking(practitioner_id, booking_id)
+        series = self._records.series(booking.series_id) if booking.series_id else None
+        if series is None:
+            raise NotFound(NO_SUCH_SERIES, field="series_id")
+        return invoice_for(booking, series, self.practitioner(practitioner_id))
+
+    def deliver_invoice(self, payload: dict[str, str]) -> None:
+        """Makes the EHF document and stores it for the access point; a retry stores the same bytes again."""
+        invoice = self.invoice(payload["practitioner_id"], payload["booking_id"])
+        self._documents.store(invoice.document_key, ehf_invoice(invoice))
 
     def calendar(self, practitioner_id: str, first_day: date, days: int = 1) -> list[Booking]:
         """The practitioner's bookings of a day (or a week, days=7), in Norwegian time, cancelled ones left out."""

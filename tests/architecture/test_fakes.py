@@ -13,7 +13,7 @@ import pytest
 import chalicelib
 from chalicelib.bootstrap import WorkflowEngine
 from tests.fakes.approvals import MemoryApprovals
-from tests.fakes.bookings import FixedIdentityKey, MemoryBookingRecords
+from tests.fakes.bookings import FixedIdentityKey, MemoryBookingRecords, MemoryInvoiceDocuments
 from tests.fakes.directory import (
     FakeSignIn,
     FakeTokens,
@@ -54,6 +54,7 @@ FAKES: dict[str, type] = {
     "chalicelib.shared.limits.Limits": MemoryLimits,
     "chalicelib.bootstrap.WorkflowEngine": FakeWorkflow,
     "chalicelib.bookings.ports.IdentityKey": FixedIdentityKey,
+    "chalicelib.bookings.ports.InvoiceDocuments": MemoryInvoiceDocuments,
     "chalicelib.bookings.ports.Practitioners": MemoryBookingRecords,
     "chalicelib.bookings.ports.Clients": MemoryBookingRecords,
     "chalicelib.bookings.ports.InsurerCases": MemoryBookingRecords,

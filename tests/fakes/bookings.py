@@ -20,6 +20,14 @@ class FixedIdentityKey:
 
 
 @dataclass
+class MemoryInvoiceDocuments:
+    documents: dict[str, bytes] = field(default_factory=dict)
+
+    def store(self, key: str, document: bytes) -> None:
+        self.documents[key] = document
+
+
+@dataclass
 class MemoryBookingRecords:
     store: MemoryStore
     practitioners: dict[str, Practitioner] = field(default_factory=dict)

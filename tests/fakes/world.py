@@ -23,7 +23,7 @@ from local.people import CODE
 from local.practice import seed_practice
 
 from .approvals import MemoryApprovals
-from .bookings import FixedIdentityKey, MemoryBookingRecords
+from .bookings import FixedIdentityKey, MemoryBookingRecords, MemoryInvoiceDocuments
 from .directory import FakeSignIn, FakeTokens, MemoryAccounts, MemoryDirectory, MemoryInvitations, MemoryWebSessions
 from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
@@ -51,6 +51,7 @@ def settings(**changes: Any) -> Settings:
         "cognito_app_client_id": "unused",
         "link_secret_id": "unused",
         "identity_key_secret_id": "unused",
+        "invoice_bucket": "unused",
         "outbox_retry_queue_url": "unused",
         "outbox_dead_letter_queue_url": "unused",
         "decision_timeout_seconds": 7 * 24 * 3600,
@@ -88,6 +89,7 @@ class World:
     link_secret: FixedLinkSecret = field(default_factory=FixedLinkSecret)
     failed_deliveries: list[tuple[str, str]] = field(default_factory=list)
     identity_key: FixedIdentityKey = field(default_factory=FixedIdentityKey)
+    invoice_documents: MemoryInvoiceDocuments = field(default_factory=MemoryInvoiceDocuments)
 
     def __post_init__(self) -> None:
         self.orders = MemoryOrders(self.store)
@@ -133,6 +135,7 @@ class World:
             limits=self.limits,
             booking_records=self.booking_records,
             identity_key=self.identity_key,
+            invoice_documents=self.invoice_documents,
             **overrides,
         )
 

@@ -4,6 +4,7 @@ held by a conditional write, proven by bookings made at the same moment (not a r
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,8 +19,10 @@ from chalicelib.bootstrap import container
 from chalicelib.notifications.services import OutboxNotifier
 from chalicelib.shared.errors import InvalidRequest
 from chalicelib.shared.transactions import ConcurrentChange
+from local.embedded_aws import EmbeddedAws
 from local.practice import PHYSIOTHERAPY, PRACTITIONER, case
-from tests.fakes.bookings import FixedIdentityKey, MemoryBookingRecords
+from tests.ehf import schema_errors
+from tests.fakes.bookings import FixedIdentityKey, MemoryBookingRecords, MemoryInvoiceDocuments
 from tests.fakes.notifications import MemoryOutbox
 from tests.fakes.store import MemoryStore
 
@@ -40,7 +43,10 @@ def store(request: pytest.FixtureRequest) -> Store:
         memory = MemoryStore()
         records = MemoryBookingRecords(memory)
         records.put_practitioner(PRACTITIONER)
-        service = BookingService(records, OutboxNotifier(MemoryOutbox(memory)), memory, FixedIdentityKey(), lambda: NOW)
+        outbox = MemoryOutbox(memory)
+        service = BookingService(
+            records, OutboxNotifier(outbox), outbox, MemoryInvoiceDocuments(), memory, FixedIdentityKey(), lambda: NOW
+        )
         return Store(memory, records, service)
     request.getfixturevalue("aws")
     app = container()
@@ -188,3 +194,30 @@ def test_ten_bookings_of_the_same_time_at_once_only_one_holds_it(store: Store):
     day = store.bookings.calendar(PIA, date(start.year, start.month, start.day))
     assert len([b for b in day if b.starts_at == start]) == 1
     assert sum(store.records.series(series_id).used for _, series_id in clients) == 1
+
+
+def test_an_attended_appointments_invoice_reaches_the_bucket_through_the_outbox(aws: EmbeddedAws):
+    app = container()
+    bookings = app.bookings
+    client = bookings.client_for(PIA, NewClient(name="Kari", email=f"{uuid.uuid4().hex}@example.org"))
+    insurer_case = case(f"SAK-{uuid.uuid4().hex[:10]}", 3)
+    transaction = app.adapters.transactions.begin()
+    app.adapters.booking_records.put_case(transaction, insurer_case, None)
+    transaction.commit()
+    bookings.series_for_case(PIA, client.client_id, insurer_case.case_id)
+    start = datetime(2025, 1 + uuid.uuid4().int % 12, 1 + uuid.uuid4().int % 28, 8, 0, tzinfo=UTC)
+    booking = bookings.book(
+        PIA, BookAppointment(client_id=client.client_id, series_id=insurer_case.case_id, starts_at=start)
+    )
+    bookings.mark_attended(PIA, booking.booking_id)
+    s3 = aws.client("s3")
+    key = f"ehf/923609016/{booking.booking_id}.xml"
+    deadline = time.monotonic() + 20
+    while True:
+        found = s3.list_objects_v2(Bucket=aws.environment["INVOICE_BUCKET"], Prefix=key).get("Contents", [])
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert found, "the invoice never reached the bucket"
+    document = s3.get_object(Bucket=aws.environment["INVOICE_BUCKET"], Key=key)["Body"].read()
+    assert schema_errors(document) == []

@@ -11,7 +11,7 @@ from chalicelib.bookings.model import Booking, BookingSource, Client
 from chalicelib.bookings.services import BookingService
 from chalicelib.notifications.services import OutboxNotifier
 from local.practice import PRACTITIONER, seed_practice
-from tests.fakes.bookings import FixedIdentityKey, MemoryBookingRecords
+from tests.fakes.bookings import FixedIdentityKey, MemoryBookingRecords, MemoryInvoiceDocuments
 from tests.fakes.notifications import MemoryOutbox
 from tests.fakes.store import MemoryStore
 from tests.fakes.world import Clock
@@ -25,9 +25,16 @@ class Practice:
     def __post_init__(self) -> None:
         self.records = MemoryBookingRecords(self.store)
         self.outbox = MemoryOutbox(self.store)
+        self.documents = MemoryInvoiceDocuments()
         seed_practice(self.records, self.store)
         self.bookings = BookingService(
-            self.records, OutboxNotifier(self.outbox), self.store, FixedIdentityKey(), self.clock
+            self.records,
+            OutboxNotifier(self.outbox),
+            self.outbox,
+            self.documents,
+            self.store,
+            FixedIdentityKey(),
+            self.clock,
         )
 
     def client(self, name: str = "Kari Klient", **fields: str) -> Client:

@@ -274,3 +274,30 @@ def test_r_bkg_2_the_practitioner_reads_of_an_inbound_booking_in_norwegian(world
     [mail] = world.mail.to(PRACTITIONER.email)
     assert mail.subject.startswith("Ny booking: Kari Klient")
     assert "Bookingen ligger i kalenderen din" in mail.text and "SAK-2026-1001" in mail.text
+
+
+# --- attended: the invoice (R-BKG-4) ------------------------------------------------------------------------
+
+
+def test_r_bkg_4_an_attended_appointment_makes_the_insurers_ehf_invoice_once(world: World):
+    client = world.app.bookings.client_for(PIA, NewClient(name="Kari Klient", email="kari@example.org"))
+    world.app.bookings.series_for_case(PIA, client.client_id, "SAK-2026-1001")
+    command = BookAppointment.model_validate_json(
+        f'{{"client_id": "{client.client_id}", "series_id": "SAK-2026-1001", "starts_at": "2026-11-23T11:00:00+01:00"}}'
+    )
+    booking = world.app.bookings.book(PIA, command)
+    with pytest.raises(InvalidRequest) as refused:
+        world.app.bookings.mark_attended(PIA, booking.booking_id)  # it begins at 10:00 UTC, an hour from now
+    assert refused.value.field == "booking_id"
+    world.clock.advance(hours=1)
+    attended = world.app.bookings.mark_attended(PIA, booking.booking_id)
+    assert attended.status is BookingStatus.ATTENDED
+    with pytest.raises(InvalidRequest):
+        world.app.bookings.mark_attended(PIA, booking.booking_id)  # once
+    world.flush()
+    [(key, document)] = world.invoice_documents.documents.items()
+    assert key == f"ehf/923609016/{booking.booking_id}.xml"
+    assert b"<cbc:BuyerReference>SAK-2026-1001</cbc:BuyerReference>" in document
+    assert b"995568217" in document  # the insurer, as the buyer
+    world.app.bookings.deliver_invoice({"practitioner_id": PIA, "booking_id": booking.booking_id})
+    assert world.invoice_documents.documents == {key: document}  # made again, the same
