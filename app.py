@@ -7,6 +7,7 @@ from chalice.app import Chalice
 from chalicelib.entrypoints.account import account
 from chalicelib.entrypoints.approvals import approvals
 from chalicelib.entrypoints.auth import auth
+from chalicelib.entrypoints.bookings import bookings
 from chalicelib.entrypoints.directory import directory
 from chalicelib.entrypoints.middleware import http_observability
 from chalicelib.entrypoints.operations import operations
@@ -40,5 +41,6 @@ for blueprint in (
     tasks,
     outbox,
     operations,
+    bookings,
 ):
     app.register_blueprint(blueprint)

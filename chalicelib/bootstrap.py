@@ -17,7 +17,7 @@ from botocore.config import Config
 
 from chalicelib.adapters.documents import S3InvoiceDocuments
 from chalicelib.adapters.dynamo.approvals import DynamoApprovals
-from chalicelib.adapters.dynamo.bookings import DynamoBookingRecords
+from chalicelib.adapters.dynamo.bookings import DynamoBookingRecords, DynamoInboundEvents
 from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoInvitations, DynamoWebSessions
 from chalicelib.adapters.dynamo.limits import DynamoLimits
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
@@ -28,12 +28,21 @@ from chalicelib.adapters.idempotency import PowertoolsIdempotency
 from chalicelib.adapters.identity import CognitoAccounts, CognitoSignIn, JwksTokenVerifier
 from chalicelib.adapters.mail import SesMailSender
 from chalicelib.adapters.outbox_feed import StreamAndQueueFeed
+from chalicelib.adapters.partners import SecretsManagerPartnerSecrets, SqsBookingEventQueue
 from chalicelib.adapters.secrets import SecretsManagerLinkSecret
 from chalicelib.adapters.sms import SnsTextMessages
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
 from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
-from chalicelib.bookings.ports import BookingRecords, IdentityKey, InvoiceDocuments
+from chalicelib.bookings.intake import QUEUE_EVENT, PartnerIntake
+from chalicelib.bookings.ports import (
+    BookingEventQueue,
+    BookingRecords,
+    IdentityKey,
+    InboundEvents,
+    InvoiceDocuments,
+    PartnerSecrets,
+)
 from chalicelib.bookings.services import MAKE_INVOICE, BookingService
 from chalicelib.directory.accounts import INVITE, AccountService
 from chalicelib.directory.model import SessionLifetimes
@@ -91,6 +100,9 @@ class Adapters:
     booking_records: BookingRecords
     identity_key: IdentityKey
     invoice_documents: InvoiceDocuments
+    partner_secrets: PartnerSecrets
+    inbound_events: InboundEvents
+    booking_events: BookingEventQueue
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,7 @@ class Container:
     decisions: DecisionService
     reconciler: Reconciler
     bookings: BookingService
+    intake: PartnerIntake
 
 
 def new_session(region: str) -> boto3.session.Session:
@@ -162,6 +175,11 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
             lambda: client("secretsmanager"), settings.identity_key_secret_id, "the identity key"
         ),
         "invoice_documents": lambda: S3InvoiceDocuments(lambda: client("s3"), settings.invoice_bucket),
+        "partner_secrets": lambda: SecretsManagerPartnerSecrets(
+            lambda: client("secretsmanager"), settings.partner_secret_prefix
+        ),
+        "inbound_events": lambda: DynamoInboundEvents(table()),
+        "booking_events": lambda: SqsBookingEventQueue(lambda: client("sqs"), settings.booking_events_queue_url),
     }
 
 
@@ -242,6 +260,17 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         adapters.identity_key,
         clock,
     )
+    intake = PartnerIntake(
+        adapters.partner_secrets,
+        adapters.inbound_events,
+        adapters.booking_records,
+        bookings,
+        adapters.outbox,
+        OutboxNotifier(adapters.outbox),
+        adapters.transactions,
+        clock,
+        settings.operations_email,
+    )
     relay = OutboxRelay(
         adapters.outbox_feed,
         {
@@ -251,6 +280,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
             START_WORKFLOW: orders.start_workflow,
             INVITE: accounts.deliver_invitation,
             MAKE_INVOICE: bookings.deliver_invoice,
+            QUEUE_EVENT: adapters.booking_events.send,
         },
     )
     endings = EndingService(adapters.orders, notices, adapters.transactions, clock)
@@ -267,6 +297,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         decisions=decisions,
         reconciler=Reconciler(adapters.orders, adapters.workflow, endings, clock, settings.decision_timeout_seconds),
         bookings=bookings,
+        intake=intake,
     )
 
 

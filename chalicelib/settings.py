@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # until the stage deploys bookings; used without it, bookings fail and nothing else does.
     identity_key_secret_id: str = ""
     invoice_bucket: str = ""  # S3: the EHF invoices, for the access point that sends them
+    # Partner events: each partner's signing secret is the Secrets Manager secret <prefix><partner id>; kept
+    # events are processed from this queue (its dead-letter queue is the stack's).
+    partner_secret_prefix: str = "service-orders/partners/"  # noqa: S105 - a name's prefix, not a secret
+    booking_events_queue_url: str = ""
     outbox_dead_letter_queue_url: str
     outbox_first_retry_seconds: int = Field(default=60, ge=0, le=900)
     outbox_max_attempts: int = Field(default=20, ge=1)

@@ -34,13 +34,14 @@ from chalicelib.manifest import (
     DELIVER_OUTBOX,
     ORDER_WORKFLOW_FILE,
     PASSWORD_POLICY,
+    PROCESS_BOOKING_EVENTS,
     RECONCILE_ORDERS,
     SIGN_IN_FLOWS,
     WORKFLOW_TASKS,
     Task,
 )
 from chalicelib.shared.identity import Role
-from local import moto_patches
+from local import moto_patches, practice
 from local.event_sources import EventSources, scheduled_event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,8 @@ REGION = "eu-north-1"
 STAGE = "dev"
 ACCOUNT_ID = "123456789012"  # moto's default account
 SENDER = "orders@provider.example"
+# Receptions of a booking event before the queue sets it aside, as the stage's redrive policy.
+BOOKING_EVENT_ATTEMPTS = 5
 
 
 def function_arn(task: Task) -> str:
@@ -179,6 +182,23 @@ def _create_resources(environment: dict[str, str]) -> dict[str, str]:
     boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name=environment["IDENTITY_KEY_SECRET_ID"], SecretString=secrets.token_urlsafe(32)
     )
+    # Booking events: a message received this many times without being applied is set aside (the stack's
+    # redrive policy has the same number).
+    booking_dead_letters = sqs.create_queue(QueueName=f"{APP_NAME}-booking-events-dead-letters")["QueueUrl"]
+    booking_events = sqs.create_queue(
+        QueueName=f"{APP_NAME}-booking-events",
+        Attributes={
+            "RedrivePolicy": json.dumps(
+                {
+                    "deadLetterTargetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{APP_NAME}-booking-events-dead-letters",
+                    "maxReceiveCount": str(BOOKING_EVENT_ATTEMPTS),
+                }
+            )
+        },
+    )["QueueUrl"]
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=f"{environment['PARTNER_SECRET_PREFIX']}{practice.PARTNER_ID}", SecretString=practice.PARTNER_SECRET
+    )
     boto3.client("s3", region_name=REGION).create_bucket(
         Bucket=environment["INVOICE_BUCKET"],
         CreateBucketConfiguration={"LocationConstraint": REGION},  # type: ignore[typeddict-item]
@@ -227,6 +247,8 @@ def _create_resources(environment: dict[str, str]) -> dict[str, str]:
         "COGNITO_APP_CLIENT_ID": app_client["ClientId"],
         "OUTBOX_RETRY_QUEUE_URL": retries,
         "OUTBOX_DEAD_LETTER_QUEUE_URL": dead_letters,
+        "BOOKING_EVENTS_QUEUE_URL": booking_events,
+        "BOOKING_EVENTS_DEAD_LETTER_QUEUE_URL": booking_dead_letters,
     }
 
 
@@ -248,6 +270,7 @@ def local_environment(base_url: str, decision_timeout_seconds: int) -> dict[str,
         "LINK_SECRET_ID": f"{APP_NAME}-link-secret",
         "IDENTITY_KEY_SECRET_ID": f"{APP_NAME}-identity-key",
         "INVOICE_BUCKET": f"{APP_NAME}-invoices",
+        "PARTNER_SECRET_PREFIX": f"{APP_NAME}/partners/",
         # Outbox retries wait a second, not a minute, so a person trying the product sees them through.
         "OUTBOX_FIRST_RETRY_SECONDS": "1",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -309,10 +332,12 @@ def embedded_aws(
         "COGNITO_APP_CLIENT_ID",
         "OUTBOX_RETRY_QUEUE_URL",
         "OUTBOX_DEAD_LETTER_QUEUE_URL",
+        "BOOKING_EVENTS_QUEUE_URL",
+        "BOOKING_EVENTS_DEAD_LETTER_QUEUE_URL",
     )
     saved = {name: os.environ.get(name) for name in (*environment, *created_later)}
     os.environ.update(environment)
-    functions = (*WORKFLOW_TASKS, DELIVER_OUTBOX, RECONCILE_ORDERS)
+    functions = (*WORKFLOW_TASKS, DELIVER_OUTBOX, RECONCILE_ORDERS, PROCESS_BOOKING_EVENTS)
     dispatcher = LambdaDispatcher(handlers={function.name: app.handler_map[function.name] for function in functions})
 
     def patched_invoke(
@@ -345,6 +370,12 @@ def embedded_aws(
             retry_queue_url=created["OUTBOX_RETRY_QUEUE_URL"],
             dead_letter_queue_url=created["OUTBOX_DEAD_LETTER_QUEUE_URL"],
             region=REGION,
+            queues=[
+                (
+                    created["BOOKING_EVENTS_QUEUE_URL"],
+                    lambda event: dispatcher.run(PROCESS_BOOKING_EVENTS.name, event),
+                )
+            ],
             schedules=[
                 (
                     partial(

@@ -48,6 +48,10 @@ INSURER = Insurer(
 
 PHYSIOTHERAPY = Service(code="fysio-45", name="Fysioterapi, 45 minutter", minutes=45, price_ore=95_000)
 
+# The partner that sends the demo's bookings, and its signing secret: a published fake, as the demo password is.
+PARTNER_ID = "helsenett-demo"
+PARTNER_SECRET = "demo-partner-signing-secret-for-the-local-product"
+
 # Synthetic identity numbers with valid check digits: a fødselsnummer and a D-number.
 CLIENT_IDENTITY_NUMBER = "15089012357"
 CLIENT_D_NUMBER = "41019012393"

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from chalicelib.bookings.model import LONGEST_APPOINTMENT_MINUTES, SLOT_MINUTES
 from chalicelib.bookings.reasons import CLIENT_NEEDS_CONTACT
-from chalicelib.shared.commands import Command, Identifier, Text, WholeNumber
+from chalicelib.shared.commands import WHOLE, Command, Identifier, Text
 from chalicelib.shared.errors import InvalidRequest
 
 # Eleven digits; the check digits are checked by the model (python-stdnum), which refuses with a reason.
@@ -37,10 +37,10 @@ class BookAppointment(Command):
 
     client_id: Identifier
     series_id: CaseId | None = None
-    starts_at: AwareDatetime
-    minutes: Annotated[WholeNumber, Field(ge=SLOT_MINUTES, le=LONGEST_APPOINTMENT_MINUTES)] | None = None
+    starts_at: Annotated[AwareDatetime, Field(strict=False)]  # an ISO 8601 string with its offset
+    minutes: Annotated[int, Field(ge=SLOT_MINUTES, le=LONGEST_APPOINTMENT_MINUTES), WHOLE] | None = None
 
 
 class MoveBooking(Command):
-    starts_at: AwareDatetime
-    minutes: Annotated[WholeNumber, Field(ge=SLOT_MINUTES, le=LONGEST_APPOINTMENT_MINUTES)] | None = None
+    starts_at: Annotated[AwareDatetime, Field(strict=False)]  # an ISO 8601 string with its offset
+    minutes: Annotated[int, Field(ge=SLOT_MINUTES, le=LONGEST_APPOINTMENT_MINUTES), WHOLE] | None = None

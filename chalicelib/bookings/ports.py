@@ -12,15 +12,19 @@ from datetime import datetime
 from typing import Protocol
 
 from chalicelib.bookings.model import Booking, Client, InsurerCase, Practitioner, Series
+from chalicelib.bookings.partners import EventStatus, InboundEvent
 from chalicelib.shared.transactions import Transaction
 
 __all__ = [
+    "BookingEventQueue",
     "BookingRecords",
     "Calendar",
     "Clients",
     "IdentityKey",
+    "InboundEvents",
     "InsurerCases",
     "InvoiceDocuments",
+    "PartnerSecrets",
     "Practitioners",
     "SeriesRecords",
 ]
@@ -97,3 +101,28 @@ class Calendar(Protocol):
 
 class BookingRecords(Practitioners, Clients, InsurerCases, SeriesRecords, Calendar, Protocol):
     """All of bookings' records, kept in one store so they can be written in one transaction."""
+
+
+class PartnerSecrets(Protocol):
+    def secret(self, partner_id: str) -> bytes | None:
+        """The partner's signing secret, or None for a partner that has none (an unknown partner)."""
+
+
+class InboundEvents(Protocol):
+    """Partner events as they arrive, kept before anything is done with them (R-BKG-1)."""
+
+    def first_use_of_signature(self, partner_id: str, signature: str, kept_until: datetime) -> bool:
+        """Records that a signature was used; False when it was already (a replayed request)."""
+
+    def event(self, partner_id: str, event_id: str) -> InboundEvent | None: ...
+
+    def add_event(self, transaction: Transaction, event: InboundEvent) -> None:
+        """The event, on the condition that none is kept under the partner's event id."""
+
+    def save_event(self, transaction: Transaction, event: InboundEvent, status_before: EventStatus) -> None:
+        """The event, on the condition that its status is still `status_before`."""
+
+
+class BookingEventQueue(Protocol):
+    def send(self, payload: dict[str, str]) -> None:
+        """Queues a kept event for processing, which is retried and finally set aside (the dead-letter queue)."""

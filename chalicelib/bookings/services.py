@@ -134,26 +134,43 @@ class BookingService:
     def client_for(
         self, practitioner_id: str, command: NewClient, source: ClientSource = ClientSource.MANUAL
     ) -> Client:
-        """The practitioner's client with this identity number, else with this e-mail, else a new one (R-BKG-3).
-        Never two: the lookups are written on the condition that none exists, so a client made at the same
-        moment is found on the next read."""
+        """The practitioner's client with this identity number, else with this e-mail, else a new one (R-BKG-3)."""
+        identity = self.identify(command.identity_number) if command.identity_number else None
+        return self.client_identified(practitioner_id, command.name, command.email, identity, command.language, source)
+
+    def identify(self, number: str, field: str = "identity_number") -> tuple[str, str]:
+        """A checked identity number as what is kept of it: its keyed hash (to find the client by) and its
+        masked form (to show). The number itself goes no further."""
+        checked = identity_number(number.replace(" ", ""), field)
+        return identity_lookup(self._identity_key.value(), checked), masked_identity(checked)
+
+    def client_identified(
+        self,
+        practitioner_id: str,
+        name: str,
+        email: str | None,
+        identity: tuple[str, str] | None,
+        language: str = "nb",
+        source: ClientSource = ClientSource.MANUAL,
+    ) -> Client:
+        """Never two clients: the lookups are written on the condition that none exists, so a client made at the
+        same moment is found on the next read."""
         self.practitioner(practitioner_id)
-        number = identity_number(command.identity_number.replace(" ", "")) if command.identity_number else None
-        identity_hash = identity_lookup(self._identity_key.value(), number) if number else None
-        email = comparable_email(command.email) if command.email else None
+        identity_hash, masked = identity if identity else (None, None)
+        address = comparable_email(email) if email else None
 
         def attempt() -> Client:
-            found = self._find_client(practitioner_id, identity_hash, email)
+            found = self._find_client(practitioner_id, identity_hash, address)
             if found is not None:
                 return found
             client = Client(
                 client_id=new_id("cl"),
                 practitioner_id=practitioner_id,
-                name=command.name,
-                email=email,
+                name=name,
+                email=address,
                 identity_hash=identity_hash,
-                identity_masked=masked_identity(number) if number else None,
-                language=command.language,
+                identity_masked=masked,
+                language=language,
                 source=source,
                 created_at=self._clock(),
             )

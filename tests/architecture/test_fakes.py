@@ -13,7 +13,14 @@ import pytest
 import chalicelib
 from chalicelib.bootstrap import WorkflowEngine
 from tests.fakes.approvals import MemoryApprovals
-from tests.fakes.bookings import FixedIdentityKey, MemoryBookingRecords, MemoryInvoiceDocuments
+from tests.fakes.bookings import (
+    FixedIdentityKey,
+    FixedPartnerSecrets,
+    MemoryBookingRecords,
+    MemoryInboundEvents,
+    MemoryInvoiceDocuments,
+    RecordingEventQueue,
+)
 from tests.fakes.directory import (
     FakeSignIn,
     FakeTokens,
@@ -55,6 +62,9 @@ FAKES: dict[str, type] = {
     "chalicelib.bootstrap.WorkflowEngine": FakeWorkflow,
     "chalicelib.bookings.ports.IdentityKey": FixedIdentityKey,
     "chalicelib.bookings.ports.InvoiceDocuments": MemoryInvoiceDocuments,
+    "chalicelib.bookings.ports.PartnerSecrets": FixedPartnerSecrets,
+    "chalicelib.bookings.ports.InboundEvents": MemoryInboundEvents,
+    "chalicelib.bookings.ports.BookingEventQueue": RecordingEventQueue,
     "chalicelib.bookings.ports.Practitioners": MemoryBookingRecords,
     "chalicelib.bookings.ports.Clients": MemoryBookingRecords,
     "chalicelib.bookings.ports.InsurerCases": MemoryBookingRecords,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from chalicelib.bookings.model import Booking, Client, InsurerCase, Practitioner, Series, comparable_email
+from chalicelib.bookings.partners import EventStatus, InboundEvent
 from chalicelib.shared.transactions import Transaction
 
 from .store import MemoryStore, staged
@@ -17,6 +19,52 @@ class FixedIdentityKey:
 
     def value(self) -> bytes:
         return self.secret
+
+
+@dataclass
+class FixedPartnerSecrets:
+    secrets: dict[str, bytes] = field(default_factory=dict)
+
+    def secret(self, partner_id: str) -> bytes | None:
+        return self.secrets.get(partner_id)
+
+
+@dataclass
+class MemoryInboundEvents:
+    store: MemoryStore
+    signatures: set[tuple[str, str]] = field(default_factory=set)
+    events: dict[tuple[str, str], InboundEvent] = field(default_factory=dict)
+
+    def first_use_of_signature(self, partner_id: str, signature: str, kept_until: datetime) -> bool:
+        with self.store.lock:
+            if (partner_id, signature) in self.signatures:
+                return False
+            self.signatures.add((partner_id, signature))
+            return True
+
+    def event(self, partner_id: str, event_id: str) -> InboundEvent | None:
+        return self.events.get((partner_id, event_id))
+
+    def add_event(self, transaction: Transaction, event: InboundEvent) -> None:
+        key = (event.partner_id, event.event_id)
+        staged(transaction).stage(lambda: self.events.__setitem__(key, event), check=lambda: key not in self.events)
+
+    def save_event(self, transaction: Transaction, event: InboundEvent, status_before: EventStatus) -> None:
+        key = (event.partner_id, event.event_id)
+
+        def unchanged() -> bool:
+            stored = self.events.get(key)
+            return stored is not None and stored.status is status_before
+
+        staged(transaction).stage(lambda: self.events.__setitem__(key, event), check=unchanged)
+
+
+@dataclass
+class RecordingEventQueue:
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, payload: dict[str, str]) -> None:
+        self.sent.append(dict(payload))
 
 
 @dataclass

@@ -23,7 +23,14 @@ from local.people import CODE
 from local.practice import seed_practice
 
 from .approvals import MemoryApprovals
-from .bookings import FixedIdentityKey, MemoryBookingRecords, MemoryInvoiceDocuments
+from .bookings import (
+    FixedIdentityKey,
+    FixedPartnerSecrets,
+    MemoryBookingRecords,
+    MemoryInboundEvents,
+    MemoryInvoiceDocuments,
+    RecordingEventQueue,
+)
 from .directory import FakeSignIn, FakeTokens, MemoryAccounts, MemoryDirectory, MemoryInvitations, MemoryWebSessions
 from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
@@ -90,6 +97,8 @@ class World:
     failed_deliveries: list[tuple[str, str]] = field(default_factory=list)
     identity_key: FixedIdentityKey = field(default_factory=FixedIdentityKey)
     invoice_documents: MemoryInvoiceDocuments = field(default_factory=MemoryInvoiceDocuments)
+    partner_secrets: FixedPartnerSecrets = field(default_factory=FixedPartnerSecrets)
+    booking_events: RecordingEventQueue = field(default_factory=RecordingEventQueue)
 
     def __post_init__(self) -> None:
         self.orders = MemoryOrders(self.store)
@@ -102,6 +111,7 @@ class World:
         self.invitations = MemoryInvitations()
         self.limits = MemoryLimits()
         self.booking_records = MemoryBookingRecords(self.store)
+        self.inbound_events = MemoryInboundEvents(self.store)
         seed_practice(self.booking_records, self.store)
         demo.seed_directory(self.directory, self.catalogues)
         self.app = self.build()
@@ -136,6 +146,9 @@ class World:
             booking_records=self.booking_records,
             identity_key=self.identity_key,
             invoice_documents=self.invoice_documents,
+            partner_secrets=self.partner_secrets,
+            inbound_events=self.inbound_events,
+            booking_events=self.booking_events,
             **overrides,
         )
 

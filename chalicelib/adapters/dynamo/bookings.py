@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from chalicelib.adapters.dynamo.schema import GSI1, GSI2
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, staged, without_bookkeeping
 from chalicelib.bookings.model import Booking, Client, InsurerCase, Practitioner, Series, comparable_email
+from chalicelib.bookings.partners import EventStatus, InboundEvent
 from chalicelib.shared.transactions import Transaction
 
 NEW = "attribute_not_exists(pk)"
@@ -205,3 +206,47 @@ class DynamoBookingRecords:
     @staticmethod
     def _slot_item(booking: Booking, slot: str) -> Item:
         return {**slot_key(booking.practitioner_id, slot), "entity": "slot", "booking_id": booking.booking_id}
+
+
+def signature_key(partner_id: str, signature: str) -> Item:
+    return {"pk": f"PARTNERSIG#{hashlib.sha256(f'{partner_id}:{signature}'.encode()).hexdigest()}", "sk": "SIGNATURE"}
+
+
+def partner_event_key(partner_id: str, event_id: str) -> Item:
+    return {"pk": f"PARTNEREVENT#{partner_id}#{event_id}", "sk": "EVENT"}
+
+
+class DynamoInboundEvents:
+    """Implements bookings' `InboundEvents`: each event under the partner's id for it, each signature once."""
+
+    def __init__(self, table: DynamoTable) -> None:
+        self._table = table
+
+    def first_use_of_signature(self, partner_id: str, signature: str, kept_until: datetime) -> bool:
+        return self._table.put(
+            {
+                **signature_key(partner_id, signature),
+                "entity": "partner_signature",
+                "expires_at_epoch": int(kept_until.timestamp()),
+            },
+            NEW,
+        )
+
+    def event(self, partner_id: str, event_id: str) -> InboundEvent | None:
+        item = self._table.get(partner_event_key(partner_id, event_id))
+        return InboundEvent.model_validate(without_bookkeeping(item)) if item else None
+
+    def _item(self, event: InboundEvent) -> Item:
+        return {
+            **partner_event_key(event.partner_id, event.event_id),
+            "entity": "partner_event",
+            **event.model_dump(mode="json"),
+        }
+
+    def add_event(self, transaction: Transaction, event: InboundEvent) -> None:
+        staged(transaction).put(self._item(event), NEW)
+
+    def save_event(self, transaction: Transaction, event: InboundEvent, status_before: EventStatus) -> None:
+        staged(transaction).put(
+            self._item(event), "#status = :before", {":before": status_before.value}, names={"#status": "status"}
+        )
