@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from contextlib import suppress
+from typing import TypeVar
 
 from chalicelib.bookings.commands import BookAppointment, MoveBooking
 from chalicelib.bookings.model import (
@@ -35,7 +36,7 @@ from chalicelib.bookings.partners import (
     signature_used,
 )
 from chalicelib.bookings.ports import BookingRecords, InboundEvents, PartnerSecrets
-from chalicelib.bookings.reasons import CASE_OF_ANOTHER_INSURER, NO_SUCH_BOOKING, NO_SUCH_CASE
+from chalicelib.bookings.reasons import CASE_OF_ANOTHER_INSURER, EVENT_NEEDS_PART, NO_SUCH_BOOKING, NO_SUCH_CASE
 from chalicelib.bookings.services import BookingService
 from chalicelib.notifications.ports import Notification, Notifier, Outbox, OutboxMessage, Recipient
 from chalicelib.shared.errors import InvalidRequest, NotFound
@@ -44,6 +45,15 @@ from chalicelib.shared.transactions import ConcurrentChange, Transactions
 
 # The outbox message that hands a kept event to the processing queue.
 QUEUE_EVENT = "bookings.event"
+
+
+T = TypeVar("T")
+
+
+def _needed(value: T | None, field: str, event: PartnerEvent) -> T:
+    if value is None:
+        raise InvalidRequest(EVENT_NEEDS_PART, field=field, type=event.type)
+    return value
 
 
 def inbound_booking_id(partner_id: str, booking_id: str) -> str:
@@ -152,14 +162,15 @@ class PartnerIntake:
         if event.case is not None and stored.type in (EventType.CASE_OPENED, EventType.CASE_CHANGED):
             self._apply_case(event.case)
             return
-        booking = event.booking
-        assert booking is not None  # PartnerEvent holds each type to its parts
+        booking = _needed(event.booking, "booking", event)  # PartnerEvent holds each type to its parts
         practitioner_id = booking.practitioner_id
         self._bookings.practitioner(practitioner_id)  # unknown: parked
         booking_id = inbound_booking_id(stored.partner_id, booking.booking_id)
         if stored.type is EventType.BOOKING_CREATED:
-            assert event.client is not None and booking.case_id is not None and booking.starts_at is not None
-            case = self._records.insurer_case(booking.case_id)
+            sent_client = _needed(event.client, "client", event)
+            case_id = _needed(booking.case_id, "booking.case_id", event)
+            starts_at = _needed(booking.starts_at, "booking.starts_at", event)
+            case = self._records.insurer_case(case_id)
             if case is None or case.practitioner_id != practitioner_id:
                 raise NotFound(NO_SUCH_CASE, field="booking.case_id")
             identity = (
@@ -168,13 +179,13 @@ class PartnerIntake:
                 else None
             )
             client = self._bookings.client_identified(
-                practitioner_id, event.client.name, event.client.email, identity, source=ClientSource.INBOUND
+                practitioner_id, sent_client.name, sent_client.email, identity, source=ClientSource.INBOUND
             )
-            series = self._bookings.series_for_case(practitioner_id, client.client_id, booking.case_id)
+            series = self._bookings.series_for_case(practitioner_id, client.client_id, case_id)
             command = BookAppointment(
                 client_id=client.client_id,
                 series_id=series.series_id,
-                starts_at=booking.starts_at,
+                starts_at=starts_at,
                 minutes=booking.minutes,
             )
             self._bookings.book(practitioner_id, command, BookingSource.INBOUND, booking_id=booking_id)
@@ -183,12 +194,10 @@ class PartnerIntake:
         if current is None:
             raise NotFound(NO_SUCH_BOOKING, field="booking.booking_id")
         if stored.type is EventType.BOOKING_MOVED:
-            assert booking.starts_at is not None
+            starts_at = _needed(booking.starts_at, "booking.starts_at", event)
             minutes = booking.minutes or current.minutes
-            if (current.starts_at, current.minutes) != (booking.starts_at, minutes):  # not moved there already
-                self._bookings.move(
-                    practitioner_id, booking_id, MoveBooking(starts_at=booking.starts_at, minutes=minutes)
-                )
+            if (current.starts_at, current.minutes) != (starts_at, minutes):  # not moved there already
+                self._bookings.move(practitioner_id, booking_id, MoveBooking(starts_at=starts_at, minutes=minutes))
         elif current.status is not BookingStatus.CANCELLED:
             self._bookings.cancel(practitioner_id, booking_id)
 

@@ -95,3 +95,35 @@ def test_an_event_for_an_unknown_practitioner_or_case_is_parked_and_operations_t
     [mail] = partner.mail.to(OPERATIONS)
     assert event["event_id"] in mail.text
     assert partner.booking_records.bookings == {}
+
+
+def test_a_booking_moved_then_cancelled_by_events_frees_its_time_and_gives_the_appointment_back(partner: World):
+    created = booking_created("SAK-2026-1002", STARTS_AT)
+    receive(partner, created)
+    process(partner)
+    reference = {"booking_id": created["booking"]["booking_id"], "practitioner_id": PRACTITIONER.practitioner_id}
+    moved = {
+        "event_id": "evt-moved-1",
+        "type": "booking.moved",
+        "occurred_at": "2026-11-23T09:00:00+00:00",
+        "booking": {**reference, "starts_at": "2026-11-26T10:00:00+01:00"},
+    }
+    partner.clock.advance(seconds=1)
+    receive(partner, moved)
+    process(partner)
+    booking_id = inbound_booking_id(PARTNER_ID, reference["booking_id"])
+    booking = partner.booking_records.booking(PRACTITIONER.practitioner_id, booking_id)
+    assert booking is not None and booking.starts_at == datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    assert partner.booking_records.series_by_id["SAK-2026-1002"].used == 1
+    cancelled = {**moved, "event_id": "evt-cancelled-1", "type": "booking.cancelled", "booking": reference}
+    partner.clock.advance(seconds=1)
+    receive(partner, cancelled)
+    process(partner)
+    assert partner.booking_records.series_by_id["SAK-2026-1002"].used == 0
+    assert not partner.booking_records.time_taken(PRACTITIONER.practitioner_id, booking.slots)
+    subjects = [mail.subject for mail in partner.mail.to("kari.nordmann@example.org")]
+    assert len(subjects) == 2 and subjects[0].startswith("Timen din er flyttet")  # the client is told, in Norwegian
+    assert all(
+        partner.inbound_events.events[(PARTNER_ID, e)].status is EventStatus.PROCESSED
+        for e in (created["event_id"], "evt-moved-1", "evt-cancelled-1")
+    )
