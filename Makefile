@@ -19,7 +19,7 @@ CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
 .PHONY: run test lint format bench synth diff deploy smoke redrive restore load-catalogue admin clean browser \
-  messages translations node
+  messages translations node sample-booking
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ $(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po $(VENV)
 ## run: the whole product locally: embedded AWS, API and pages on http://127.0.0.1:8000, outbox at /outbox
 run: $(VENV)/.installed translations
 	$(BIN)/python -m local.run
+
+## sample-booking: a signed sample partner event sent to the product `make run` serves (docs/bookings.md)
+sample-booking: $(VENV)/.installed
+	$(BIN)/python -m local.partner
 
 ## browser: Debian's Chromium for the browser test (Playwright drives it; it downloads no browser)
 browser:

@@ -7,6 +7,7 @@ from chalice.app import Chalice
 from chalicelib.entrypoints.account import account
 from chalicelib.entrypoints.approvals import approvals
 from chalicelib.entrypoints.auth import auth
+from chalicelib.entrypoints.bookings import bookings
 from chalicelib.entrypoints.directory import directory
 from chalicelib.entrypoints.middleware import http_observability
 from chalicelib.entrypoints.onboarding import onboarding
@@ -48,5 +49,6 @@ for blueprint in (
     tasks,
     outbox,
     operations,
+    bookings,
 ):
     app.register_blueprint(blueprint)

@@ -15,7 +15,9 @@ from typing import Any, Protocol
 import boto3
 from botocore.config import Config
 
+from chalicelib.adapters.documents import S3InvoiceDocuments
 from chalicelib.adapters.dynamo.approvals import DynamoApprovals
+from chalicelib.adapters.dynamo.bookings import DynamoBookingRecords, DynamoInboundEvents
 from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoInvitations, DynamoWebSessions
 from chalicelib.adapters.dynamo.limits import DynamoLimits
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
@@ -28,11 +30,22 @@ from chalicelib.adapters.idempotency import PowertoolsIdempotency
 from chalicelib.adapters.identity import CognitoAccounts, CognitoSignIn, JwksTokenVerifier
 from chalicelib.adapters.mail import SesMailSender
 from chalicelib.adapters.outbox_feed import StreamAndQueueFeed
+from chalicelib.adapters.partners import SecretsManagerPartnerSecrets, SqsBookingEventQueue
 from chalicelib.adapters.secrets import SecretsManagerLinkSecret
 from chalicelib.adapters.sms import SnsTextMessages
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.approvals.ports import Approvals, LinkSecret, TaskAnswers
 from chalicelib.approvals.services import ANSWER_TASK, REQUEST_DECISION, DecisionService
+from chalicelib.bookings.intake import QUEUE_EVENT, PartnerIntake
+from chalicelib.bookings.ports import (
+    BookingEventQueue,
+    BookingRecords,
+    IdentityKey,
+    InboundEvents,
+    InvoiceDocuments,
+    PartnerSecrets,
+)
+from chalicelib.bookings.services import MAKE_INVOICE, BookingService
 from chalicelib.directory.accounts import INVITE, AccountService
 from chalicelib.directory.model import SessionLifetimes
 from chalicelib.directory.people import PeopleService
@@ -96,6 +109,12 @@ class Adapters:
     applications: Applications
     signings: AgreementSignings
     orderers: Orderers
+    booking_records: BookingRecords
+    identity_key: IdentityKey
+    invoice_documents: InvoiceDocuments
+    partner_secrets: PartnerSecrets
+    inbound_events: InboundEvents
+    booking_events: BookingEventQueue
 
 
 @dataclass(frozen=True)
@@ -115,6 +134,8 @@ class Container:
     decisions: DecisionService
     reconciler: Reconciler
     onboarding: OnboardingService
+    bookings: BookingService
+    intake: PartnerIntake
 
 
 def new_session(region: str) -> boto3.session.Session:
@@ -170,6 +191,16 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "signings": lambda: DynamoAgreementSignings(table()),
         "orderers": lambda: DynamoOrderers(table()),
         "idempotency": lambda: PowertoolsIdempotency(settings.idempotency_table_name),
+        "booking_records": lambda: DynamoBookingRecords(table()),
+        "identity_key": lambda: SecretsManagerLinkSecret(
+            lambda: client("secretsmanager"), settings.identity_key_secret_id, "the identity key"
+        ),
+        "invoice_documents": lambda: S3InvoiceDocuments(lambda: client("s3"), settings.invoice_bucket),
+        "partner_secrets": lambda: SecretsManagerPartnerSecrets(
+            lambda: client("secretsmanager"), settings.partner_secret_prefix
+        ),
+        "inbound_events": lambda: DynamoInboundEvents(table()),
+        "booking_events": lambda: SqsBookingEventQueue(lambda: client("sqs"), settings.booking_events_queue_url),
     }
 
 
@@ -288,6 +319,26 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         settings.decision_timeout_seconds,
         standing=orderers,  # R-REQ-3
     )
+    bookings = BookingService(
+        adapters.booking_records,
+        OutboxNotifier(adapters.outbox),
+        adapters.outbox,
+        adapters.invoice_documents,
+        adapters.transactions,
+        adapters.identity_key,
+        clock,
+    )
+    intake = PartnerIntake(
+        adapters.partner_secrets,
+        adapters.inbound_events,
+        adapters.booking_records,
+        bookings,
+        adapters.outbox,
+        OutboxNotifier(adapters.outbox),
+        adapters.transactions,
+        clock,
+        settings.operations_email,
+    )
     relay = OutboxRelay(
         adapters.outbox_feed,
         {
@@ -299,6 +350,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
             APPROVED: onboarding.complete,
             SIGNING_MAIL: onboarding.deliver_signing,
             RELEASE: orderers.deliver_release,
+            MAKE_INVOICE: bookings.deliver_invoice,
+            QUEUE_EVENT: adapters.booking_events.send,
         },
     )
     endings = EndingService(adapters.orders, notices, adapters.transactions, clock)
@@ -325,6 +378,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
             waiting_limit=timedelta(hours=settings.operations_waiting_hours),
         ),
         onboarding=onboarding,
+        bookings=bookings,
+        intake=intake,
     )
 
 

@@ -37,6 +37,10 @@ WORKFLOW_TASKS = (REQUEST_DECISION, CREATE_CASE, CLOSE_ORDER, NOTIFY_OPERATIONS,
 # Fed by the table's stream and the outbox's retry queue (their event source mappings are in infra/).
 DELIVER_OUTBOX = Function("deliver_outbox")
 
+# Fed by the booking events queue (SQS, ReportBatchItemFailures; its redrive policy and dead-letter queue are in
+# infra/): applies the partner events the API kept.
+PROCESS_BOOKING_EVENTS = Function("process_booking_events")
+
 
 @dataclass(frozen=True)
 class Scheduled(Function):

@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     outbox_dead_letter_queue_url: str
     outbox_first_retry_seconds: int = Field(default=60, ge=0, le=900)
     outbox_max_attempts: int = Field(default=20, ge=1)
+    # Bookings (Flow 4): the key clients' identity numbers are hashed with for lookup (Secrets Manager). Optional
+    # until the stage deploys bookings; used without it, bookings fail and nothing else does.
+    identity_key_secret_id: str = ""
+    invoice_bucket: str = ""  # S3: the EHF invoices, for the access point that sends them
+    # Partner events: each partner's signing secret is the Secrets Manager secret <prefix><partner id>; kept
+    # events are processed from this queue (its dead-letter queue is the stack's).
+    partner_secret_prefix: str = "service-orders/partners/"  # noqa: S105 - a name's prefix, not a secret
+    booking_events_queue_url: str = ""
     decision_timeout_seconds: int = Field(default=7 * 24 * 3600, ge=1)
     one_time_code_ttl_seconds: int = Field(default=300, ge=30)
     one_time_code_max_attempts: int = Field(default=5, ge=1)

@@ -29,18 +29,20 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE
+from chalicelib.entrypoints.bookings import process_booking_events
 from chalicelib.manifest import (
     APP_NAME,
     DELIVER_OUTBOX,
     ORDER_WORKFLOW_FILE,
     PASSWORD_POLICY,
+    PROCESS_BOOKING_EVENTS,
     RECONCILE_ORDERS,
     SIGN_IN_FLOWS,
     WORKFLOW_TASKS,
     Task,
 )
 from chalicelib.shared.identity import Role
-from local import moto_patches
+from local import moto_patches, practice
 from local.event_sources import EventSources, scheduled_event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +52,8 @@ REGION = "eu-north-1"
 STAGE = "dev"
 ACCOUNT_ID = "123456789012"  # moto's default account
 SENDER = "orders@provider.example"
+# Receptions of a booking event before the queue sets it aside, as the stage's redrive policy.
+BOOKING_EVENT_ATTEMPTS = 5
 
 
 def function_arn(task: Task) -> str:
@@ -176,6 +180,30 @@ def _create_resources(environment: dict[str, str]) -> dict[str, str]:
     boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name=environment["LINK_SECRET_ID"], SecretString=secrets.token_urlsafe(32)
     )
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=environment["IDENTITY_KEY_SECRET_ID"], SecretString=secrets.token_urlsafe(32)
+    )
+    # Booking events: a message received this many times without being applied is set aside (the stack's
+    # redrive policy has the same number).
+    booking_dead_letters = sqs.create_queue(QueueName=f"{APP_NAME}-booking-events-dead-letters")["QueueUrl"]
+    booking_events = sqs.create_queue(
+        QueueName=f"{APP_NAME}-booking-events",
+        Attributes={
+            "RedrivePolicy": json.dumps(
+                {
+                    "deadLetterTargetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{APP_NAME}-booking-events-dead-letters",
+                    "maxReceiveCount": str(BOOKING_EVENT_ATTEMPTS),
+                }
+            )
+        },
+    )["QueueUrl"]
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=f"{environment['PARTNER_SECRET_PREFIX']}{practice.PARTNER_ID}", SecretString=practice.PARTNER_SECRET
+    )
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket=environment["INVOICE_BUCKET"],
+        CreateBucketConfiguration={"LocationConstraint": REGION},  # type: ignore[typeddict-item]
+    )
 
     cognito = boto3.client("cognito-idp", region_name=REGION)
     # As infra/ makes the deployed pool, in what sign-in depends on: the password policy, administrators creating
@@ -220,6 +248,8 @@ def _create_resources(environment: dict[str, str]) -> dict[str, str]:
         "COGNITO_APP_CLIENT_ID": app_client["ClientId"],
         "OUTBOX_RETRY_QUEUE_URL": retries,
         "OUTBOX_DEAD_LETTER_QUEUE_URL": dead_letters,
+        "BOOKING_EVENTS_QUEUE_URL": booking_events,
+        "BOOKING_EVENTS_DEAD_LETTER_QUEUE_URL": booking_dead_letters,
     }
 
 
@@ -239,6 +269,9 @@ def local_environment(base_url: str, decision_timeout_seconds: int) -> dict[str,
         "COGNITO_JWKS_FILE": str(JWKS_FILE),
         "DECISION_TIMEOUT_SECONDS": str(decision_timeout_seconds),
         "LINK_SECRET_ID": f"{APP_NAME}-link-secret",
+        "IDENTITY_KEY_SECRET_ID": f"{APP_NAME}-identity-key",
+        "INVOICE_BUCKET": f"{APP_NAME}-invoices",
+        "PARTNER_SECRET_PREFIX": f"{APP_NAME}/partners/",
         # Outbox retries wait a second, not a minute, so a person trying the product sees them through.
         "OUTBOX_FIRST_RETRY_SECONDS": "1",
         # Every request of the local product comes from one network address: the tests and the fuzzer register
@@ -303,11 +336,16 @@ def embedded_aws(
         "COGNITO_APP_CLIENT_ID",
         "OUTBOX_RETRY_QUEUE_URL",
         "OUTBOX_DEAD_LETTER_QUEUE_URL",
+        "BOOKING_EVENTS_QUEUE_URL",
+        "BOOKING_EVENTS_DEAD_LETTER_QUEUE_URL",
     )
     saved = {name: os.environ.get(name) for name in (*environment, *created_later)}
     os.environ.update(environment)
     functions = (*WORKFLOW_TASKS, DELIVER_OUTBOX, RECONCILE_ORDERS)
-    dispatcher = LambdaDispatcher(handlers={function.name: app.handler_map[function.name] for function in functions})
+    handlers = {function.name: app.handler_map[function.name] for function in functions}
+    # Run here as the stack will run it, before the app declares it (chalicelib/entrypoints/bookings.py).
+    handlers[PROCESS_BOOKING_EVENTS.name] = app.handler_map.get(PROCESS_BOOKING_EVENTS.name, process_booking_events)
+    dispatcher = LambdaDispatcher(handlers=handlers)
 
     def patched_invoke(
         self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: dict[str, str]
@@ -339,6 +377,12 @@ def embedded_aws(
             retry_queue_url=created["OUTBOX_RETRY_QUEUE_URL"],
             dead_letter_queue_url=created["OUTBOX_DEAD_LETTER_QUEUE_URL"],
             region=REGION,
+            queues=[
+                (
+                    created["BOOKING_EVENTS_QUEUE_URL"],
+                    lambda event: dispatcher.run(PROCESS_BOOKING_EVENTS.name, event),
+                )
+            ],
             schedules=[
                 (
                     partial(

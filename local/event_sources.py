@@ -49,6 +49,8 @@ class EventSources:
     _position: int = 0
     _failures: int = 0
     _due: list[float] = field(default_factory=list)
+    # Other queues and the function each feeds (the booking events queue and its processor).
+    queues: list[tuple[str, Callable[[dict[str, Any]], Any]]] = field(default_factory=list)
 
     def start(self) -> None:
         self._sqs = boto3.client("sqs", region_name=self.region)
@@ -65,7 +67,9 @@ class EventSources:
         while not self._stop.is_set():
             try:
                 busy = self._pump_stream()
-                busy = self._pump_queue() or busy
+                busy = self._pump_queue(self.retry_queue_url, self.relay) or busy
+                for queue_url, function in self.queues:
+                    busy = self._pump_queue(queue_url, function) or busy
                 self._run_schedules()
             except Exception:  # noqa: BLE001 - an event source keeps polling whatever one poll met
                 traceback.print_exc()
@@ -124,9 +128,9 @@ class EventSources:
 
     # --- the retry queue -------------------------------------------------------------------------
 
-    def _pump_queue(self) -> bool:
+    def _pump_queue(self, queue_url: str, function: Callable[[dict[str, Any]], Any]) -> bool:
         messages = self._sqs.receive_message(
-            QueueUrl=self.retry_queue_url, MaxNumberOfMessages=QUEUE_BATCH, VisibilityTimeout=QUEUE_VISIBILITY_SECONDS
+            QueueUrl=queue_url, MaxNumberOfMessages=QUEUE_BATCH, VisibilityTimeout=QUEUE_VISIBILITY_SECONDS
         ).get("Messages", [])
         if not messages:
             return False
@@ -140,13 +144,13 @@ class EventSources:
             for m in messages
         ]
         try:
-            result = self.relay({"Records": records})
+            result = function({"Records": records})
             failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
         except Exception:  # noqa: BLE001 - every message of the batch comes back after its visibility timeout
             return True
         for record in records:
             if record["messageId"] not in failed:
-                self._sqs.delete_message(QueueUrl=self.retry_queue_url, ReceiptHandle=record["receiptHandle"])
+                self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"])
         return True
 
 

@@ -17,6 +17,7 @@ from local import demo
 from local.embedded_aws import EmbeddedAws, embedded_aws
 from local.http_server import create_server
 from local.outbox import outbox_blueprint
+from local.practice import seed_practice
 
 
 def seed_demo(aws: EmbeddedAws) -> None:
@@ -25,6 +26,7 @@ def seed_demo(aws: EmbeddedAws) -> None:
     demo.seed(adapters.directory, adapters.catalogues, aws.client("cognito-idp"), aws.user_pool_id)
     demo.seed_onboarding(container().onboarding, adapters.signings, adapters.transactions, utc_now())
     demo.seed_orderers(adapters.orderers, adapters.transactions)
+    seed_practice(adapters.booking_records, adapters.transactions)
 
 
 @contextmanager

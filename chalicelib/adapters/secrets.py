@@ -15,11 +15,15 @@ CACHED_SECONDS = 3600
 
 
 class SecretsManagerLinkSecret:
-    """The stage's approval-link secret (approvals' `LinkSecret`); read on first use, then cached."""
+    """The stage's approval-link secret (approvals' `LinkSecret`), or another key kept as one secret (bookings'
+    `IdentityKey`); read on first use, then cached."""
 
-    def __init__(self, client: Callable[[], SecretsManagerClient], secret_id: str) -> None:
+    def __init__(
+        self, client: Callable[[], SecretsManagerClient], secret_id: str, name: str = "the approval-link secret"
+    ) -> None:
         self._make_client = client
         self._secret_id = secret_id
+        self._name = name
 
     @cached_property
     def _provider(self) -> SecretsProvider:
@@ -28,5 +32,5 @@ class SecretsManagerLinkSecret:
     def value(self) -> bytes:
         secret = self._provider.get(self._secret_id, max_age=CACHED_SECONDS)
         if not secret:
-            raise LookupError("the approval-link secret is empty")
+            raise LookupError(f"{self._name} is empty")
         return secret if isinstance(secret, bytes) else str(secret).encode()

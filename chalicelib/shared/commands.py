@@ -68,6 +68,9 @@ LongText = Annotated[str, StringConstraints(min_length=1, max_length=2000), Afte
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,100}$")]
 Ticked = Annotated[Literal[True], BeforeValidator(_a_boolean)]
 WholeNumber = Annotated[int, BeforeValidator(_a_whole_number)]
+# A whole number with bounds: the bounds go before it, so that the document states them (minimum, maximum):
+# `Annotated[int, Field(ge=1, le=9), WHOLE]`.
+WHOLE = BeforeValidator(_a_whole_number)
 
 
 class Command(BaseModel):

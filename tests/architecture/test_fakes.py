@@ -13,6 +13,14 @@ import pytest
 import chalicelib
 from chalicelib.bootstrap import WorkflowEngine
 from tests.fakes.approvals import MemoryApprovals
+from tests.fakes.bookings import (
+    FixedIdentityKey,
+    FixedPartnerSecrets,
+    MemoryBookingRecords,
+    MemoryInboundEvents,
+    MemoryInvoiceDocuments,
+    RecordingEventQueue,
+)
 from tests.fakes.directory import (
     FakeSignIn,
     FakeTokens,
@@ -57,6 +65,17 @@ FAKES: dict[str, type] = {
     "chalicelib.onboarding.ports.Applications": MemoryApplications,
     "chalicelib.onboarding.ports.AgreementSignings": MemoryAgreementSignings,
     "chalicelib.requisitioners.ports.Orderers": MemoryOrderers,
+    "chalicelib.bookings.ports.IdentityKey": FixedIdentityKey,
+    "chalicelib.bookings.ports.InvoiceDocuments": MemoryInvoiceDocuments,
+    "chalicelib.bookings.ports.PartnerSecrets": FixedPartnerSecrets,
+    "chalicelib.bookings.ports.InboundEvents": MemoryInboundEvents,
+    "chalicelib.bookings.ports.BookingEventQueue": RecordingEventQueue,
+    "chalicelib.bookings.ports.Practitioners": MemoryBookingRecords,
+    "chalicelib.bookings.ports.Clients": MemoryBookingRecords,
+    "chalicelib.bookings.ports.InsurerCases": MemoryBookingRecords,
+    "chalicelib.bookings.ports.SeriesRecords": MemoryBookingRecords,
+    "chalicelib.bookings.ports.Calendar": MemoryBookingRecords,
+    "chalicelib.bookings.ports.BookingRecords": MemoryBookingRecords,
 }
 # Ports implemented by the application itself, not by an adapter: tested through their own services.
 IMPLEMENTED_INSIDE = {

@@ -20,8 +20,17 @@ from chalicelib.shared.identity import Actor
 from chalicelib.shared.pagination import PageRequest
 from local import demo
 from local.people import CODE
+from local.practice import seed_practice
 
 from .approvals import MemoryApprovals
+from .bookings import (
+    FixedIdentityKey,
+    FixedPartnerSecrets,
+    MemoryBookingRecords,
+    MemoryInboundEvents,
+    MemoryInvoiceDocuments,
+    RecordingEventQueue,
+)
 from .directory import FakeSignIn, FakeTokens, MemoryAccounts, MemoryDirectory, MemoryInvitations, MemoryWebSessions
 from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from .onboarding import MemoryAgreementSignings, MemoryApplications
@@ -50,6 +59,8 @@ def settings(**changes: Any) -> Settings:
         "cognito_user_pool_id": "unused",
         "cognito_app_client_id": "unused",
         "link_secret_id": "unused",
+        "identity_key_secret_id": "unused",
+        "invoice_bucket": "unused",
         "outbox_retry_queue_url": "unused",
         "outbox_dead_letter_queue_url": "unused",
         "decision_timeout_seconds": 7 * 24 * 3600,
@@ -86,6 +97,10 @@ class World:
     feed: MemoryFeed = field(default_factory=MemoryFeed)
     link_secret: FixedLinkSecret = field(default_factory=FixedLinkSecret)
     failed_deliveries: list[tuple[str, str]] = field(default_factory=list)
+    identity_key: FixedIdentityKey = field(default_factory=FixedIdentityKey)
+    invoice_documents: MemoryInvoiceDocuments = field(default_factory=MemoryInvoiceDocuments)
+    partner_secrets: FixedPartnerSecrets = field(default_factory=FixedPartnerSecrets)
+    booking_events: RecordingEventQueue = field(default_factory=RecordingEventQueue)
 
     def __post_init__(self) -> None:
         self.orders = MemoryOrders(self.store)
@@ -100,6 +115,9 @@ class World:
         self.applications = MemoryApplications()
         self.signings = MemoryAgreementSignings()
         self.orderers = MemoryOrderers()
+        self.booking_records = MemoryBookingRecords(self.store)
+        self.inbound_events = MemoryInboundEvents(self.store)
+        seed_practice(self.booking_records, MemoryStore())  # not counted among the commits a test makes
         demo.seed_directory(self.directory, self.catalogues)
         demo.seed_orderers(self.orderers, self.store)
         self.store.commits = 0  # a test counts its own writes
@@ -136,6 +154,12 @@ class World:
             applications=self.applications,
             signings=self.signings,
             orderers=self.orderers,
+            booking_records=self.booking_records,
+            identity_key=self.identity_key,
+            invoice_documents=self.invoice_documents,
+            partner_secrets=self.partner_secrets,
+            inbound_events=self.inbound_events,
+            booking_events=self.booking_events,
             **overrides,
         )
 

@@ -38,7 +38,9 @@ from chalicelib.shared.identity import Actor, Role
 from chalicelib.shared.identity import Actor as Actor_
 from chalicelib.shared.identity import Person as Person_
 from local import demo
+from local.partner import signed
 from local.people import OverHttp, Person, Reply, Visitor, agent_review, direct_order, placed, via_agent_order
+from local.practice import INSURER, PHYSIOTHERAPY, PRACTITIONER
 
 ANONYMOUS, EXPIRED, FORGED = "no token", "an expired token", "a forged token"
 NO_COOKIE, ENDED, MADE_UP = "no session", "a signed-out session", "a made-up session cookie"
@@ -332,6 +334,27 @@ def objects_of(method: str, path: str, things: dict[str, Callable[[], list[Thing
 # --- calling -----------------------------------------------------------------------------------------------
 
 
+def case_opened() -> dict[str, Any]:
+    """An insurer case for the demo practitioner, a new one each time (each event id is used once)."""
+    return {
+        "event_id": f"evt-{uuid.uuid4().hex}",
+        "type": "case.opened",
+        "occurred_at": "2026-12-01T10:00:00+00:00",
+        "case": {
+            "case_id": f"SAK-{uuid.uuid4().hex[:12]}",
+            "practitioner_id": PRACTITIONER.practitioner_id,
+            "insurer": {
+                "insurer_id": INSURER.insurer_id,
+                "name": INSURER.name,
+                "organisation_number": INSURER.party.organisation_number,
+                "address": {"street": "Forsikringsveien 10", "postcode": "0250", "city": "Oslo"},
+            },
+            "service": PHYSIOTHERAPY.model_dump(),
+            "max_appointments": 4,
+        },
+    }
+
+
 def body_for(method: str, path: str, caller: Caller) -> dict[str, Any]:
     """What each API route with a body is sent: a valid one, for this caller. A new such route needs a line."""
     person = caller.person or next(p for p in demo.PEOPLE if p.user_id == "olivia.orderer")
@@ -353,6 +376,8 @@ def body_for(method: str, path: str, caller: Caller) -> dict[str, Any]:
             "email": f"rolf-{uuid.uuid4().hex[:8]}@example.org",
             "requisitioner_id": "req-fjallby",
         },
+        # Anyone may send one; only the partner's signature (call_api signs it) makes it count.
+        ("POST", "/api/partner-events"): case_opened(),
     }
     if (method, path) not in bodies:
         raise AssertionError(f"the matrix does not know what to send to {method} {path}: add it to body_for")
@@ -423,6 +448,9 @@ def call_api(served: str, method: str, path: str, thing: Thing | None, caller: C
         headers["Authorization"] = f"Bearer {caller.token}"
     body = body_for(method, path, caller) if contract.body is not None else None
     raw = json.dumps(body).encode() if body is not None else b""
+    if body is not None and any(header.name == "X-Signature" for header in contract.headers):
+        raw, partner_headers = signed(body)  # a partner's event: signed with the demo partner's secret
+        headers.update(partner_headers)
     answer = OverHttp(served).request(method, filled(path, thing), headers, raw)
     parsed: Any = answer.body
     if answer.headers.get("Content-Type", "").startswith("application/json") and answer.body:

@@ -171,18 +171,20 @@ class DynamoTable:
         index: Index | None = None,
         sort_prefix: str | None = None,
         sort_below: str | None = None,
+        sort_between: tuple[str, str] | None = None,
         newest_first: bool = False,
         consistent: bool = False,
         page: PageRequest,
     ) -> Page[Item]:
         """One page of a partition's items in sort-key order (only those whose sort key begins with
-        `sort_prefix`, or is below `sort_below`); `next` carries on where it stopped. `consistent` reads every
-        write made before it (the table only; an index is always eventually consistent)."""
+        `sort_prefix`, is below `sort_below`, or lies between the two of `sort_between`, both included); `next`
+        carries on where it stopped. `consistent` reads every write made before it (the table only; an index is
+        always eventually consistent)."""
         pk_name = index.partition_key if index else APPLICATION_TABLE.partition_key
         sk_name = index.sort_key if index else APPLICATION_TABLE.sort_key
         condition = f"{pk_name} = :pk"
         values: Item = {":pk": partition}
-        if sort_prefix and sort_below:
+        if sum(1 for condition in (sort_prefix, sort_below, sort_between) if condition) > 1:
             raise ValueError("a query has one condition on its sort key")
         if sort_prefix:
             condition += f" AND begins_with({sk_name}, :prefix)"
@@ -190,6 +192,9 @@ class DynamoTable:
         if sort_below:
             condition += f" AND {sk_name} < :below"
             values[":below"] = sort_below
+        if sort_between:
+            condition += f" AND {sk_name} BETWEEN :low AND :high"
+            values[":low"], values[":high"] = sort_between
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": condition,
@@ -219,13 +224,26 @@ class DynamoTable:
         return Page(items, _cursor(from_dynamo(last), pk_name) if last else None)
 
     def query_all(
-        self, partition: str, *, index: Index | None = None, sort_prefix: str | None = None, consistent: bool = False
+        self,
+        partition: str,
+        *,
+        index: Index | None = None,
+        sort_prefix: str | None = None,
+        sort_between: tuple[str, str] | None = None,
+        consistent: bool = False,
     ) -> list[Item]:
         """Every item of a partition, page by page (a person's organisation, an order's history)."""
         items: list[Item] = []
         page = PageRequest(limit=1000)
         while True:
-            found = self.query(partition, index=index, sort_prefix=sort_prefix, consistent=consistent, page=page)
+            found = self.query(
+                partition,
+                index=index,
+                sort_prefix=sort_prefix,
+                sort_between=sort_between,
+                consistent=consistent,
+                page=page,
+            )
             items += found.items
             if found.next is None:
                 return items

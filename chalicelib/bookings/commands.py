@@ -1,0 +1,46 @@
+"""What a practitioner asks of bookings (R-BKG-5), strictly shaped."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+
+from chalicelib.bookings.model import LONGEST_APPOINTMENT_MINUTES, SLOT_MINUTES
+from chalicelib.bookings.reasons import CLIENT_NEEDS_CONTACT
+from chalicelib.shared.commands import WHOLE, Command, Identifier, Text
+from chalicelib.shared.errors import InvalidRequest
+
+# Eleven digits; the check digits are checked by the model (python-stdnum), which refuses with a reason.
+IdentityNumberText = Annotated[str, StringConstraints(pattern=r"^\d{6} ?\d{5}$")]
+EmailAddress = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")]
+CaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+
+
+class NewClient(Command):
+    """A client to find or create: by identity number first, then by e-mail (R-BKG-3, never duplicated)."""
+
+    name: Text
+    email: EmailAddress | None = None
+    identity_number: IdentityNumberText | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^(nb|en|sv)$")] = "nb"
+
+    @model_validator(mode="after")
+    def _reachable(self) -> NewClient:
+        if self.email is None and self.identity_number is None:
+            raise InvalidRequest(CLIENT_NEEDS_CONTACT, field="identity_number")
+        return self
+
+
+class BookAppointment(Command):
+    """R-BKG-5: an appointment for one client, in one of the client's series (or none), at a time."""
+
+    client_id: Identifier
+    series_id: CaseId | None = None
+    starts_at: Annotated[AwareDatetime, Field(strict=False)]  # an ISO 8601 string with its offset
+    minutes: Annotated[int, Field(ge=SLOT_MINUTES, le=LONGEST_APPOINTMENT_MINUTES), WHOLE] | None = None
+
+
+class MoveBooking(Command):
+    starts_at: Annotated[AwareDatetime, Field(strict=False)]  # an ISO 8601 string with its offset
+    minutes: Annotated[int, Field(ge=SLOT_MINUTES, le=LONGEST_APPOINTMENT_MINUTES), WHOLE] | None = None
