@@ -12,6 +12,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.bookings.partners import PartnerEvent
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.contract import ANYONE, Call, Header, Strict, operation, reply
+from chalicelib.manifest import PROCESS_BOOKING_EVENTS
 from chalicelib.observability import correlate, logger, metrics, publish_metrics
 from chalicelib.shared.errors import InvalidRequest, NotSignedIn
 
@@ -62,10 +63,8 @@ def receive_partner_event(call: Call[PartnerEvent]) -> Response:
     return reply(EventAccepted(event_id=kept.event_id, status=kept.status.value, duplicate=duplicate), 202)
 
 
-# Not yet declared as the app's Lambda function (`@bookings.lambda_function(name=PROCESS_BOOKING_EVENTS.name)`):
-# the stack gives every declared function a role of its own (infra/stacks/functions.py) and refuses one it does
-# not know. Until the stack has the queue and this function, the local product runs it (local/embedded_aws.py)
-# and events are kept and queued, not lost.
+# Fed by the booking events queue (infra/stacks/bookings.py), with a role of its own (infra/stacks/functions.py).
+@bookings.lambda_function(name=PROCESS_BOOKING_EVENTS.name)
 def process_booking_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Applies each queued event; reports those the queue must offer again (ReportBatchItemFailures)."""
     failures: list[dict[str, str]] = []

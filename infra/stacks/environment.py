@@ -114,7 +114,9 @@ RESERVABLE_FUNCTIONS = (
     "create_case",
     "close_order",
     "notify_operations",
+    "hold_for_orderer",
     "deliver_outbox",
+    "process_booking_events",
 )
 # Lambda keeps at least this much of the account's concurrency unreserved; a reservation that leaves less
 # fails.
@@ -226,6 +228,11 @@ class EnvironmentConfig(BaseModel):
 
     # The smoke test's attester gets one-time codes on an SNS topic instead of a phone (docs/deploy.md).
     smoke_test: bool = True
+
+    # EHF invoices are kept under Object Lock for this long, then expire (docs/decisions.md): six years covers
+    # Norway's five after the end of the financial year an invoice belongs to (bokføringsloven § 13). Where
+    # protect_data is set the lock is in compliance mode (nobody can shorten it), else in governance mode.
+    invoice_retention_days: int = Field(default=2192, ge=1, le=3650)
 
     @field_validator("sender_domain")
     @classmethod

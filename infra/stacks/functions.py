@@ -14,6 +14,7 @@ from chalicelib.manifest import (
     DELIVER_OUTBOX,
     HOLD_FOR_ORDERER,
     NOTIFY_OPERATIONS,
+    PROCESS_BOOKING_EVENTS,
     RECONCILE_ORDERS,
     REQUEST_DECISION,
     Task,
@@ -59,6 +60,12 @@ class FunctionProfile:
     relays_outbox: bool = False  # reads the table's stream and the retry queue, writes the outbox's queues
     reconciles_executions: bool = False  # reads, starts and stops executions of the order workflow
     manages_accounts: bool = False  # opens, changes and closes people's accounts in the stage's user pool
+    opens_accounts: bool = False  # opens accounts and sets their groups only (an approved application's)
+    reads_partner_secrets: bool = False  # checks partner events' signatures (Secrets Manager, by prefix)
+    reads_identity_key: bool = False  # hashes identity numbers for lookup (R-BKG-3)
+    stores_invoices: bool = False  # writes EHF invoices under ehf/ in the invoice bucket
+    queues_booking_events: bool = False  # sends kept partner events to the booking events queue
+    processes_booking_events: bool = False  # reads and deletes messages of the booking events queue
 
     def function_name(self, stage: str) -> str:
         return f"{APP_NAME}-{stage}-{self.chalice_name}"
@@ -71,6 +78,8 @@ API_HANDLER = FunctionProfile(
     uses_idempotency=True,  # order submission with an Idempotency-Key
     sends_sms=True,  # one-time codes for attestation (R-ORD-4), sent while the attester waits
     manages_accounts=True,  # the directory's administrators open and close accounts (R-ONB-3)
+    reads_partner_secrets=True,  # a partner event's signature is checked before it is kept (R-BKG-1)
+    reads_identity_key=True,  # a client's identity number is kept only as its keyed hash (R-BKG-3)
 )
 AUTHORIZER = FunctionProfile(
     logical_id="Authorizer",
@@ -116,8 +125,17 @@ DELIVER_OUTBOX_FUNCTION = FunctionProfile(
     sends_mail=True,
     starts_workflow=True,
     answers_workflow_tasks=True,
-    reads_link_secret=True,  # makes the link of an approval request's mail
+    reads_link_secret=True,  # makes the link of an approval request's mail and of a signatory's (R-ONB-1)
     relays_outbox=True,
+    opens_accounts=True,  # an approved customer application's administrator and agreement contact (R-ONB-2)
+    stores_invoices=True,  # an invoice staged by bookings, as the EHF document the access point sends
+    queues_booking_events=True,  # a kept partner event, to be applied by process_booking_events
+)
+PROCESS_BOOKING_EVENTS_FUNCTION = FunctionProfile(
+    logical_id="ProcessBookingEvents",
+    chalice_name=PROCESS_BOOKING_EVENTS.name,
+    description="applies the partner events the API kept, from the booking events queue (R-BKG-1)",
+    processes_booking_events=True,
 )
 
 RECONCILE_ORDERS_FUNCTION = FunctionProfile(
@@ -136,6 +154,7 @@ FUNCTIONS: tuple[FunctionProfile, ...] = (
     NOTIFY_OPERATIONS_FUNCTION,
     HOLD_FOR_ORDERER_FUNCTION,
     DELIVER_OUTBOX_FUNCTION,
+    PROCESS_BOOKING_EVENTS_FUNCTION,
     RECONCILE_ORDERS_FUNCTION,
 )
 # The authorizer appears in `chalice package` output only once app.py declares `@app.authorizer()`;
@@ -175,8 +194,18 @@ ACCOUNT_ACTIONS = [
     "cognito-idp:AdminSetUserPassword",
     "cognito-idp:AdminUserGlobalSignOut",
     "cognito-idp:AdminDeleteUser",
-    "cognito-idp:AdminGetUser",
 ]
+# CognitoAccounts.create and its groups: what the relay needs to open an approved application's accounts.
+ACCOUNT_OPENING_ACTIONS = [
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminListGroupsForUser",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminRemoveUserFromGroup",
+]
+# chalicelib/adapters/partners.py and secrets.py read secrets with GetSecretValue only (Powertools' provider).
+SECRET_ACTIONS = ["secretsmanager:GetSecretValue"]
+# An SQS event source mapping's own calls, made with the function's role.
+QUEUE_CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
 TASK_ANSWER_ACTIONS = ["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"]
 
 
@@ -196,6 +225,10 @@ class Grants:
     table_stream_arn: str
     outbox_queue_arns: list[str]  # the retry queue, then the dead-letter queue
     user_pool_arn: str
+    identity_key_arn: str
+    partner_secrets_arn: str  # every secret under the stage's partner prefix (<prefix>*)
+    invoice_objects_arn: str  # ehf/* in the invoice bucket
+    booking_events_queue_arn: str
 
 
 def log_group_name(profile: FunctionProfile, stage: str) -> str:
@@ -316,6 +349,46 @@ def build_role(scope: Construct, profile: FunctionProfile, stage: str, grants: G
                 sid="ManageAccounts", actions=ACCOUNT_ACTIONS, resources=[grants.user_pool_arn]
             )
         )
+    if profile.opens_accounts:
+        statements.append(
+            iam.PolicyStatement(
+                sid="OpenAccounts", actions=ACCOUNT_OPENING_ACTIONS, resources=[grants.user_pool_arn]
+            )
+        )
+    if profile.reads_identity_key:
+        statements.append(
+            iam.PolicyStatement(
+                sid="ReadIdentityKey", actions=SECRET_ACTIONS, resources=[grants.identity_key_arn]
+            )
+        )
+    if profile.reads_partner_secrets:
+        statements.append(
+            iam.PolicyStatement(
+                sid="ReadPartnerSecrets", actions=SECRET_ACTIONS, resources=[grants.partner_secrets_arn]
+            )
+        )
+    if profile.stores_invoices:
+        statements.append(
+            iam.PolicyStatement(
+                sid="StoreInvoices", actions=["s3:PutObject"], resources=[grants.invoice_objects_arn]
+            )
+        )
+    if profile.queues_booking_events:
+        statements.append(
+            iam.PolicyStatement(
+                sid="QueueBookingEvents",
+                actions=["sqs:SendMessage"],
+                resources=[grants.booking_events_queue_arn],
+            )
+        )
+    if profile.processes_booking_events:
+        statements.append(
+            iam.PolicyStatement(
+                sid="ReadBookingEvents",
+                actions=QUEUE_CONSUMER_ACTIONS,
+                resources=[grants.booking_events_queue_arn],
+            )
+        )
     if profile.answers_workflow_tasks:
         statements.append(
             iam.PolicyStatement(sid="AnswerDecisionTasks", actions=TASK_ANSWER_ACTIONS, resources=["*"])
@@ -345,6 +418,28 @@ def build_role(scope: Construct, profile: FunctionProfile, stage: str, grants: G
                 reason="Execution ARNs end in the execution's name, an order id known only at run time; the "
                 "grant is limited to executions of the order workflow (execution:<state machine>:*).",
                 applies_to=[{"regex": "/^Resource::.*:states:.*:execution:.*-order-workflow:\\*$/g"}],
+            )
+        )
+    if profile.reads_partner_secrets:
+        acknowledged.append(
+            NagPackSuppression(
+                id="AwsSolutions-IAM5",
+                reason="Each partner's signing secret is <prefix><partner id>, made by an operator when a "
+                "partner joins (docs/deploy.md); the grant is GetSecretValue on that prefix only, and a "
+                "secret's ARN ends in a suffix Secrets Manager picks.",
+                applies_to=[
+                    {"regex": "/^Resource::.*:secretsmanager:.*:secret:service-orders-.*\\/partners\\/\\*$/g"}
+                ],
+            )
+        )
+    if profile.stores_invoices:
+        acknowledged.append(
+            NagPackSuppression(
+                id="AwsSolutions-IAM5",
+                reason="An invoice's key holds the seller's organisation number and the invoice number, "
+                "known only when it is made; the grant is s3:PutObject under ehf/ in the stage's invoice "
+                "bucket.",
+                applies_to=[{"regex": "/^Resource::.*\\/ehf\\/\\*$/g"}],
             )
         )
     role = iam.Role(

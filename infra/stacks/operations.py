@@ -49,6 +49,7 @@ class Operations(Construct):
         function_names: dict[str, str],
         configuration_set_name: str,
         outbox_dead_letters: sqs.IQueue,
+        booking_dead_letters: sqs.IQueue,
         table: dynamodb.ITable,
         api_name: str,
         api_stage: str,
@@ -103,6 +104,8 @@ class Operations(Construct):
             ),
             threshold=1,
         )
+        self.booking_dead_letters = booking_dead_letters
+        self._booking_alarms(booking_dead_letters)
         self._workflow_alarms(state_machine)
         self._function_alarms(function_names)
         self._api_alarms(function_names)
@@ -212,6 +215,49 @@ class Operations(Construct):
         alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
         self.alarms.append(alarm)
         return alarm
+
+    # --- bookings -----------------------------------------------------------------------------------
+
+    def _booking_alarms(self, dead_letters: sqs.IQueue) -> None:
+        """Partner events (R-BKG-1): kept by the API, applied from the queue by process_booking_events."""
+        self._alarm(
+            "BookingEventDeadLettersWaiting",
+            name="booking-event-dead-letters",
+            description="A partner event failed five times and waits in the booking events' dead-letter "
+            "queue; it is kept in the table and is applied again once redriven.",
+            metric=dead_letters.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"
+            ),
+            threshold=1,
+        )
+        self._alarm(
+            "PartnerEventFailures",
+            name="partner-event-failures",
+            description="Applying partner events failed (the queue offers each again, up to five times).",
+            metric=cloudwatch.Metric(
+                namespace=ORDER_METRICS_NAMESPACE,
+                metric_name="PartnerEventFailures",
+                dimensions_map={"service": APP_NAME},
+                statistic="Sum",
+                period=FIVE_MINUTES,
+            ),
+            # One failure is retried at once; several in five minutes means the events keep failing.
+            threshold=3,
+        )
+        self._alarm(
+            "PartnerEventsParked",
+            name="partner-events-parked",
+            description="A partner event was parked: it names a practitioner, case or booking the product "
+            "does not know, or lacks a part its type needs; operations were mailed about it.",
+            metric=cloudwatch.Metric(
+                namespace=ORDER_METRICS_NAMESPACE,
+                metric_name="PartnerEventsParked",
+                dimensions_map={"service": APP_NAME},
+                statistic="Sum",
+                period=Duration.hours(1),
+            ),
+            threshold=1,
+        )
 
     # --- the workflow -----------------------------------------------------------------------------
 
@@ -558,6 +604,9 @@ class Operations(Construct):
                     ),
                     self.outbox_dead_letters.metric_approximate_number_of_messages_visible(
                         period=FIVE_MINUTES, statistic="Maximum", label="outbox dead letters waiting"
+                    ),
+                    self.booking_dead_letters.metric_approximate_number_of_messages_visible(
+                        period=FIVE_MINUTES, statistic="Maximum", label="booking event dead letters waiting"
                     ),
                 ],
                 width=12,

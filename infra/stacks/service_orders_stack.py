@@ -46,6 +46,7 @@ from chalicelib.manifest import (
 from chalicelib.shared.identity import ROLE_DESCRIPTIONS
 from constructs import Construct
 
+from .bookings import Bookings
 from .environment import EnvironmentConfig
 from .functions import (
     ALIAS,
@@ -54,6 +55,7 @@ from .functions import (
     DELIVER_OUTBOX_FUNCTION,
     FUNCTIONS,
     OPTIONAL_FUNCTIONS,
+    PROCESS_BOOKING_EVENTS_FUNCTION,
     WORKFLOW_SUBSTITUTIONS,
     FunctionProfile,
     Grants,
@@ -151,6 +153,15 @@ class ServiceOrdersStack(Stack):
         self.user_pool, self.user_pool_client = self._sign_in()
         self.configuration_set, self.mail_identity = self._mail()
         self.outbox = Outbox(self, "Outbox", prefix=self.prefix, data_removal=self.data_removal)
+        self.bookings = Bookings(
+            self,
+            "Bookings",
+            prefix=self.prefix,
+            data_removal=self.data_removal,
+            invoice_retention_days=config.invoice_retention_days,
+            invoice_retention_compliance=config.protect_data,
+            function_timeout_seconds=config.lambda_timeout_seconds,
+        )
 
         # The API must know the workflow's ARN and the workflow names the functions' ARNs: a fixed name
         # lets the ARN be written down before the state machine exists, which breaks the cycle.
@@ -186,12 +197,17 @@ class ServiceOrdersStack(Stack):
         self.roles: dict[str, iam.Role] = {API_HANDLER.logical_id: api_role}
         self.function_log_groups: dict[str, logs.LogGroup] = {}
         self.functions = self._configure_functions(grants)
+        self._bookings_environment()
         self.api_logs = self._configure_api()
         self.web_acl = self._web_acl() if config.waf else None
         self.outbox.feed(
             self.chalice.get_function(DELIVER_OUTBOX_FUNCTION.logical_id),
             self.table,
             alias_arn=alias_arn(DELIVER_OUTBOX_FUNCTION.logical_id),
+        )
+        self.bookings.feed(
+            self.chalice.get_function(PROCESS_BOOKING_EVENTS_FUNCTION.logical_id),
+            alias_arn=alias_arn(PROCESS_BOOKING_EVENTS_FUNCTION.logical_id),
         )
         self.smoke_codes = self._smoke_test_codes() if config.smoke_test else None
 
@@ -208,6 +224,7 @@ class ServiceOrdersStack(Stack):
             },
             configuration_set_name=self.configuration_set.configuration_set_name,
             outbox_dead_letters=self.outbox.dead_letters,
+            booking_dead_letters=self.bookings.dead_letters,
             table=self.table,
             api_name=APP_NAME,
             api_stage=API_STAGE,
@@ -451,7 +468,29 @@ class ServiceOrdersStack(Stack):
             table_stream_arn=self.table.table_stream_arn or "",
             outbox_queue_arns=self.outbox.queue_arns,
             user_pool_arn=self.user_pool.user_pool_arn,
+            identity_key_arn=self.bookings.identity_key.secret_arn,
+            partner_secrets_arn=self.bookings.partner_secrets_arn,
+            invoice_objects_arn=self.bookings.invoice_objects_arn,
+            booking_events_queue_arn=self.bookings.queue.queue_arn,
         )
+
+    def _bookings_environment(self) -> None:
+        """Bookings' names, each only on the functions whose code uses it (chalicelib/bootstrap.py)."""
+        per_function = {
+            API_HANDLER.logical_id: {
+                # Partner events' signatures, and clients' identity numbers hashed for lookup (R-BKG-3).
+                "IDENTITY_KEY_SECRET_ID": self.bookings.identity_key.secret_arn,
+                "PARTNER_SECRET_PREFIX": self.bookings.partner_secret_prefix,
+            },
+            DELIVER_OUTBOX_FUNCTION.logical_id: {
+                # The relay stores staged invoices and queues kept partner events.
+                "INVOICE_BUCKET": self.bookings.invoices.bucket_name,
+                "BOOKING_EVENTS_QUEUE_URL": self.bookings.queue.queue_url,
+            },
+        }
+        for function_id, variables in per_function.items():
+            for name, value in variables.items():
+                self.chalice.add_environment_variable(name, value, function_id)
 
     def _environment_variables(self) -> dict[str, str]:
         config = self.config
@@ -1088,6 +1127,12 @@ class ServiceOrdersStack(Stack):
         CfnOutput(self, "MailConfigurationSet", value=self.configuration_set.configuration_set_name)
         CfnOutput(self, "WorkflowDeadLetterQueueUrl", value=self.operations.dead_letters.queue_url)
         CfnOutput(self, "OutboxDeadLetterQueueUrl", value=self.outbox.dead_letters.queue_url)
+        CfnOutput(self, "BookingEventsQueueUrl", value=self.bookings.queue.queue_url)
+        CfnOutput(self, "BookingEventsDeadLetterQueueUrl", value=self.bookings.dead_letters.queue_url)
+        CfnOutput(self, "InvoiceBucketName", value=self.bookings.invoices.bucket_name)
+        CfnOutput(self, "IdentityKeySecretArn", value=self.bookings.identity_key.secret_arn)
+        # Each partner's signing secret is this prefix and the partner's id (docs/deploy.md, "Partners").
+        CfnOutput(self, "PartnerSecretPrefix", value=self.bookings.partner_secret_prefix)
         CfnOutput(self, "AlarmTopicArn", value=self.operations.alarm_topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.operations.dashboard.dashboard_name)
         CfnOutput(self, "ApiAccessLogGroup", value=self.api_logs.log_group_name)

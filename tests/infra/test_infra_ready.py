@@ -140,7 +140,10 @@ def test_the_api_the_event_sources_and_the_schedule_call_aliases(stage: Synthesi
         function = json.dumps(permission["Properties"]["FunctionName"])
         assert "Aliaslive" in function, function
     for mapping in stage.deployed("AWS::Lambda::EventSourceMapping").values():
-        assert mapping["Properties"]["FunctionName"] == {"Ref": "DeliverOutboxAliaslive"}
+        assert mapping["Properties"]["FunctionName"] in (
+            {"Ref": "DeliverOutboxAliaslive"},
+            {"Ref": "ProcessBookingEventsAliaslive"},
+        )
     schedules = [
         r for r in stage.deployed("AWS::Events::Rule").values() if "ScheduleExpression" in r["Properties"]
     ]
@@ -210,6 +213,9 @@ def test_alarms_cover_the_api_the_table_sms_dead_letters_and_the_workflow(stage:
         "sms-spend",
         "workflow-dead-letters",
         "outbox-dead-letters",
+        "booking-event-dead-letters",
+        "partner-event-failures",
+        "partner-events-parked",
         "workflow-failed",
         "workflow-timed-out",
         "orders-waiting-too-long",

@@ -551,22 +551,30 @@ ACCOUNT_ADMIN_CALLS = {
     "cognito-idp:AdminSetUserPassword",
     "cognito-idp:AdminUserGlobalSignOut",
     "cognito-idp:AdminDeleteUser",
-    "cognito-idp:AdminGetUser",
+}
+# R-ONB-2: the relay opens an approved application's accounts (CognitoAccounts.create) and sets their groups.
+ACCOUNT_OPENING_CALLS = {
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminRemoveUserFromGroup",
+    "cognito-idp:AdminListGroupsForUser",
 }
 
 
 def test_only_the_api_manages_accounts_and_only_in_the_stages_user_pool(stage: Synthesized) -> None:
     """The directory opens, changes and closes accounts (R-ONB-3) with Cognito's admin calls: the API's role
-    has exactly those, on the stage's own pool; no other function has any Cognito action."""
+    has exactly those, on the stage's own pool; the relay, which completes approved applications (R-ONB-2),
+    may only open accounts and set their groups; no other function has any Cognito action."""
     pool_id, _ = stage.only("AWS::Cognito::UserPool")
+    expected = {"APIHandler": ACCOUNT_ADMIN_CALLS, "DeliverOutbox": ACCOUNT_OPENING_CALLS}
     for logical_id in stage.functions():
         statements = stage.role_statements(stage.role_of(logical_id))
         cognito = [s for s in statements if any(a.startswith("cognito-idp:") for a in as_list(s["Action"]))]
-        if logical_id != "APIHandler":
+        if logical_id not in expected:
             assert not cognito, logical_id
             continue
         [statement] = cognito
-        assert set(as_list(statement["Action"])) == ACCOUNT_ADMIN_CALLS
+        assert set(as_list(statement["Action"])) == expected[logical_id], logical_id
         assert as_list(statement["Resource"]) == [{"Fn::GetAtt": [pool_id, "Arn"]}]
         assert "Condition" not in statement
 
@@ -720,10 +728,15 @@ def test_only_the_relay_sends_mail_and_only_it_and_the_step_opener_read_the_link
         actions = grants(stage, logical_id)
         assert ("ses:SendEmail" in actions) is (logical_id == "DeliverOutbox"), logical_id
         reads_secret = "secretsmanager:GetSecretValue" in actions
-        assert reads_secret is (logical_id in {"DeliverOutbox", "RequestDecision"}), logical_id
+        assert reads_secret is (logical_id in {"DeliverOutbox", "RequestDecision", "APIHandler"}), logical_id
         sends_to_queues = "sqs:SendMessage" in actions
         assert sends_to_queues is (logical_id == "DeliverOutbox"), logical_id
-    secret_id, _ = stage.only("AWS::SecretsManager::Secret")
-    for statement in stage.role_statements(stage.role_of("DeliverOutbox")):
-        if "secretsmanager:GetSecretValue" in as_list(statement["Action"]):
-            assert statement["Resource"] == {"Ref": secret_id}
+    secret_id = next(
+        logical_id
+        for logical_id, secret in stage.resources("AWS::SecretsManager::Secret").items()
+        if secret["Properties"]["Name"].endswith("-link-secret")
+    )
+    for function_id in ("DeliverOutbox", "RequestDecision"):
+        for statement in stage.role_statements(stage.role_of(function_id)):
+            if "secretsmanager:GetSecretValue" in as_list(statement["Action"]):
+                assert statement["Resource"] == {"Ref": secret_id}, function_id
