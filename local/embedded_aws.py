@@ -29,7 +29,6 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE, IDEMPOTENCY_TABLE
-from chalicelib.entrypoints.bookings import process_booking_events
 from chalicelib.manifest import (
     APP_NAME,
     DELIVER_OUTBOX,
@@ -341,10 +340,8 @@ def embedded_aws(
     )
     saved = {name: os.environ.get(name) for name in (*environment, *created_later)}
     os.environ.update(environment)
-    functions = (*WORKFLOW_TASKS, DELIVER_OUTBOX, RECONCILE_ORDERS)
+    functions = (*WORKFLOW_TASKS, DELIVER_OUTBOX, PROCESS_BOOKING_EVENTS, RECONCILE_ORDERS)
     handlers = {function.name: app.handler_map[function.name] for function in functions}
-    # Run here as the stack will run it, before the app declares it (chalicelib/entrypoints/bookings.py).
-    handlers[PROCESS_BOOKING_EVENTS.name] = app.handler_map.get(PROCESS_BOOKING_EVENTS.name, process_booking_events)
     dispatcher = LambdaDispatcher(handlers=handlers)
 
     def patched_invoke(

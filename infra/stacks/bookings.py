@@ -113,7 +113,7 @@ class Bookings(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,
-            # S3's log delivery writes with the LogDeliveryWrite ACL, which needs the writer to own its objects.
+            # S3's log delivery writes with the LogDeliveryWrite ACL: the writer must own its objects.
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
             lifecycle_rules=[
                 s3.LifecycleRule(

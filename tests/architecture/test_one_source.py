@@ -16,7 +16,7 @@ import pytest
 from app import app
 from chalicelib.bootstrap import Adapters
 from chalicelib.entrypoints.http import STATUS
-from chalicelib.manifest import DELIVER_OUTBOX, ORDER_WORKFLOW_FILE, WORKFLOW_TASKS
+from chalicelib.manifest import DELIVER_OUTBOX, ORDER_WORKFLOW_FILE, PROCESS_BOOKING_EVENTS, WORKFLOW_TASKS
 from chalicelib.shared.errors import error_kinds
 from tests.fakes.world import World
 
@@ -49,7 +49,7 @@ def test_the_workflow_calls_exactly_the_tasks_the_app_declares():
     assert placeholders == {task.placeholder for task in WORKFLOW_TASKS}
     declared = {function.name for function in app.pure_lambda_functions}
     assert {task.name for task in WORKFLOW_TASKS} <= declared
-    assert declared - {task.name for task in WORKFLOW_TASKS} == {DELIVER_OUTBOX.name}
+    assert declared - {task.name for task in WORKFLOW_TASKS} == {DELIVER_OUTBOX.name, PROCESS_BOOKING_EVENTS.name}
 
 
 def test_app_py_is_wiring_only():
@@ -86,5 +86,11 @@ def test_task_functions_behave_deployed_as_they_do_locally():
     no middleware that task functions would run locally but not on AWS."""
     assert {event_type for _, event_type in app.middleware_handlers} == {"http"}
     for function in app.pure_lambda_functions:
-        module = "tasks" if function.name in {task.name for task in WORKFLOW_TASKS} else "outbox"
+        module = (
+            "tasks"
+            if function.name in {task.name for task in WORKFLOW_TASKS}
+            else "bookings"
+            if function.name == PROCESS_BOOKING_EVENTS.name
+            else "outbox"
+        )
         assert function.handler_string == f"chalicelib.entrypoints.{module}.{function.name}"
