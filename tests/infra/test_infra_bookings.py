@@ -171,7 +171,7 @@ def test_the_identity_key_is_generated_and_kept_like_the_data(stage: Synthesized
     key_id = secret_named(stage, "identity-key")
     resource = stage.template["Resources"][key_id]
     assert "GenerateSecretString" in resource["Properties"]
-    assert resource["DeletionPolicy"] == ("Retain" if stage.config.protect_data else "Delete")
+    assert resource["DeletionPolicy"] == ("RetainExceptOnCreate" if stage.config.protect_data else "Delete")
 
 
 # --- the invoice bucket -----------------------------------------------------------------------------
