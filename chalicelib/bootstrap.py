@@ -237,6 +237,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         OutboxNotifier(adapters.outbox),
         adapters.outbox,
         settings.provider_org_id,
+        settings.base_url,
     )
     decisions = DecisionService(
         adapters.approvals,

@@ -206,7 +206,8 @@ def seed_signatories(signings: AgreementSignings, transactions: Transactions, no
 
 
 def seed_orderers(orderers: Orderers, transactions: Transactions) -> None:
-    """The requisitioner on the self-registration form, its orderers, and whose e-mail addresses are whose."""
+    """The requisitioner on the self-registration form and its orderers (their addresses are in the directory's
+    registry, written with the people)."""
     for organisation in ORGANISATIONS:
         if organisation.kind is OrganisationKind.REQUISITIONER:
             orderers.add_requisitioner(RequisitionerEntry(org_id=organisation.org_id, name=organisation.name))
@@ -214,11 +215,6 @@ def seed_orderers(orderers: Orderers, transactions: Transactions) -> None:
         if orderers.get(orderer.user_id) is None:
             transaction = transactions.begin()
             orderers.add(transaction, orderer)
-            transaction.commit()
-    for person in PEOPLE:
-        if person.org_id == "req-fjallby":
-            transaction = transactions.begin()
-            orderers.claim_email(transaction, person.email, person.user_id)
             transaction.commit()
 
 

@@ -69,6 +69,16 @@ class Directory(Protocol):
     def person_with_email(self, email: str) -> Person | None:
         """Whoever has this address, compared as `model.comparable_email` compares them."""
 
+    def email_holder(self, email: str) -> str | None:
+        """The id of whoever holds this address in the directory's one registry of addresses (R-ONB-3, R-REQ-6),
+        even if their profile is not written yet."""
+
+    def claim_email(self, transaction: Transaction, email: str, user_id: str) -> None:
+        """Stages `email` as `user_id`'s, refused at commit if someone else holds it."""
+
+    def release_email(self, transaction: Transaction, email: str, user_id: str) -> None:
+        """Stages the address as no longer `user_id`'s (nothing if it is someone else's)."""
+
     def roster(self, org_id: str) -> int:
         """The version of the organisation's people: 0 before any change through `add_person` and the others."""
 

@@ -120,6 +120,8 @@ class Visit:
             switched_from=self.actor.signed_in if self.actor and self.actor.acting_as else None,
             csrf=self.csrf,
             current_path=self.where,
+            # The provider's administrators decide customer applications (Flow 1 step 2): their navigation has them.
+            provider_org_id=container().settings.provider_org_id,
             **{"notice": self.query("notice"), **context},
         )
         return Response(body=html, status_code=status, headers=self._headers(HTML_HEADERS))

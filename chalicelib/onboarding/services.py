@@ -78,8 +78,15 @@ class ApplicationSteps:
     kind = APPLICATION
 
     def __init__(
-        self, applications: Applications, directory: Directory, notifier: Notifier, outbox: Outbox, provider_org_id: str
+        self,
+        applications: Applications,
+        directory: Directory,
+        notifier: Notifier,
+        outbox: Outbox,
+        provider_org_id: str,
+        base_url: str,
     ) -> None:
+        self._base_url = base_url
         self._applications = applications
         self._directory = directory
         self._notifier = notifier
@@ -97,6 +104,24 @@ class ApplicationSteps:
         deciders = self._directory.people(self._provider_org_id, Role.ADMINISTRATOR)
         if not deciders:
             raise StepOutOfOrder(NOBODY_TO_APPROVE)
+        # Each of the provider's administrators is told, in their language, that an application arrived: one mail
+        # each, once however often the step opens (the outbox keeps a key once). Only what the mail says is in it.
+        self._notifier.notify(
+            transaction,
+            Notification(
+                key=f"application:{application.application_id}:received",
+                template="application_received",
+                recipients=tuple(Recipient(d.email, d.name, d.language.value) for d in deciders),
+                context={
+                    "application": {
+                        "organisation_name": application.organisation_name,
+                        "org_number": application.org_number,
+                    },
+                    "link": f"{self._base_url}/applications/{application.application_id}",
+                },
+                correlation_id=application.application_id,
+            ),
+        )
         return OpenedStep(
             assignees=deciders,
             needs_signature=False,
@@ -106,7 +131,7 @@ class ApplicationSteps:
                 "organisation_name": application.organisation_name,
                 "org_number": application.org_number,
             },
-            request_template="",  # the provider works from its list of applications
+            request_template="",  # the provider works from its list of applications, linked from the mail below
         )
 
     def request(self, ref: SubjectRef) -> StepRequest:

@@ -15,7 +15,7 @@ def comparable_email(email: str) -> str:
 
 
 def email_key(email: str) -> str:
-    """What the store keys an e-mail address's owner by: its hash, so a key names no one."""
+    """An e-mail address in a key that must name no one (a mail's idempotency key): its hash."""
     return hashlib.sha256(comparable_email(email).encode()).hexdigest()[:40]
 
 

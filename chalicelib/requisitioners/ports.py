@@ -30,14 +30,6 @@ class Orderers(Protocol):
     def unapproved_of(self, org_id: str, page: PageRequest) -> Page[Orderer]:
         """Only those waiting for the requisitioner's approval (R-REQ-3), newest first."""
 
-    def claim_email(self, transaction: Transaction, email: str, user_id: str) -> None:
-        """Stages `email` as the address of `user_id`, refused at commit if it is someone else's."""
-
-    def email_owner(self, email: str) -> str | None: ...
-
-    def release_email(self, transaction: Transaction, email: str, user_id: str) -> None:
-        """The address is no longer `user_id`'s (if it was)."""
-
     def hold(self, transaction: Transaction, waiting: WaitingOrder, unapproved: bool) -> None:
         """Stages the order as waiting; with `unapproved`, on the condition that its orderer is still not
         approved (so that an approval made meanwhile is not missed)."""

@@ -128,9 +128,10 @@ class OrdererService:
             )
             transaction = self._transactions.begin()
             self._orderers.add(transaction, orderer)
-            # R-REQ-6: the requisitioner's own address may be its orderer's too; any other address is one person's.
+            # R-REQ-6: the requisitioner's own address may be its orderer's too (the directory keeps it the
+            # requisitioner's); any other address is one person's, in the directory's one registry.
             if comparable_email(email) != comparable_email(requisitioner.email):
-                self._orderers.claim_email(transaction, email, user_id)
+                self._directory.claim_email(transaction, email, user_id)
             try:
                 transaction.commit()
             except ConcurrentChange:
@@ -184,8 +185,8 @@ class OrdererService:
         if comparable_email(email) != comparable_email(person.email):
             transaction = self._transactions.begin()
             if comparable_email(email) != comparable_email(requisitioner.email):
-                self._orderers.claim_email(transaction, email, user_id)  # R-REQ-6
-            self._orderers.release_email(transaction, person.email, user_id)
+                self._directory.claim_email(transaction, email, user_id)  # R-REQ-6
+            self._directory.release_email(transaction, person.email, user_id)
             try:
                 transaction.commit()
             except ConcurrentChange:
@@ -237,7 +238,7 @@ class OrdererService:
         self._end_sessions(user_id)
         transaction = self._transactions.begin()
         self._orderers.remove(transaction, user_id)
-        self._orderers.release_email(transaction, person.email, user_id)
+        self._directory.release_email(transaction, person.email, user_id)
         transaction.commit()
 
     def switch_to(self, actor: Actor, user_id: str) -> Person:
@@ -286,7 +287,7 @@ class OrdererService:
             raise InvalidRequest(NO_SUCH_REQUISITIONER, field="requisitioner_id")
         requisitioners = self._directory.people(organisation.org_id, Role.REQUISITIONER)
         user_id = "orderer-" + hashlib.sha256(f"self\n{comparable_email(email)}".encode()).hexdigest()[:24]
-        owner = self._orderers.email_owner(email)
+        owner = self._directory.email_holder(email)  # anyone's in the directory, not only orderers'
         # R-REQ-6: a self-registered orderer may not use its requisitioner's address.
         theirs = any(comparable_email(person.email) == comparable_email(email) for person in requisitioners)
         if theirs or (owner is not None and owner != user_id) or self._someone_else(user_id, organisation.org_id):
@@ -304,7 +305,7 @@ class OrdererService:
             )
             transaction = self._transactions.begin()
             self._orderers.add(transaction, orderer)
-            self._orderers.claim_email(transaction, email, user_id)
+            self._directory.claim_email(transaction, email, user_id)
             self._notifier.notify(
                 transaction,
                 Notification(

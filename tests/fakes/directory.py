@@ -39,6 +39,8 @@ from .store import MemoryStore, staged
 @dataclass
 class MemoryDirectory:
     people_by_id: dict[str, Person] = field(default_factory=dict)
+    # The one registry of addresses, as the table's EMAIL items: comparable address -> who holds it.
+    claims: dict[str, str] = field(default_factory=dict)
     organisations: dict[str, Organisation] = field(default_factory=dict)
     rosters: dict[str, int] = field(default_factory=dict)
     removals: dict[str, RemovedPerson] = field(default_factory=dict)
@@ -78,6 +80,7 @@ class MemoryDirectory:
 
     def save_person(self, person: Person) -> None:
         self.people_by_id[person.user_id] = person.model_copy(deep=True)
+        self.claims.setdefault(comparable_email(person.email), person.user_id)  # someone else's stays theirs
 
     def save_organisation(self, organisation: Organisation) -> None:
         self.organisations[organisation.org_id] = organisation.model_copy(deep=True)
@@ -98,9 +101,25 @@ class MemoryDirectory:
         return Page(chunk, str(start + page.limit) if more else None)
 
     def person_with_email(self, email: str) -> Person | None:
-        wanted = comparable_email(email)
-        found = next((p for p in self.people_by_id.values() if comparable_email(p.email) == wanted), None)
+        holder = self.email_holder(email)
+        found = self.people_by_id.get(holder) if holder else None
         return found.model_copy(deep=True) if found else None
+
+    def email_holder(self, email: str) -> str | None:
+        return self.claims.get(comparable_email(email))
+
+    def claim_email(self, transaction: Transaction, email: str, user_id: str) -> None:
+        wanted = comparable_email(email)
+        staged(transaction).stage(
+            lambda: self.claims.__setitem__(wanted, user_id), check=lambda: self.claims.get(wanted, user_id) == user_id
+        )
+
+    def release_email(self, transaction: Transaction, email: str, user_id: str) -> None:
+        staged(transaction).stage(lambda: self._release(email, user_id))
+
+    def _release(self, email: str, user_id: str) -> None:
+        if self.claims.get(comparable_email(email)) == user_id:
+            del self.claims[comparable_email(email)]
 
     def roster(self, org_id: str) -> int:
         return self.rosters.get(org_id, 0)
@@ -117,13 +136,7 @@ class MemoryDirectory:
 
     def _address_free(self, person: Person) -> Any:
         wanted = comparable_email(person.email)
-        return lambda: (
-            not any(
-                comparable_email(other.email) == wanted
-                for other in self.people_by_id.values()
-                if other.user_id != person.user_id
-            )
-        )
+        return lambda: self.claims.get(wanted, person.user_id) == person.user_id
 
     def add_person(self, transaction: Transaction, person: Person, roster: int) -> None:
         person = person.model_copy(deep=True)
@@ -131,7 +144,7 @@ class MemoryDirectory:
             transaction,
             person.org_id,
             roster,
-            lambda: self.people_by_id.__setitem__(person.user_id, person),
+            lambda: self._hold(person),
             lambda: person.user_id not in self.people_by_id,
             self._address_free(person),
         )
@@ -142,14 +155,24 @@ class MemoryDirectory:
             transaction,
             after.org_id,
             roster,
-            lambda: self.people_by_id.__setitem__(after.user_id, after),
+            lambda: self._change(before, after),
             lambda: after.user_id in self.people_by_id,
             self._address_free(after),
         )
 
+    def _hold(self, person: Person) -> None:
+        self.people_by_id[person.user_id] = person
+        self.claims.setdefault(comparable_email(person.email), person.user_id)
+
+    def _change(self, before: Person, after: Person) -> None:
+        if comparable_email(before.email) != comparable_email(after.email):
+            self._release(before.email, before.user_id)
+        self._hold(after)
+
     def remove_person(self, transaction: Transaction, person: Person, removal: RemovedPerson, roster: int) -> None:
         def write() -> None:
             self.people_by_id.pop(person.user_id, None)
+            self._release(person.email, person.user_id)
             self.removals[person.user_id] = removal.model_copy()
 
         self._stage(transaction, removal.org_id, roster, write)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chalicelib.requisitioners.model import Orderer, RequisitionerEntry, WaitingOrder, email_key
+from chalicelib.requisitioners.model import Orderer, RequisitionerEntry, WaitingOrder
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
@@ -16,7 +16,6 @@ class MemoryOrderers:
     """Implements `Orderers`."""
 
     orderers: dict[str, Orderer] = field(default_factory=dict)
-    owners: dict[str, str] = field(default_factory=dict)  # email_key -> user_id
     held: dict[tuple[str, str], WaitingOrder] = field(default_factory=dict)
     entries: dict[str, RequisitionerEntry] = field(default_factory=dict)
 
@@ -52,24 +51,6 @@ class MemoryOrderers:
     def unapproved_of(self, org_id: str, page: PageRequest) -> Page[Orderer]:
         waiting = [o for o in self.orderers.values() if o.requisitioner_org_id == org_id and not o.approved]
         return paged(waiting, lambda orderer: f"{orderer.created_at.isoformat()}#{orderer.user_id}", page)
-
-    def claim_email(self, transaction: Transaction, email: str, user_id: str) -> None:
-        key = email_key(email)
-        staged(transaction).stage(
-            lambda: self.owners.__setitem__(key, user_id), check=lambda: self.owners.get(key, user_id) == user_id
-        )
-
-    def email_owner(self, email: str) -> str | None:
-        return self.owners.get(email_key(email))
-
-    def release_email(self, transaction: Transaction, email: str, user_id: str) -> None:
-        key = email_key(email)
-
-        def release() -> None:
-            if self.owners.get(key) == user_id:
-                del self.owners[key]
-
-        staged(transaction).stage(release)
 
     def hold(self, transaction: Transaction, waiting: WaitingOrder, unapproved: bool) -> None:
         def still_unapproved() -> bool:

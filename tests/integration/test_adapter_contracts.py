@@ -401,23 +401,39 @@ def test_r_req_3_an_orderer_is_approved_once(store: Store):
     assert store.orderers.unapproved_of(orderer.requisitioner_org_id, PageRequest()).items == []
 
 
-def test_r_req_6_an_email_address_is_one_persons(store: Store):
+def test_r_req_6_an_email_address_is_one_persons_in_the_directorys_one_registry(store: Store):
     email = f"Someone-{uuid.uuid4().hex[:8]}@Example.org"
     claim = store.transactions.begin()
-    store.orderers.claim_email(claim, email, "first")
+    store.directory.claim_email(claim, email, "first")
     claim.commit()
-    assert store.orderers.email_owner(email.lower()) == "first"
+    assert store.directory.email_holder(email.lower()) == "first"
     mine_again = store.transactions.begin()
-    store.orderers.claim_email(mine_again, email, "first")
+    store.directory.claim_email(mine_again, email, "first")
     mine_again.commit()
     theirs = store.transactions.begin()
-    store.orderers.claim_email(theirs, email, "second")
+    store.directory.claim_email(theirs, email, "second")
     with pytest.raises(ConcurrentChange):
         theirs.commit()
+    not_theirs = store.transactions.begin()
+    store.directory.release_email(not_theirs, email, "second")
+    not_theirs.commit()
+    assert store.directory.email_holder(email) == "first"
     release = store.transactions.begin()
-    store.orderers.release_email(release, email, "first")
+    store.directory.release_email(release, email, "first")
     release.commit()
-    assert store.orderers.email_owner(email) is None
+    assert store.directory.email_holder(email) is None
+
+
+def test_r_req_6_a_person_saved_with_someone_elses_address_leaves_it_theirs(store: Store):
+    """An orderer the requisitioner created with the requisitioner's own address: the address stays the
+    requisitioner's, so nobody else can register with it."""
+    email = f"shared-{uuid.uuid4().hex[:8]}@example.org"
+    requisitioner = Person(user_id=f"req-{uuid.uuid4().hex[:8]}", org_id="org-shared", name="Rut", email=email)
+    orderer = requisitioner.model_copy(update={"user_id": f"ord-{uuid.uuid4().hex[:8]}", "name": "Ola"})
+    store.directory.save_person(requisitioner)
+    store.directory.save_person(orderer)
+    assert store.directory.email_holder(email) == requisitioner.user_id
+    assert store.directory.person(orderer.user_id) == orderer
 
 
 def test_r_req_3_an_order_is_held_only_while_its_orderer_is_unapproved_and_released_once(store: Store):

@@ -14,7 +14,11 @@ from schemathesis import Config
 from schemathesis.specs.openapi.stateful import OpenAPIStateMachine
 
 from app import app
+from chalicelib.bootstrap import container
+from chalicelib.directory.model import Organisation, OrganisationKind
 from chalicelib.entrypoints.openapi import document
+from chalicelib.shared.identity import Role
+from local import demo
 from local.people import OverHttp, Person, direct_order, via_agent_order
 
 SEED = 20261201
@@ -24,6 +28,7 @@ AT_LEAST = 1000
 
 # Who calls each operation: someone it is meant for, so that the fuzzer reaches past the role checks.
 CALLER_BY_ROLE = {
+    "Administrator": "fuzz.admin",  # of a throwaway organisation of its own: its changes touch no other test's people
     "AgentCaseHandler": "hanna.handler",
     "CustomerService": "kim.service",
     "Requisitioner": "rita.requisitioner",
@@ -56,8 +61,26 @@ CONFIG = {
 }
 
 
+# The administrator's organisation: a customer nobody else uses, so the people the fuzzer adds, edits and removes
+# are its own, and no other test's order form, attesters or lists see them.
+THROWAWAY = Organisation(org_id="fuzz-org", name="Fuzz Throwaway AB", kind=OrganisationKind.CUSTOMER)
+ADMINISTRATOR = demo.DemoPerson(
+    "fuzz.admin", "Fuzz Administrator", THROWAWAY.org_id, (Role.ADMINISTRATOR,), "+46701009901"
+)
+
+
+def throwaway_administrator(aws: Any) -> None:
+    directory = container().adapters.directory
+    if directory.person(ADMINISTRATOR.user_id) is not None:
+        return
+    directory.save_organisation(THROWAWAY)
+    directory.save_person(ADMINISTRATOR.as_person())
+    demo.add_sign_in(aws.client("cognito-idp"), aws.user_pool_id, ADMINISTRATOR)
+
+
 @pytest.fixture(scope="module")
 def tokens(served, aws) -> dict[str, str]:
+    throwaway_administrator(aws)
     people = {DEFAULT_CALLER, *CALLER_BY_ROLE.values()}
     return {user_id: Person(user_id, OverHttp(served), aws).sign_in().token for user_id in people}
 
@@ -113,3 +136,5 @@ def test_the_fuzzer_sent_more_than_a_thousand_requests_to_every_operation():
     assert sum(sent.values()) >= AT_LEAST, sent
     assert any(label.startswith("stateful ") for label in sent)
     assert answered["POST /api/orders 201"] > 0 and answered["GET /api/orders/{order_id} 200"] > 0, answered
+    # The people routes are reached past their role check, as the throwaway organisation's administrator.
+    assert answered["GET /api/people 200"] > 0 and answered["POST /api/people 403"] == 0, answered

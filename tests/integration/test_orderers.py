@@ -171,6 +171,87 @@ def test_r_req_3_self_registration_answers_the_same_for_a_registered_address(htt
     assert (answer.status, answer.body) == (fresh.status, fresh.body) == (202, {"status": "received"})
 
 
+def register_as(http: Any, aws: EmbeddedAws, email: str, name: str) -> Any:
+    return Person("anonymous", http, aws).post(
+        "/api/orderer-registrations", {"name": name, "email": email, "requisitioner_id": "req-fjallby"}
+    )
+
+
+def told_taken(aws: EmbeddedAws, email: str) -> bool:
+    """The address's owner was mailed that it already belongs to an account (registration_taken.j2)."""
+    return bool(aws.emails_to(email, "/sign-in/forgot"))
+
+
+def test_r_req_6_self_registration_with_any_persons_address_in_the_directory_is_refused_unseen(http, aws):
+    """Not only orderers': an attester of another organisation is in the directory's one registry of addresses."""
+    email = demo_email("adam.attester")
+    answer = register_as(http, aws, email, "Not Adam")
+    assert (answer.status, answer.body) == (202, {"status": "received"})  # as for a new address
+    assert told_taken(aws, email)
+    assert not aws.emails_to(demo_email("rita.requisitioner"), "Not Adam", timeout=1)  # nobody asked to approve
+
+
+def test_r_req_6_an_orderer_created_with_the_requisitioners_address_leaves_it_closed_to_self_registration(
+    http, person, aws
+):
+    """The requisitioner's own address may be its orderer's; the directory still holds it as the
+    requisitioner's, so registering with it is refused, unseen."""
+    rita = person("rita.requisitioner")
+    email = demo_email("rita.requisitioner")
+    created = rita.post("/api/orderers", {"name": "Rita Orderer", "email": email})
+    assert created.status == 201, created.body
+    assert container().adapters.directory.email_holder(email) == "rita.requisitioner"
+    answer = register_as(http, aws, email, "Rita Self")
+    assert (answer.status, answer.body) == (202, {"status": "received"})
+    assert told_taken(aws, email)
+    assert [row["user_id"] for row in orderers_of(rita) if row["email"] == email] == [created.body["user_id"]]
+
+
+def test_r_req_6_a_requisitioner_cannot_give_an_orderer_another_organisations_persons_address(person):
+    rita = person("rita.requisitioner")
+    refused = rita.post("/api/orderers", {"name": "Olivia Copy", "email": demo_email("olivia.orderer")})
+    assert refused.status == 422
+    assert refused.body["errors"][0]["field"] == "email"
+
+
+def test_r_onb_3_an_administrator_cannot_add_a_person_with_an_orderers_address(person):
+    """One registry: an address an orderer holds is taken for every organisation's administrator too."""
+    ada = person("ada.admin")
+    refused = ada.post(
+        "/api/people",
+        {
+            "name": "Oda Copy",
+            "email": demo_email("oda.orderer"),
+            "roles": ["Orderer"],
+            "phone": "070-123 45 67",
+            "language": "sv",
+        },
+        {"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert refused.status in (400, 409, 422), refused.body
+    assert refused.body["errors"][0]["field"] == "email"
+
+
+def test_r_req_6_a_self_registered_orderers_address_is_taken_for_an_administrator(http, person, aws):
+    email = f"self-{uuid.uuid4().hex[:8]}@example.org"
+    assert register_as(http, aws, email, "Sam Self").status == 202
+    invitation_to(aws, email)
+    ada = person("ada.admin")
+    refused = ada.post(
+        "/api/people",
+        {"name": "Sam Copy", "email": email, "roles": ["Orderer"], "phone": "070-123 45 67", "language": "sv"},
+        {"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert refused.status in (400, 409, 422), refused.body
+    assert refused.body["errors"][0]["field"] == "email"
+
+
+def orderers_of(rita: Any) -> list[dict[str, Any]]:
+    listed = rita.get("/api/orderers")
+    assert listed.status == 200, listed.body
+    return list(listed.body["orderers"])
+
+
 def demo_email(user_id: str) -> str:
     return next(person.email for person in demo.PEOPLE if person.user_id == user_id)
 

@@ -38,7 +38,8 @@ def roster_key(org_id: str) -> Item:
 
 
 def email_key(email: str) -> Item:
-    """An address held by one person: its item's existence is what refuses a second (R-ONB-3)."""
+    """An address held by one person: its item's existence is what refuses a second (R-ONB-3). The one registry
+    of addresses in the directory: a requisitioner's orderers claim theirs here too (R-REQ-6)."""
     return {"pk": f"EMAIL#{comparable_email(email)}", "sk": "EMAIL"}
 
 
@@ -116,7 +117,10 @@ class DynamoDirectory:
         return [person for person in people if role is None or person.has_role(role)]
 
     def save_person(self, person: Person) -> None:
-        self._table.begin().put(person_item(person)).put(email_item(person)).commit()
+        """The profile, and the address for the person unless someone else holds it: an orderer that shares its
+        requisitioner's address (R-REQ-6) leaves the address the requisitioner's."""
+        self._table.put(person_item(person))
+        self._table.put(email_item(person), "attribute_not_exists(pk) OR user_id = :me", {":me": person.user_id})
 
     def people_page(self, org_id: str, page: PageRequest) -> Page[Person]:
         found = self._table.query(f"ORG#{org_id}#USERS", index=GSI1, page=page)
@@ -125,6 +129,28 @@ class DynamoDirectory:
     def person_with_email(self, email: str) -> Person | None:
         claim = self._table.get(email_key(email))
         return self.person(str(claim["user_id"])) if claim else None
+
+    def email_holder(self, email: str) -> str | None:
+        claim = self._table.get(email_key(email))
+        return str(claim["user_id"]) if claim else None
+
+    def claim_email(self, transaction: Transaction, email: str, user_id: str) -> None:
+        staged(transaction).put(
+            {**email_key(email), "entity": "email", "user_id": user_id},
+            "attribute_not_exists(pk) OR user_id = :me",
+            {":me": user_id},
+        )
+
+    def release_email(self, transaction: Transaction, email: str, user_id: str) -> None:
+        if self.email_holder(email) == user_id:
+            staged(transaction).delete(email_key(email))
+
+    def _release_own(self, transaction: Transaction, person: Person) -> None:
+        """The person's address goes with them, unless it is someone else's (an orderer that shares its
+        requisitioner's, R-REQ-6)."""
+        holder = self.email_holder(person.email)
+        if holder is None or holder == person.user_id:
+            staged(transaction).delete(email_key(person.email))
 
     def roster(self, org_id: str) -> int:
         item = self._table.get(roster_key(org_id))
@@ -148,14 +174,16 @@ class DynamoDirectory:
         self._move_roster(transaction, after.org_id, roster)
         staged(transaction).put(person_item(after), "attribute_exists(pk)")
         if comparable_email(before.email) != comparable_email(after.email):
-            staged(transaction).delete(email_key(before.email)).put(email_item(after), "attribute_not_exists(pk)")
+            self._release_own(transaction, before)
+            staged(transaction).put(email_item(after), "attribute_not_exists(pk)")
 
     def remove_person(self, transaction: Transaction, person: Person, removal: RemovedPerson, roster: int) -> None:
         self._move_roster(transaction, removal.org_id, roster)
         staged(transaction).put(
             {**removed_key(removal.user_id), "entity": "removed_user", **removal.model_dump(mode="json")}
         )
-        staged(transaction).delete(person_key(person.user_id)).delete(email_key(person.email))
+        staged(transaction).delete(person_key(person.user_id))
+        self._release_own(transaction, person)
 
     def set_serving(self, transaction: Transaction, before: Organisation, after: Organisation) -> None:
         # In place, on the condition that both lists are as they were read: nobody else changed them meanwhile.

@@ -1,11 +1,11 @@
-"""A requisitioner's orderers, the owners of e-mail addresses, and the orders held for an orderer's approval
+"""A requisitioner's orderers and the orders held for an orderer's approval
 (docs/data-model.md)."""
 
 from __future__ import annotations
 
 from chalicelib.adapters.dynamo.schema import GSI1, GSI2
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, expires_a_day_after, staged, without_bookkeeping
-from chalicelib.requisitioners.model import Orderer, RequisitionerEntry, WaitingOrder, email_key
+from chalicelib.requisitioners.model import Orderer, RequisitionerEntry, WaitingOrder
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
@@ -19,10 +19,6 @@ def orderer_key(user_id: str) -> Item:
 
 def waiting_key(orderer_id: str, order_id: str) -> Item:
     return {"pk": f"USER#{orderer_id}", "sk": f"{WAITS}{order_id}"}
-
-
-def email_owner_key(email: str) -> Item:
-    return {"pk": f"EMAIL#{email_key(email)}", "sk": "OWNER"}
 
 
 def requisitioner_entry_key(org_id: str) -> Item:
@@ -77,21 +73,6 @@ class DynamoOrderers:
     def unapproved_of(self, org_id: str, page: PageRequest) -> Page[Orderer]:
         found = self._table.query(f"REQUISITIONER#{org_id}#UNAPPROVED", index=GSI2, newest_first=True, page=page)
         return found.map(lambda item: Orderer.model_validate(without_bookkeeping(item)))
-
-    def claim_email(self, transaction: Transaction, email: str, user_id: str) -> None:
-        staged(transaction).put(
-            {**email_owner_key(email), "entity": "email_owner", "user_id": user_id},
-            "attribute_not_exists(pk) OR user_id = :me",
-            {":me": user_id},
-        )
-
-    def email_owner(self, email: str) -> str | None:
-        item = self._table.get(email_owner_key(email))
-        return str(item["user_id"]) if item else None
-
-    def release_email(self, transaction: Transaction, email: str, user_id: str) -> None:
-        if self.email_owner(email) == user_id:
-            staged(transaction).delete(email_owner_key(email))
 
     def hold(self, transaction: Transaction, waiting: WaitingOrder, unapproved: bool) -> None:
         staged(transaction).put(_waiting_item(waiting))

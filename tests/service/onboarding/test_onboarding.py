@@ -16,6 +16,7 @@ from chalicelib.onboarding.model import ApplicationStatus
 from chalicelib.onboarding.services import APPROVED, application_step
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, NotFound, TooManyAttempts
 from chalicelib.shared.identity import Person, Role
+from chalicelib.shared.languages import Language
 from chalicelib.shared.pagination import PageRequest
 from local.people import CODE, direct_order
 from tests.fakes.world import World
@@ -86,6 +87,32 @@ def test_an_application_waits_in_the_providers_list_with_its_number_compact_and_
     assert pending[0].signatory.phone == SIGNATORY_PHONE
     shown = world.app.decisions.view_step(application_step(application_id), world.actor("petra.provider"))
     assert shown["state"] == "open" and shown["application"]["organisation_name"] == "Vårdcentralen Björken AB"
+
+
+def test_each_of_the_providers_administrators_is_mailed_once_in_their_language_when_an_application_arrives(
+    world: World,
+):
+    """Flow 1 step 2: the provider's administrators hear of an application without watching their list."""
+    petra = world.directory.person("petra.provider")
+    assert petra is not None
+    nils = petra.model_copy(
+        update={
+            "user_id": "nils.provider",
+            "name": "Nils Provider",
+            "email": "nils@provider.example",
+            "language": Language.NB,
+        }
+    )
+    world.directory.save_person(nils)
+    application_id = apply(world)
+    apply(world)  # the same submit again: no second mail
+    world.flush()
+    [to_petra] = world.mail.to(petra.email)
+    [to_nils] = world.mail.to(nils.email)
+    assert "Vårdcentralen Björken AB" in to_petra.subject and "kundansökan" in to_petra.subject.casefold()
+    assert "kundesøknad" in to_nils.subject.casefold()
+    assert f"/applications/{application_id}" in to_petra.text and "5569876542" in to_nils.text
+    assert SIGNATORY_PHONE not in to_petra.text + to_petra.html
 
 
 def test_a_double_submit_is_one_application_and_one_step(world: World):

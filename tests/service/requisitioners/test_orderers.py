@@ -146,6 +146,45 @@ def test_r_req_6_an_orderer_the_requisitioner_created_may_use_its_address(world:
     assert person is not None and person.email == RITA_EMAIL
 
 
+def test_r_req_6_the_requisitioners_address_stays_theirs_when_an_orderer_it_created_shares_it(world: World):
+    world.app.orderers.create(rita(world), NewOrderer(name="Rita as orderer", email=RITA_EMAIL))
+    assert world.directory.email_holder(RITA_EMAIL) == "rita.requisitioner"
+    register(world, RITA_EMAIL.upper(), name="Not Rita")
+    world.flush()
+    assert not any(row.person.name == "Not Rita" for row in world.app.orderers.rows(rita(world), PageRequest()).items)
+
+
+def test_r_req_6_self_registration_with_any_persons_address_is_refused_unseen(world: World):
+    """Any person's in the directory, not only an orderer's: here an attester of another organisation."""
+    register(world, "adam.attester@region-norrby.example", name="Not Adam")
+    [mail] = world.mail.to("adam.attester@region-norrby.example")
+    assert "Fjällby Rekvisition" in mail.subject and not LINK.search(mail.text)  # told, no new account
+    assert not any("Not Adam" in told.subject for told in world.mail.to(RITA_EMAIL))
+    assert world.directory.email_holder("adam.attester@region-norrby.example") == "adam.attester"
+
+
+def test_r_req_6_an_orderer_cannot_be_given_another_organisations_persons_address(world: World):
+    with pytest.raises(InvalidRequest) as refused:
+        world.app.orderers.create(rita(world), NewOrderer(name="Copy", email="olivia.orderer@region-norrby.example"))
+    assert refused.value.field == "email"
+    with pytest.raises(InvalidRequest) as refused:
+        world.app.orderers.edit(
+            rita(world), "oda.orderer", OrdererChanges(name="Oda", email="olivia.orderer@region-norrby.example")
+        )
+    assert refused.value.field == "email"
+
+
+def test_r_req_6_an_edited_orderers_old_address_is_free_and_its_new_one_taken(world: World):
+    world.app.orderers.edit(rita(world), "oda.orderer", OrdererChanges(name="Oda", email="oda.ny@fjallby.example"))
+    assert world.directory.email_holder("oda.orderer@req-fjallby.example") is None
+    assert world.directory.email_holder("oda.ny@fjallby.example") == "oda.orderer"
+
+
+def test_r_req_4_a_deleted_orderers_address_is_free_again(world: World):
+    world.app.orderers.delete(rita(world), "oda.orderer")
+    assert world.directory.email_holder("oda.orderer@req-fjallby.example") is None
+
+
 def test_r_req_7_edit_changes_contact_details_and_sends_a_password_link_never_shown(world: World):
     changed = world.app.orderers.edit(
         rita(world), "oda.orderer", OrdererChanges(name="Oda Ny", email="oda.ny@fjallby.example")
