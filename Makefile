@@ -19,7 +19,7 @@ CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
 .PHONY: run test lint format bench synth diff deploy smoke redrive restore load-catalogue admin clean browser \
-  messages translations node sample-booking
+  messages translations node sample-booking load
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,13 @@ format: $(VENV)/.installed
 ## bench: figures, not pass/fail: cold start, handler cost, per-order transitions, writes, invocations, mails
 bench: $(VENV)/.installed translations
 	$(BIN)/python -m bench.run
+
+## load: N via-agent orders by K groups of people in parallel over the local product's HTTP API (ORDERS=16,
+## PARALLEL=8): orders per second, p50/p95 per request, memory; fails if an order does not complete as it must
+ORDERS ?= 16
+PARALLEL ?= 8
+load: $(VENV)/.installed translations
+	$(BIN)/python -m bench.load --orders $(ORDERS) --parallel $(PARALLEL)
 
 ## node: the Node.js the CDK runs on, into .tools/ (once)
 node: $(NODE_BIN)/node

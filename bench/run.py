@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     from chalice.test import Client
 
     from app import app
-    from bench import cold_start, handler_cost, per_order, report, table_size
+    from bench import cold_start, handler_cost, package, per_order, report, table_size
     from bench.stage import prepare
     from chalicelib.bootstrap import container
     from local.embedded_aws import embedded_aws
@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> None:
 
     results: dict[str, Any] = {"machine": machine()}
     print(report.header(results["machine"]), flush=True)
+
+    results["package"] = package.measure()
+    print(package.report(results["package"]), flush=True)
 
     with embedded_aws(app) as aws:
         seed_demo(aws)

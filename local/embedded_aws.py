@@ -13,7 +13,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -361,6 +361,8 @@ def embedded_aws(
     LambdaSimpleBackend.invoke = patched_invoke  # type: ignore[method-assign]
     DynamoHandler.call_action = _serialised(DynamoHandler.call_action)  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = moto_patches.transact_write_items  # type: ignore[method-assign]
+    patches = ExitStack()
+    patches.enter_context(moto_patches.keyed_queries())
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
     mock.start()
     sources: EventSources | None = None
@@ -403,6 +405,7 @@ def embedded_aws(
         LambdaSimpleBackend.invoke = originals[1]  # type: ignore[method-assign]
         DynamoHandler.call_action = originals[2]  # type: ignore[method-assign]
         DynamoDBBackend.transact_write_items = originals[3]  # type: ignore[method-assign]
+        patches.close()
         setattr(retrier_decl, "time", retrier_time)  # noqa: B010
         for name, value in saved.items():
             if value is None:

@@ -8,11 +8,18 @@ transaction, and held the embedded AWS's DynamoDB lock for most of a test run. T
 operation first (moto already refuses two operations on one item, so no operation's condition depends on
 another's write) and writes only when all pass; if a write still fails, it puts back just the items written so
 far, and the stream records they made.
+
+`Table.query` on a table's own key: moto gathers the candidates from `all_items()`, which walks and sorts every
+item of the table, and then keeps those of the queried hash key; a query cost as much as the table was big.
+The patch hands that one call the items stored under the hash key (moto keeps them in a dict by hash key), in
+the order `all_items()` would give them, so everything after it (sort, pages, limits, filters, projections) is
+moto's own code. Queries of an index are left as they are.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -163,6 +170,48 @@ def _undo_on_failure() -> Iterator[Any]:
             if table.stream_shard is not None:
                 del table.stream_shard.items[length:]
         raise
+
+
+_ORIGINAL_QUERY = Table.query
+_ORIGINAL_ALL_ITEMS = Table.all_items
+# The table and hash key a `query` on this thread is gathering candidates for; `all_items` reads it.
+_keyed = threading.local()
+
+
+def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+    """moto's `Table.query`, its candidates looked up by hash key instead of walked (module docstring)."""
+    index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+    if index_name or hash_key is None:
+        return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
+    _keyed.lookup = (self, hash_key)
+    try:
+        return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
+    finally:
+        _keyed.lookup = None
+
+
+def all_items(self: Table) -> list[Item]:
+    """moto's `Table.all_items`; inside a keyed `query` of this table, only the items of its hash key, sorted
+    as moto sorts them."""
+    lookup = getattr(_keyed, "lookup", None)
+    if lookup is None or lookup[0] is not self:
+        return _ORIGINAL_ALL_ITEMS(self)
+    stored = self.items.get(lookup[1])  # `get`: moto's defaultdict would otherwise grow an empty entry
+    if stored is None:
+        return []
+    items: list[Item] = list(stored.values()) if self.range_key_attr else [stored]  # type: ignore[list-item]
+    return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
+@contextmanager
+def keyed_queries() -> Iterator[None]:
+    Table.query = query  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
+        Table.all_items = _ORIGINAL_ALL_ITEMS  # type: ignore[method-assign]
 
 
 @contextmanager

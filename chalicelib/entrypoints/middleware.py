@@ -1,4 +1,5 @@
-"""What runs around every HTTP request: the route in each log line, a trace segment, metrics flushed."""
+"""What runs around every HTTP request: the route in each log line, metrics flushed (the trace
+segment is the runtime's active tracing)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from chalice.app import Request, Response
 
 from chalicelib.entrypoints.http import in_our_words
-from chalicelib.observability import in_request, publish_metrics, request_done, tracer
+from chalicelib.observability import in_request, publish_metrics, request_done
 
 
 def http_observability(event: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -15,8 +16,7 @@ def http_observability(event: Request, get_response: Callable[[Request], Respons
     route = event.context.get("resourcePath", "?")
     in_request(route, event.method)
     try:
-        with tracer.provider.in_subsegment(f"## {event.method} {route}"):
-            response = in_our_words(get_response(event))
+        response = in_our_words(get_response(event))
     finally:
         publish_metrics()
         request_done()

@@ -12,7 +12,7 @@ from chalice.app import Blueprint
 
 from chalicelib.bootstrap import container
 from chalicelib.manifest import CLOSE_ORDER, CREATE_CASE, HOLD_FOR_ORDERER, NOTIFY_OPERATIONS, REQUEST_DECISION
-from chalicelib.observability import correlate, logger, metrics, publish_metrics, tracer
+from chalicelib.observability import correlate, logger, metrics, publish_metrics
 from chalicelib.ordering.model import Ending, Step
 from chalicelib.ordering.steps import order_step
 from chalicelib.shared.errors import DomainError
@@ -40,7 +40,6 @@ def task(run: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str,
 
 
 @tasks.lambda_function(name=REQUEST_DECISION.name)
-@tracer.capture_lambda_handler
 @task
 def request_decision(event: dict[str, Any]) -> dict[str, Any]:
     """Opened by a `.waitForTaskToken` state; the workflow waits until the decision is delivered."""
@@ -53,7 +52,6 @@ def request_decision(event: dict[str, Any]) -> dict[str, Any]:
 
 
 @tasks.lambda_function(name=CREATE_CASE.name)
-@tracer.capture_lambda_handler
 @task
 def create_case(event: dict[str, Any]) -> dict[str, Any]:
     result = container().endings.create_case(event["order_id"])
@@ -63,7 +61,6 @@ def create_case(event: dict[str, Any]) -> dict[str, Any]:
 
 
 @tasks.lambda_function(name=CLOSE_ORDER.name)
-@tracer.capture_lambda_handler
 @task
 def close_order(event: dict[str, Any]) -> dict[str, Any]:
     result = container().endings.close(event["order_id"], Ending(event["outcome"]))
@@ -72,7 +69,6 @@ def close_order(event: dict[str, Any]) -> dict[str, Any]:
 
 
 @tasks.lambda_function(name=NOTIFY_OPERATIONS.name)
-@tracer.capture_lambda_handler
 @task
 def notify_operations(event: dict[str, Any]) -> dict[str, Any]:
     result = container().endings.needs_attention(event["order_id"], event.get("error") or {})
@@ -82,7 +78,6 @@ def notify_operations(event: dict[str, Any]) -> dict[str, Any]:
 
 
 @tasks.lambda_function(name=HOLD_FOR_ORDERER.name)
-@tracer.capture_lambda_handler
 @task
 def hold_for_orderer(event: dict[str, Any]) -> dict[str, Any]:
     """R-REQ-3: opened by the `.waitForTaskToken` state OrdererApproval; the workflow waits until the

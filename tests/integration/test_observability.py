@@ -36,11 +36,12 @@ def test_the_catalogue_loader_replaces_only_with_a_newer_version(aws):
     assert catalogues.current() == current
 
 
-def test_a_submit_publishes_its_metric_in_embedded_metric_format(person, monkeypatch, capsys):
+def test_a_submit_publishes_its_metric_in_embedded_metric_format_with_its_correlation_id(person, monkeypatch, capsys):
+    """R-ORD-8: the metric carries the order's id, as its log lines do; no X-Ray SDK is needed for that."""
     olivia = person("olivia.orderer")
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     capsys.readouterr()
-    assert olivia.submit(direct_order()).status == 201
+    order_id, _ = placed(olivia.submit(direct_order()))
 
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     submitted = [r for r in records if "OrdersSubmitted" in r]
@@ -49,6 +50,7 @@ def test_a_submit_publishes_its_metric_in_embedded_metric_format(person, monkeyp
     assert directive["Namespace"] == "ServiceOrders"
     assert {"Name": "OrdersSubmitted", "Unit": "Count"} in directive["Metrics"]
     assert submitted[0]["service"] == "service-orders"
+    assert submitted[0]["correlation_id"] == order_id
 
 
 def test_the_log_check_finds_every_kind_of_secret(person, aws, handed_out, nothing_secret_is_logged):
