@@ -226,6 +226,10 @@ class EnvironmentConfig(BaseModel):
     # An order's execution that has not moved for this long is stuck (alarm orders-waiting-too-long).
     stuck_after_hours: int = Field(default=48, ge=1, le=24 * 365)
 
+    # OpenTelemetry spans from the ADOT Lambda layer on every function (docs/deploy.md); X-Ray's active
+    # tracing records invocations without it.
+    opentelemetry: bool = False
+
     # The smoke test's attester gets one-time codes on an SNS topic instead of a phone (docs/deploy.md).
     smoke_test: bool = True
 

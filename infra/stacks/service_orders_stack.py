@@ -119,6 +119,23 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
+# The AWS Distro for OpenTelemetry layer for Python on x86_64, which AWS publishes in account 901920570463 in
+# every commercial region under the same name and version. To update, take the newest
+# aws-otel-python-amd64-ver-... name and its version from the table at
+# https://aws-otel.github.io/docs/getting-started/lambda/lambda-python (or `aws lambda list-layer-versions
+# --layer-name arn:aws:lambda:<region>:901920570463:layer:<name>`) and change both here.
+ADOT_PYTHON_LAYER = "aws-otel-python-amd64-ver-1-29-0"
+ADOT_PYTHON_LAYER_VERSION = 2
+ADOT_LAYER_ACCOUNT = "901920570463"
+OPENTELEMETRY_WRAPPER = "/opt/otel-instrument"
+
+
+def adot_python_layer_arn(region: str) -> str:
+    """Layers are regional: a function can only use the copy published in its own region."""
+    layer = f"{ADOT_PYTHON_LAYER}:{ADOT_PYTHON_LAYER_VERSION}"
+    return f"arn:aws:lambda:{region}:{ADOT_LAYER_ACCOUNT}:layer:{layer}"
+
+
 def _string(name: str) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
 
@@ -192,6 +209,7 @@ class ServiceOrdersStack(Stack):
                 "lambda_memory_size": config.lambda_memory_mb,
                 "lambda_timeout": config.lambda_timeout_seconds,
                 "environment_variables": self._environment_variables(),
+                **self._opentelemetry_layers(),
             },
         )
         self.roles: dict[str, iam.Role] = {API_HANDLER.logical_id: api_role}
@@ -516,6 +534,23 @@ class ServiceOrdersStack(Stack):
             "OUTBOX_DEAD_LETTER_QUEUE_URL": self.outbox.dead_letters.queue_url,
             # Operations' list and the alarm orders-waiting-too-long use the same limit.
             "OPERATIONS_WAITING_HOURS": str(config.stuck_after_hours),
+            **self._opentelemetry_environment(),
+        }
+
+    def _opentelemetry_layers(self) -> dict[str, Any]:
+        if not self.config.opentelemetry:
+            return {}
+        return {"layers": [adot_python_layer_arn(self.config.region)]}
+
+    def _opentelemetry_environment(self) -> dict[str, str]:
+        # The layer's wrapper starts the instrumentation before the handler; the app's code is unchanged.
+        if not self.config.opentelemetry:
+            return {}
+        return {
+            "AWS_LAMBDA_EXEC_WRAPPER": OPENTELEMETRY_WRAPPER,
+            "OTEL_SERVICE_NAME": APP_NAME,
+            # Spans continue the X-Ray trace Lambda's active tracing and Step Functions start.
+            "OTEL_PROPAGATORS": "xray",
         }
 
     def _custom_domain(self) -> dict[str, Any]:

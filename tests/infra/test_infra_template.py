@@ -9,13 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App
 
 from chalicelib.adapters.dynamo.schema import APPLICATION_TABLE
 from chalicelib.manifest import GATEWAY_ERRORS, PASSWORD_POLICY, SIGN_IN_FLOWS
 from chalicelib.shared.identity import Role
-from infra.stacks.environment import LOG_RETENTION_DAYS
+from infra.stacks.assembly import build_stack
+from infra.stacks.environment import LOG_RETENTION_DAYS, load_environments
 from infra.stacks.functions import FUNCTIONS, WORKFLOW_SUBSTITUTIONS
-from infra.stacks.service_orders_stack import RETENTION
+from infra.stacks.service_orders_stack import RETENTION, adot_python_layer_arn
 
 from .conftest import Synthesized
 
@@ -385,6 +387,46 @@ def test_every_function_gets_the_contract_environment(stage: Synthesized) -> Non
         assert variables["MAIL_SENDER"] == stage.config.sender_address
         assert variables["DECISION_TIMEOUT_SECONDS"] == str(stage.config.decision_timeout_seconds)
         assert variables["POWERTOOLS_SERVICE_NAME"] == "service-orders"
+
+
+def test_no_stage_runs_opentelemetry_unless_it_says_so(stage: Synthesized) -> None:
+    """Off by default: no ADOT layer and no wrapper, so cold starts stay as they are."""
+    assert not stage.config.opentelemetry
+    for logical_id, function in stage.functions().items():
+        assert "Layers" not in function, logical_id
+        variables = function["Environment"]["Variables"]
+        assert not {"AWS_LAMBDA_EXEC_WRAPPER", "OTEL_SERVICE_NAME", "OTEL_PROPAGATORS"} & set(variables)
+
+
+@pytest.fixture(scope="module")
+def with_opentelemetry(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """staging with the switch on."""
+    config = load_environments()["staging"].model_copy(update={"opentelemetry": True})
+    app = App(outdir=str(tmp_path_factory.mktemp("cdk-out-opentelemetry")))
+    stack = build_stack(app, config, tmp_path_factory.mktemp("chalice-build-opentelemetry"))
+    template: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
+    return template
+
+
+def test_a_stage_that_turns_opentelemetry_on_gets_the_layer_and_its_wrapper_on_every_function(
+    with_opentelemetry: dict[str, Any],
+) -> None:
+    functions = {
+        logical_id: resource["Properties"]
+        for logical_id, resource in with_opentelemetry["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert {profile.logical_id for profile in FUNCTIONS} <= set(functions)
+    region = load_environments()["staging"].region
+    layer = adot_python_layer_arn(region)
+    assert layer.startswith(f"arn:aws:lambda:{region}:901920570463:layer:aws-otel-python-amd64-ver-")
+    for logical_id, function in functions.items():
+        assert function["Layers"] == [layer], logical_id
+        variables = function["Environment"]["Variables"]
+        assert variables["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/otel-instrument", logical_id
+        assert variables["OTEL_SERVICE_NAME"] == "service-orders", logical_id
+        assert variables["OTEL_PROPAGATORS"] == "xray", logical_id
+        assert function["Tracing"] == "Active", logical_id
 
 
 def test_every_function_is_traced_and_logs_with_the_stage_retention(stage: Synthesized) -> None:
