@@ -4,12 +4,13 @@ requisitioner's list, an orderer's page, switching to an orderer and back, and t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from chalice.app import Blueprint, Request, Response
-from pydantic import StringConstraints, ValidationError
+from pydantic import ValidationError
 
 from chalicelib.bootstrap import container
+from chalicelib.directory.commands import UserId
 from chalicelib.entrypoints.auth import authorizer
 from chalicelib.entrypoints.contract import ANYONE, Access, Call, Relation, Strict, operation, reply
 from chalicelib.entrypoints.forms import form_problems
@@ -25,7 +26,6 @@ from chalicelib.shared.pagination import PageRequest
 
 orderers = Blueprint(__name__)
 
-UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,100}$")]
 REQUISITIONER = frozenset({Role.REQUISITIONER})
 API = Access(roles=REQUISITIONER, relation=Relation.OWN, rules="R-REQ-1, R-REQ-2, R-REQ-5")
 ONE_OF_MINE = Access(roles=REQUISITIONER, relation=Relation.PARTY, rules="R-REQ-3, R-REQ-7")

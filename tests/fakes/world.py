@@ -48,7 +48,14 @@ CUSTOMER_SERVICE = "customer.service@provider.example"
 
 
 def settings(**changes: Any) -> Settings:
+    """The fakes' settings, whatever the environment holds: every setting not given here has its default (the
+    embedded AWS of an integration test in the same process sets variables such as REGISTRATIONS_PER_NETWORK)."""
     values: dict[str, Any] = {
+        **{
+            name: field.get_default(call_default_factory=True)
+            for name, field in Settings.model_fields.items()
+            if not field.is_required()
+        },
         "table_name": "unused",
         "idempotency_table_name": "unused",
         "state_machine_arn": "arn:aws:states:eu-north-1:123456789012:stateMachine:unused",

@@ -4,6 +4,7 @@ back, and every item there."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -21,6 +22,19 @@ def items(client: Any, table: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda item: (item["pk"]["S"], item["sk"]["S"]))
 
 
+def settled(client: Any, table: str) -> list[dict[str, Any]]:
+    """The table's items once nothing writes to it any more: the order's last mails and the outbox's bookkeeping
+    are written a moment after its execution ends."""
+    seen = items(client, table)
+    for _ in range(100):
+        time.sleep(0.2)
+        now = items(client, table)
+        if now == seen:
+            return now
+        seen = now
+    raise AssertionError(f"{table} kept changing")
+
+
 @pytest.fixture
 def target(aws: Any) -> Any:
     name = f"service-orders-local-restored-{uuid.uuid4().hex[:8]}"
@@ -34,7 +48,7 @@ def test_point_in_time_restore_makes_a_new_table_the_stage_can_run_on(person, aw
     order_id, _ = placed(person("olivia.orderer").submit(direct_order()))
     aws.execution(order_id)
     client, source = aws.client("dynamodb"), aws.environment["TABLE_NAME"]
-    before = items(client, source)
+    before = settled(client, source)
 
     arguments = ["--region", "eu-north-1", "--source", source, "--target", target]
     assert restore_table.main(arguments, client) == 0
@@ -52,8 +66,8 @@ def test_point_in_time_restore_makes_a_new_table_the_stage_can_run_on(person, aw
 
 def test_a_backup_is_restored_to_a_new_table_too(aws, target):
     client, source = aws.client("dynamodb"), aws.environment["TABLE_NAME"]
+    before = settled(client, source)
     backup = client.create_backup(TableName=source, BackupName="rehearsal")["BackupDetails"]["BackupArn"]
-    before = items(client, source)
 
     restore_table.restore(client, source, target, backup_arn=backup)
 
