@@ -11,7 +11,7 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.bookings.commands import ManualBooking, NewClient, OpenCaseSeries
-from chalicelib.bookings.model import Booking, Client, Series
+from chalicelib.bookings.model import CALENDAR_ZONE, Booking, Client, Series
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.auth import authorizer
 from chalicelib.entrypoints.contract import Access, Call, Relation, Strict, operation, reply
@@ -79,7 +79,7 @@ class CalendarView(Strict):
 class CalendarQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    day: date
+    day: date | None = None  # none: today, in Norway
     days: int = Field(default=1, ge=1, le=7)  # a day, or a week: a longer stretch is asked for in steps
 
 
@@ -201,5 +201,6 @@ def book(call: Call[ManualBooking]) -> Response:
 )
 def calendar(call: Call[None]) -> Response:
     query: CalendarQuery = call.query
-    found = container().bookings.calendar(practitioner_of(call), query.day, query.days)
-    return reply(CalendarView(first_day=query.day, days=query.days, bookings=[booking_view(b) for b in found]))
+    first = query.day or datetime.now(CALENDAR_ZONE).date()
+    found = container().bookings.calendar(practitioner_of(call), first, query.days)
+    return reply(CalendarView(first_day=first, days=query.days, bookings=[booking_view(b) for b in found]))

@@ -313,6 +313,8 @@ def request_key(typed: dict[str, str]) -> str:
 @page(booking_pages, summary="Check the booking: the invoice recipient and EHF billing", access=PRACTITIONER)
 def check(visit: Visit) -> Response:
     typed = typed_booking(visit)
+    if not typed["client_id"]:
+        return visit.redirect("/bookings/new")  # the client first
     client = container().bookings.client(practitioner_of(visit), typed["client_id"])
     key = request_key(typed)
     try:
@@ -337,6 +339,8 @@ def check(visit: Visit) -> Response:
 def submit(visit: Visit) -> Response:
     practitioner_id = practitioner_of(visit)
     typed = typed_booking(visit)
+    if not typed["client_id"]:
+        return visit.redirect("/bookings/new")  # the client first
     client = container().bookings.client(practitioner_id, typed["client_id"])
     key = request_key(typed)
     try:
