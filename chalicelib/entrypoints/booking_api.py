@@ -16,13 +16,14 @@ from chalicelib.bootstrap import container
 from chalicelib.entrypoints.auth import authorizer
 from chalicelib.entrypoints.contract import Access, Call, Relation, Strict, operation, reply
 from chalicelib.shared.commands import Identifier
-from chalicelib.shared.errors import InvalidRequest, NotFound
+from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound, Reason
 from chalicelib.shared.identity import Role
 
 booking_api = Blueprint(__name__)
 
 PRACTITIONER = frozenset({Role.PRACTITIONER})
 OWN = Access(roles=PRACTITIONER, relation=Relation.OWN, rules="R-BKG-5")
+ONLY_PRACTITIONERS = Reason("bookings.only_practitioners", "Only a practitioner has a calendar and clients.")
 OWN_CLIENT = Access(roles=PRACTITIONER, relation=Relation.PARTY, rules="R-BKG-5")
 
 
@@ -122,7 +123,11 @@ def booking_view(booking: Booking) -> BookingView:
 
 
 def practitioner_of(call: Call[Any]) -> str:
-    return call.caller.person.user_id
+    """The practitioner calling: only a practitioner books (the pages' declaration checks it for them)."""
+    person = call.caller.person
+    if Role.PRACTITIONER not in person.roles:
+        raise NotAllowed(ONLY_PRACTITIONERS)
+    return person.user_id
 
 
 @booking_api.route("/api/practice/clients", methods=["POST"], authorizer=authorizer)
@@ -133,7 +138,7 @@ def practitioner_of(call: Call[Any]) -> str:
     access=OWN,
     body=NewClient,
     responses={200: ClientView},
-    refusals=(InvalidRequest, NotFound),
+    refusals=(InvalidRequest, NotAllowed, NotFound),
     tag="bookings",
 )
 def find_or_create_client(call: Call[NewClient]) -> Response:
@@ -147,7 +152,7 @@ def find_or_create_client(call: Call[NewClient]) -> Response:
     access=OWN_CLIENT,
     path={"client_id": Identifier},
     responses={200: SeriesList},
-    refusals=(NotFound,),
+    refusals=(NotAllowed, NotFound),
     tag="bookings",
 )
 def open_series(call: Call[None]) -> Response:
@@ -163,7 +168,7 @@ def open_series(call: Call[None]) -> Response:
     access=OWN,
     body=OpenCaseSeries,
     responses={200: SeriesView},
-    refusals=(InvalidRequest, NotFound),
+    refusals=(InvalidRequest, NotAllowed, NotFound),
     tag="bookings",
 )
 def series_of_case(call: Call[OpenCaseSeries]) -> Response:
@@ -182,7 +187,7 @@ def series_of_case(call: Call[OpenCaseSeries]) -> Response:
     access=OWN,
     body=ManualBooking,
     responses={201: BookingView},
-    refusals=(InvalidRequest, NotFound),
+    refusals=(InvalidRequest, NotAllowed, NotFound),
     tag="bookings",
 )
 def book(call: Call[ManualBooking]) -> Response:
@@ -196,7 +201,7 @@ def book(call: Call[ManualBooking]) -> Response:
     access=OWN,
     query=CalendarQuery,
     responses={200: CalendarView},
-    refusals=(InvalidRequest, NotFound),
+    refusals=(InvalidRequest, NotAllowed, NotFound),
     tag="bookings",
 )
 def calendar(call: Call[None]) -> Response:

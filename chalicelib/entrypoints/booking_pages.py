@@ -39,14 +39,13 @@ LONGEST_RANGE_DAYS = 7
 
 CLIENT_FIELDS = {("name",): "name", ("email",): "email", ("identity_number",): "identity_number"}
 BOOKING_FIELDS = {("client_id",): "client_id", ("series_id",): "series_id", ("starts_at",): "date"}
-MOVE_FIELDS = {("starts_at",): "date", ("minutes",): "minutes"}
+MOVE_FIELDS = {("starts_at",): "date"}
 
 FIELD_TEXTS = {
     "name": N_("Enter the client's name"),
     "email": N_("Enter an e-mail address, such as name@example.org"),
     "identity_number": N_("Enter the client's national identity number or D-number: eleven digits"),
     "date": N_("Enter the date and time of the appointment"),
-    "minutes": N_("Enter the appointment's length in minutes, 5 to 180, in steps of five"),
 }
 
 
