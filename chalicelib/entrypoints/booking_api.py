@@ -5,17 +5,17 @@ portal's pages; a practitioner reaches only their own clients and bookings."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.bookings.commands import ManualBooking, NewClient, OpenCaseSeries
 from chalicelib.bookings.model import CALENDAR_ZONE, Booking, Client, Series
+from chalicelib.bookings.reasons import BAD_DAY
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.auth import authorizer
 from chalicelib.entrypoints.contract import Access, Call, Relation, Strict, operation, reply
-from chalicelib.shared.commands import Identifier
 from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound, Reason
 from chalicelib.shared.identity import Role
 
@@ -23,6 +23,9 @@ booking_api = Blueprint(__name__)
 
 PRACTITIONER = frozenset({Role.PRACTITIONER})
 OWN = Access(roles=PRACTITIONER, relation=Relation.OWN, rules="R-BKG-5")
+# Ours, as a path names them ("cl-" and hex digits).
+ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+DayText = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 ONLY_PRACTITIONERS = Reason("bookings.only_practitioners", "Only a practitioner has a calendar and clients.")
 OWN_CLIENT = Access(roles=PRACTITIONER, relation=Relation.PARTY, rules="R-BKG-5")
 
@@ -80,7 +83,7 @@ class CalendarView(Strict):
 class CalendarQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    day: date | None = None  # none: today, in Norway
+    day: DayText | None = None  # none: today, in Norway
     days: int = Field(default=1, ge=1, le=7)  # a day, or a week: a longer stretch is asked for in steps
 
 
@@ -150,7 +153,7 @@ def find_or_create_client(call: Call[NewClient]) -> Response:
     booking_api,
     summary="The client's open series, each with the appointments used and left",
     access=OWN_CLIENT,
-    path={"client_id": Identifier},
+    path={"client_id": ClientId},
     responses={200: SeriesList},
     refusals=(NotAllowed, NotFound),
     tag="bookings",
@@ -206,6 +209,9 @@ def book(call: Call[ManualBooking]) -> Response:
 )
 def calendar(call: Call[None]) -> Response:
     query: CalendarQuery = call.query
-    first = query.day or datetime.now(CALENDAR_ZONE).date()
+    try:
+        first = date.fromisoformat(query.day) if query.day else datetime.now(CALENDAR_ZONE).date()
+    except ValueError:
+        raise InvalidRequest(BAD_DAY, field="day") from None
     found = container().bookings.calendar(practitioner_of(call), first, query.days)
     return reply(CalendarView(first_day=first, days=query.days, bookings=[booking_view(b) for b in found]))

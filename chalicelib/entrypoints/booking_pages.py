@@ -17,12 +17,13 @@ from pydantic import ValidationError
 
 from chalicelib.bookings.commands import ManualBooking, MoveBooking, NewClient
 from chalicelib.bookings.model import CALENDAR_ZONE, Booking, Client, Series
+from chalicelib.bookings.reasons import BAD_CLOCK, BAD_DAY
 from chalicelib.bookings.services import booking_id_for
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.contract import Access, Relation
 from chalicelib.entrypoints.forms import checked, form_problems
 from chalicelib.entrypoints.web import FORM, Visit, page
-from chalicelib.shared.errors import DomainError, InvalidRequest, NotFound, Reason
+from chalicelib.shared.errors import DomainError, InvalidRequest, NotFound
 from chalicelib.shared.i18n import N_
 from chalicelib.shared.identity import Role
 
@@ -32,8 +33,6 @@ PRACTITIONER = Access(via="session", roles=frozenset({Role.PRACTITIONER}), rules
 # R-BKG-5: only the practitioner's own booking; another's is not found.
 OWN_BOOKING = Access(via="session", roles=frozenset({Role.PRACTITIONER}), relation=Relation.PARTY, rules="R-BKG-5")
 
-BAD_DAY = Reason("bookings.bad_day", "Enter a date as YYYY-MM-DD.")
-BAD_CLOCK = Reason("bookings.bad_clock", "Enter a time as HH:MM, on a five-minute mark.")
 KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 LONGEST_RANGE_DAYS = 7
 
