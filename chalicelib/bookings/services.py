@@ -81,6 +81,14 @@ class SeriesView:
     bookings: list[Booking]
 
 
+def calendar_file(booking: Booking, practitioner: Practitioner) -> Attachment:
+    return Attachment(
+        filename="avtale.ics",
+        content_type="text/calendar; charset=utf-8; method=REQUEST",
+        content=invitation(booking, practitioner).decode(),
+    )
+
+
 class BookingNotices:
     """What bookings tells people: the practitioner of an inbound booking (R-BKG-2), the client and the
     practitioner of a move or a cancellation. Staged in the change's own transaction."""
@@ -122,6 +130,8 @@ class BookingNotices:
                     "client_name": client.name,
                 },
                 correlation_id=booking.booking_id,
+                # A moved appointment's new calendar file: the same UID, so it replaces the one the client has.
+                attachments=(calendar_file(booking, practitioner),) if moved_from is not None else (),
             ),
         )
 
@@ -147,13 +157,7 @@ class BookingNotices:
                     "client_name": client.name,
                 },
                 correlation_id=booking.booking_id,
-                attachments=(
-                    Attachment(
-                        filename="avtale.ics",
-                        content_type="text/calendar; charset=utf-8; method=REQUEST",
-                        content=invitation(booking, practitioner).decode(),
-                    ),
-                ),
+                attachments=(calendar_file(booking, practitioner),),
             ),
         )
 

@@ -11,7 +11,7 @@ import icalendar
 import pytest
 
 from chalicelib.bookings.calendar_file import invitation, uid_of
-from chalicelib.bookings.commands import ManualBooking
+from chalicelib.bookings.commands import ManualBooking, MoveBooking
 from chalicelib.bookings.services import booking_id_for
 from chalicelib.shared.errors import InvalidRequest, NotFound
 from local.practice import OTHER_PRACTITIONER, PRACTITIONER
@@ -111,3 +111,18 @@ def test_r_bkg_6_the_calendar_entries_hold_the_client_and_the_series_and_only_th
     assert practice.bookings.calendar_entries(OTHER_PRACTITIONER.practitioner_id, date(2026, 12, 7)) == []
     with pytest.raises(NotFound):
         practice.bookings.booking(OTHER_PRACTITIONER.practitioner_id, entry.booking.booking_id)
+
+
+def test_a_moved_appointments_mail_carries_its_new_calendar_file_under_the_same_uid(practice: Practice):
+    client = practice.client(email="kari@example.org")
+    booking = practice.bookings.book_by_hand(PIA, by_hand(practice, client.client_id, case_id="SAK-2026-1001"))
+    moved = practice.bookings.move(
+        PIA, booking.booking_id, MoveBooking.model_validate({"starts_at": "2026-12-08T10:00:00+01:00"}, strict=False)
+    )
+    (mail,) = [
+        m
+        for m in practice.outbox.messages.values()
+        if m.payload["template"] == "booking_moved" and m.payload["to"] == "kari@example.org"
+    ]
+    (event,) = icalendar.Calendar.from_ical(mail.payload["attachments"][0]["content"]).walk("VEVENT")
+    assert str(event["uid"]) == uid_of(booking) and event.decoded("dtstart") == moved.starts_at.astimezone(OSLO)
