@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
+from chalicelib.bookings.commands import BookAppointment
+from chalicelib.bookings.model import BookingSource
 from chalicelib.bootstrap import container
 from local.embedded_aws import EmbeddedAws
 from local.people import OverHttp, Page, Person, Visitor
@@ -200,3 +202,24 @@ def test_r_bkg_5_the_api_books_by_hand_once_per_request_key_and_refuses_another_
     assert ola.get(f"/api/practice/clients/{client.body['client_id']}/series").status == 404
     assert ola.post("/api/practice/bookings", {**body, "request_key": uuid.uuid4().hex}).status == 404
     assert datetime.fromisoformat(first.body["starts_at"]).astimezone(OSLO).hour == 8
+
+
+def test_r_bkg_4_an_inbound_booking_beyond_the_maximum_is_flagged_in_the_calendar(pia: Visitor):
+    client_id, case_id, day = a_client(pia), a_case(maximum=1), a_day()
+    assert saved(pia, checked(pia, client_id, case_id=case_id, date=day.isoformat())).status == 303
+    beyond = container().bookings.book(
+        PIA,
+        BookAppointment(
+            client_id=client_id,
+            series_id=case_id,
+            starts_at=datetime.combine(day, datetime.min.time().replace(hour=15), OSLO),
+        ),
+        BookingSource.INBOUND,
+    )
+    assert beyond.over_limit
+    week = pia.get(f"/bookings?view=week&day={day.isoformat()}")
+    assert week.status == 200
+    shown = week.html.split(f'id="booking-{beyond.booking_id}"', 1)[1].split("</li>", 1)[0]
+    assert 'class="flag"' in shown and "Utöver seriens maximum" in shown  # in the reader's language (Swedish)
+    first = week.html.split(f'id="booking-{booked(day)[0].booking_id}"', 1)[1].split("</li>", 1)[0]
+    assert 'class="flag"' not in first
