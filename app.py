@@ -7,6 +7,8 @@ from chalice.app import Chalice
 from chalicelib.entrypoints.account import account
 from chalicelib.entrypoints.approvals import approvals
 from chalicelib.entrypoints.auth import auth
+from chalicelib.entrypoints.booking_api import booking_api
+from chalicelib.entrypoints.booking_pages import booking_pages
 from chalicelib.entrypoints.bookings import bookings
 from chalicelib.entrypoints.directory import directory
 from chalicelib.entrypoints.middleware import http_observability
@@ -50,5 +52,7 @@ for blueprint in (
     outbox,
     operations,
     bookings,
+    booking_api,
+    booking_pages,
 ):
     app.register_blueprint(blueprint)

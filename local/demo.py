@@ -90,6 +90,10 @@ ORGANISATIONS = (
         kind=OrganisationKind.REQUISITIONER,
         signed_agreement_version=2,
     ),
+    # Practices receiving insurance bookings (DOMAIN.md Flow 4, seed 004); their practitioners are those of
+    # local/practice.py, by the same user id.
+    Organisation(org_id="fysio", name="Fysio Pia AS", kind=OrganisationKind.PRACTICE),
+    Organisation(org_id="terapi", name="Terapi Ola AS", kind=OrganisationKind.PRACTICE),
 )
 
 PEOPLE = (
@@ -121,6 +125,9 @@ PEOPLE = (
     DemoPerson("oda.orderer", "Oda Orderer", "req-fjallby", (Role.ORDERER,), "+46701000052"),
     # Registered himself: his orders wait before their case until Rita approves him (R-REQ-3).
     DemoPerson("ulf.unapproved", "Ulf Unapproved", "req-fjallby", (Role.ORDERER,), "+46701000053"),
+    # The practitioners: each sees only their own calendar and clients (R-BKG-5).
+    DemoPerson("pia.practitioner", "Pia Practitioner", "fysio", (Role.PRACTITIONER,), "+4791000001", Language.NB),
+    DemoPerson("ola.practitioner", "Ola Practitioner", "terapi", (Role.PRACTITIONER,), "+4791000002", Language.NB),
 )
 
 # Gamla Kliniken's signatory, to whom its administrator sends the current agreement to sign (R-ONB-1).

@@ -6,6 +6,8 @@ Dev-only: this package is never shipped to Lambda (Chalice packages only app.py 
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import secrets
@@ -15,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -115,12 +118,15 @@ class EmbeddedAws:
     def sent_emails(self) -> list[dict[str, Any]]:
         backend = moto.backends.get_backend("ses")[ACCOUNT_ID][REGION]
         return [
-            {
+            raw_email(message.id, message.source, message.raw_data)
+            if hasattr(message, "raw_data")
+            else {
                 "id": message.id,
                 "from": message.source,
                 "to": list(message.destinations.get("ToAddresses", [])),
                 "subject": message.subject,
                 "body": message.body,
+                "attachments": [],
             }
             for message in backend.sent_messages
         ]
@@ -412,3 +418,21 @@ def embedded_aws(
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def raw_email(message_id: str, source: str, raw_data: str) -> dict[str, Any]:
+    """A mail sent whole (MIME, with files) as the outbox shows it: its HTML part, and each file's content."""
+    message = email.message_from_string(raw_data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    html = message.get_body(preferencelist=("html", "plain"))
+    return {
+        "id": message_id,
+        "from": source,
+        "to": [address.strip() for address in str(message["To"]).split(",")],
+        "subject": str(message["Subject"]),
+        "body": html.get_content() if html is not None else "",
+        "attachments": [
+            {"filename": part.get_filename(), "content_type": part.get_content_type(), "content": part.get_content()}
+            for part in message.iter_attachments()
+        ],
+    }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 
 from chalice.app import Blueprint, Response
@@ -68,7 +69,12 @@ def outbox_blueprint(aws: EmbeddedAws) -> Blueprint:
         message_id = call.path["message_id"]
         for email in aws.sent_emails():
             if email["id"] == message_id:
-                return Response(body=email["body"], status_code=200, headers=_HTML)
+                files = "".join(
+                    f'<section class="attachment"><h2>{escape(str(file["filename"]))}</h2>'
+                    f"<pre>{escape(str(file['content']))}</pre></section>"
+                    for file in email.get("attachments", [])
+                )
+                return Response(body=email["body"] + files, status_code=200, headers=_HTML)
         return Response(body="No such message.", status_code=404, headers=_HTML)
 
     return outbox

@@ -44,3 +44,22 @@ class BookAppointment(Command):
 class MoveBooking(Command):
     starts_at: Annotated[AwareDatetime, Field(strict=False)]  # an ISO 8601 string with its offset
     minutes: Annotated[int, Field(ge=SLOT_MINUTES, le=LONGEST_APPOINTMENT_MINUTES), WHOLE] | None = None
+
+
+class ManualBooking(Command):
+    """R-BKG-5 through the API: an appointment in one of the client's open series, or in the series of an
+    insurer case looked up by its id; `request_key` makes a request sent twice book once."""
+
+    client_id: Identifier
+    series_id: CaseId | None = None
+    case_id: CaseId | None = None
+    starts_at: Annotated[AwareDatetime, Field(strict=False)]  # an ISO 8601 string with its offset
+    invite: bool = False
+    request_key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
+
+
+class OpenCaseSeries(Command):
+    """R-BKG-4: the series of an insurer case, for a client, opened from the case."""
+
+    client_id: Identifier
+    case_id: CaseId

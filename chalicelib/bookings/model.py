@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from stdnum.exceptions import ValidationError
@@ -26,6 +27,8 @@ from chalicelib.shared.errors import InvalidRequest
 # A practitioner's time is held in five-minute marks: each mark a booking covers is written once (the adapter's
 # conditional write), so two bookings can never hold the same mark.
 SLOT_MINUTES = 5
+# The practitioners' days are Norwegian days.
+CALENDAR_ZONE = ZoneInfo("Europe/Oslo")
 LONGEST_APPOINTMENT_MINUTES = 180
 
 

@@ -36,3 +36,7 @@ SIGNATURE_REUSED = Reason("bookings.signature_reused", "This signature was used 
 EVENT_ID_REUSED = Reason("bookings.event_id_reused", "This event id was already used for a different event.")
 EVENT_NEEDS_PART = Reason("bookings.event_needs_part", "An event of type {type} needs this field.")
 CASE_OF_ANOTHER_INSURER = Reason("bookings.case_of_another_insurer", "This case id belongs to another insurer.")
+CHOOSE_SERIES = Reason("bookings.choose_series", "Choose one of the client's series, or enter an insurer case id.")
+CLIENT_HAS_NO_EMAIL = Reason("bookings.client_has_no_email", "The client has no e-mail address to be invited at.")
+BAD_DAY = Reason("bookings.bad_day", "Enter a date as YYYY-MM-DD.")
+BAD_CLOCK = Reason("bookings.bad_clock", "Enter a time as HH:MM, on a five-minute mark.")

@@ -3,17 +3,19 @@ appointments booked, moved and cancelled, each write conditional so that a race 
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
-from chalicelib.bookings.commands import BookAppointment, MoveBooking, NewClient
+from chalicelib.bookings.calendar_file import invitation
+from chalicelib.bookings.commands import BookAppointment, ManualBooking, MoveBooking, NewClient
 from chalicelib.bookings.ehf import ehf_invoice
 from chalicelib.bookings.invoices import Invoice, invoice_for
 from chalicelib.bookings.model import (
+    CALENDAR_ZONE,
     Booking,
     BookingSource,
     Client,
@@ -29,6 +31,8 @@ from chalicelib.bookings.model import (
 from chalicelib.bookings.ports import BookingRecords, IdentityKey, InvoiceDocuments
 from chalicelib.bookings.reasons import (
     BUSY,
+    CHOOSE_SERIES,
+    CLIENT_HAS_NO_EMAIL,
     NO_SUCH_BOOKING,
     NO_SUCH_CASE,
     NO_SUCH_CLIENT,
@@ -38,13 +42,11 @@ from chalicelib.bookings.reasons import (
     SERIES_OF_ANOTHER_CLIENT,
     TIME_TAKEN,
 )
-from chalicelib.notifications.ports import Notification, Notifier, Outbox, OutboxMessage, Recipient
+from chalicelib.notifications.ports import Attachment, Notification, Notifier, Outbox, OutboxMessage, Recipient
 from chalicelib.shared.errors import InProgress, InvalidRequest, NotFound
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import ConcurrentChange, Transaction, Transactions
 
-# The practitioners' days are Norwegian days.
-CALENDAR_ZONE = ZoneInfo("Europe/Oslo")
 # How often a write that lost a race is tried again from a fresh read before the caller is asked to retry.
 ATTEMPTS = 5
 # The outbox message that makes an attended appointment's EHF invoice and stores it for the access point.
@@ -57,12 +59,34 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
+def booking_id_for(practitioner_id: str, request_key: str) -> str:
+    """The booking a request key names: a request sent twice asks for the same booking."""
+    return "bk-" + hashlib.sha256(f"{practitioner_id}:{request_key}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """A booking as the calendar shows it: with its client and its series (R-BKG-6)."""
+
+    booking: Booking
+    client: Client | None
+    series: Series | None
+
+
 @dataclass(frozen=True)
 class SeriesView:
     """R-BKG-6: a series with its details above its bookings, by start."""
 
     series: Series
     bookings: list[Booking]
+
+
+def calendar_file(booking: Booking, practitioner: Practitioner) -> Attachment:
+    return Attachment(
+        filename="avtale.ics",
+        content_type="text/calendar; charset=utf-8; method=REQUEST",
+        content=invitation(booking, practitioner).decode(),
+    )
 
 
 class BookingNotices:
@@ -106,6 +130,34 @@ class BookingNotices:
                     "client_name": client.name,
                 },
                 correlation_id=booking.booking_id,
+                # A moved appointment's new calendar file: the same UID, so it replaces the one the client has.
+                attachments=(calendar_file(booking, practitioner),) if moved_from is not None else (),
+            ),
+        )
+
+    def invite(self, transaction: Transaction, booking: Booking, practitioner: Practitioner, client: Client) -> None:
+        """R-BKG-5: the client's invitation, with the appointment as a calendar file (.ics)."""
+        local = booking.starts_at.astimezone(CALENDAR_ZONE)
+        self._notifier.notify(
+            transaction,
+            Notification(
+                key=f"booking:{booking.booking_id}:{booking.version}:booking_invitation",
+                template="booking_invitation",
+                recipients=(Recipient(str(client.email), client.name, client.language),),
+                context={
+                    "booking": {
+                        "booking_id": booking.booking_id,
+                        "date": local.strftime("%d.%m.%Y"),
+                        "time": local.strftime("%H:%M"),
+                        "minutes": booking.minutes,
+                        "service": booking.service.name,
+                    },
+                    "practitioner_name": practitioner.name,
+                    "practice_name": practitioner.business.name,
+                    "client_name": client.name,
+                },
+                correlation_id=booking.booking_id,
+                attachments=(calendar_file(booking, practitioner),),
             ),
         )
 
@@ -256,6 +308,7 @@ class BookingService:
         command: BookAppointment,
         source: BookingSource = BookingSource.MANUAL,
         booking_id: str | None = None,
+        invite: bool = False,
     ) -> Booking:
         """An appointment in one of the client's series. By hand, beyond the series' maximum is refused; an
         inbound one is kept and flagged, and the practitioner told (R-BKG-2, R-BKG-4). The time is held by a
@@ -265,8 +318,12 @@ class BookingService:
         series_id = command.series_id
         if series_id is None:
             raise InvalidRequest(NO_SUCH_SERIES, field="series_id")
+        if invite and not client.email:
+            raise InvalidRequest(CLIENT_HAS_NO_EMAIL, field="invite")
 
         def attempt() -> Booking:
+            if booking_id and (stored := self._records.booking(practitioner_id, booking_id)):
+                return stored  # the same booking asked for again (a double submit): booked once
             series = self._records.series(series_id)
             if series is None:
                 raise NotFound(NO_SUCH_SERIES, field="series_id")
@@ -292,6 +349,8 @@ class BookingService:
             self._records.save_series(transaction, taken, series.used)
             if source is BookingSource.INBOUND:
                 self._notices.tell(transaction, "booking_received", booking, practitioner, client, client_too=False)
+            if invite:  # R-BKG-5: in the booking's own transaction, so a booking saved is never left uninvited
+                self._notices.invite(transaction, booking, practitioner, client)
             try:
                 transaction.commit()
             except ConcurrentChange:
@@ -303,6 +362,47 @@ class BookingService:
             return booking
 
         return self._retried(attempt)
+
+    def series_to_book(
+        self, practitioner_id: str, client_id: str, series_id: str | None, case_id: str | None
+    ) -> Series:
+        """R-BKG-5: the series a booking by hand goes in: one of the client's, or the series of an insurer case
+        looked up by its id (opened from the case the first time). R-BKG-4: a full or closed series is refused
+        here, with its reason, before anything is shown as bookable."""
+        if case_id:
+            series = self.series_for_case(practitioner_id, client_id, case_id)
+        elif series_id:
+            self.client(practitioner_id, client_id)
+            found = self._records.series(series_id)
+            if found is None:
+                raise NotFound(NO_SUCH_SERIES, field="series_id")
+            series = self._own_series(found, practitioner_id, client_id, field="series_id")
+        else:
+            raise InvalidRequest(CHOOSE_SERIES, field="series_id")
+        series.take(BookingSource.MANUAL)
+        return series
+
+    def book_by_hand(self, practitioner_id: str, command: ManualBooking) -> Booking:
+        """R-BKG-5: one booking per request key, however often it is sent: the key names the booking."""
+        booking_id = booking_id_for(practitioner_id, command.request_key)
+        if (stored := self._records.booking(practitioner_id, booking_id)) is not None:
+            return stored
+        series = self.series_to_book(practitioner_id, command.client_id, command.series_id, command.case_id)
+        booking = self.book(
+            practitioner_id,
+            BookAppointment(client_id=command.client_id, series_id=series.series_id, starts_at=command.starts_at),
+            booking_id=booking_id,
+            invite=command.invite,
+        )
+        return booking
+
+    def calendar_entries(self, practitioner_id: str, first_day: date, days: int = 1) -> list[CalendarEntry]:
+        """The calendar's bookings with their client and series, as a page shows them."""
+        entries = []
+        for booking in self.calendar(practitioner_id, first_day, days):
+            series = self._records.series(booking.series_id) if booking.series_id else None
+            entries.append(CalendarEntry(booking, self._records.client(practitioner_id, booking.client_id), series))
+        return entries
 
     def move(self, practitioner_id: str, booking_id: str, command: MoveBooking) -> Booking:
         """Another time for the same appointment: the series' count is unchanged (its appointment is given back
@@ -395,6 +495,10 @@ class BookingService:
         return [
             booking for booking in self._records.bookings_between(practitioner_id, start, end) if booking.holds_time
         ]
+
+    def booking(self, practitioner_id: str, booking_id: str) -> Booking:
+        """The practitioner's own booking; another practitioner's is not found."""
+        return self._booking(practitioner_id, booking_id)
 
     def _booking(self, practitioner_id: str, booking_id: str) -> Booking:
         booking = self._records.booking(practitioner_id, booking_id)

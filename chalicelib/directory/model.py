@@ -41,6 +41,8 @@ class OrganisationKind(StrEnum):
     PROVIDER = "provider"
     # Orders only through its orderers, whom it creates or approves (DOMAIN.md Flow 3, R-REQ-5).
     REQUISITIONER = "requisitioner"
+    # A practice whose practitioners receive insurance bookings (DOMAIN.md Flow 4).
+    PRACTICE = "practice"
 
 
 class SavedInvoiceDetails(BaseModel):
@@ -187,6 +189,7 @@ ROLES_BY_KIND: dict[OrganisationKind, tuple[Role, ...]] = {
     OrganisationKind.PROVIDER: (Role.ADMINISTRATOR, Role.CUSTOMER_SERVICE, Role.OPERATIONS),
     # A requisitioner's orderers are made on its orderers' pages (R-REQ-1), which keep their approval with them.
     OrganisationKind.REQUISITIONER: (Role.ADMINISTRATOR, Role.REQUISITIONER, Role.ATTESTER),
+    OrganisationKind.PRACTICE: (Role.PRACTITIONER,),
 }
 PHONE_REGION = "SE"  # a number typed without a country code is Swedish
 MOBILE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})

@@ -21,6 +21,15 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file a mail carries, as text (a calendar file): JSON, so it can wait in the outbox."""
+
+    filename: str
+    content_type: str
+    content: str
+
+
+@dataclass(frozen=True)
 class Notification:
     """Something people must be told: which template says it, to whom, with what. `key` names the event it
     tells of (the same key is told once); `context` holds only JSON values."""
@@ -30,6 +39,7 @@ class Notification:
     recipients: tuple[Recipient, ...]
     context: dict[str, Any] = field(default_factory=dict)
     correlation_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,4 +93,6 @@ class MailDeliverer(Protocol):
 
 
 class MailSender(Protocol):
-    def send(self, to: list[str], subject: str, text: str, html: str) -> None: ...
+    def send(
+        self, to: list[str], subject: str, text: str, html: str, attachments: tuple[Attachment, ...] = ()
+    ) -> None: ...

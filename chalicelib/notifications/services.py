@@ -8,7 +8,15 @@ from typing import Any
 from jinja2 import Environment
 
 from chalicelib.notifications.model import Mail
-from chalicelib.notifications.ports import Batch, MailSender, Notification, Outbox, OutboxFeed, OutboxMessage
+from chalicelib.notifications.ports import (
+    Attachment,
+    Batch,
+    MailSender,
+    Notification,
+    Outbox,
+    OutboxFeed,
+    OutboxMessage,
+)
 from chalicelib.shared.languages import DEFAULT_LANGUAGE
 from chalicelib.shared.transactions import Transaction
 
@@ -33,6 +41,11 @@ class OutboxNotifier:
                         "to": recipient.email,
                         "language": recipient.language,
                         "context": notification.context,
+                        **(
+                            {"attachments": [vars(attachment) for attachment in notification.attachments]}
+                            if notification.attachments
+                            else {}
+                        ),
                     },
                     correlation_id=notification.correlation_id,
                 ),
@@ -63,7 +76,8 @@ class MailDelivery:
     def deliver(self, payload: dict[str, Any]) -> None:
         language = payload.get("language") or DEFAULT_LANGUAGE.value  # messages staged before languages: Swedish
         mail = self.render(payload["template"], [payload["to"]], payload["context"], language)
-        self._sender.send(mail.to, mail.subject, mail.text, mail.html)
+        attachments = tuple(Attachment(**attachment) for attachment in payload.get("attachments", []))
+        self._sender.send(mail.to, mail.subject, mail.text, mail.html, attachments)
 
 
 class OutboxRelay:

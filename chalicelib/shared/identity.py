@@ -20,6 +20,7 @@ class Role(StrEnum):
     CUSTOMER_SERVICE = "CustomerService"
     OPERATIONS = "Operations"
     REQUISITIONER = "Requisitioner"
+    PRACTITIONER = "Practitioner"
 
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -30,6 +31,7 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.CUSTOMER_SERVICE: "customer service operators",
     Role.OPERATIONS: "the provider's operations: orders that need attention or have waited too long",
     Role.REQUISITIONER: "a requisitioner's account: manages its orderers, orders only by switching to one (R-REQ-5)",
+    Role.PRACTITIONER: "a practitioner of a practice: their calendar, clients and insurance series (R-BKG-5)",
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.approvals.ports import TaskClosed
+from chalicelib.notifications.ports import Attachment
 from chalicelib.ordering.ports import ExecutionStatus
 from chalicelib.shared.errors import InProgress, InvalidRequest
 from chalicelib.shared.idempotency import IN_PROGRESS, KEY_REUSED
@@ -52,6 +53,7 @@ class SentMail:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass
@@ -60,8 +62,8 @@ class RecordingMail:
 
     sent: list[SentMail] = field(default_factory=list)
 
-    def send(self, to: list[str], subject: str, text: str, html: str) -> None:
-        self.sent.append(SentMail(list(to), subject, text, html))
+    def send(self, to: list[str], subject: str, text: str, html: str, attachments: tuple[Attachment, ...] = ()) -> None:
+        self.sent.append(SentMail(list(to), subject, text, html, attachments))
 
     def to(self, address: str) -> list[SentMail]:
         return [mail for mail in self.sent if address in mail.to]

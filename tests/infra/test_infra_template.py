@@ -253,6 +253,7 @@ def test_user_pool_has_the_role_groups_and_the_organisation_attribute(stage: Syn
         "CustomerService",
         "Operations",
         "Requisitioner",
+        "Practitioner",
     }
     assert groups == {role.value for role in Role}
 

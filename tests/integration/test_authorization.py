@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from stdnum import luhn
 
 from app import app
+from chalicelib.bookings.commands import BookAppointment, NewClient
+from chalicelib.bookings.model import Client
 from chalicelib.bootstrap import container
 from chalicelib.directory.commands import AddPerson
 from chalicelib.entrypoints.contract import Access, Operation, Relation, operation_of
@@ -40,7 +43,7 @@ from chalicelib.shared.identity import Person as Person_
 from local import demo
 from local.partner import signed
 from local.people import OverHttp, Person, Reply, Visitor, agent_review, direct_order, placed, via_agent_order
-from local.practice import INSURER, PHYSIOTHERAPY, PRACTITIONER
+from local.practice import INSURER, OTHER_PRACTITIONER, PHYSIOTHERAPY, PRACTITIONER, case
 
 ANONYMOUS, EXPIRED, FORGED = "no token", "an expired token", "a forged token"
 NO_COOKIE, ENDED, MADE_UP = "no session", "a signed-out session", "a made-up session cookie"
@@ -254,6 +257,22 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
         created = container().orderers.create(rita, NewOrderer(name="Mats Matrix", email=email))
         return Thing("an orderer of Fjällby", {"user_id": created.user_id}, frozenset({"req-fjallby"}))
 
+    def practitioners_client(practitioner_id: str = PRACTITIONER.practitioner_id) -> Client:
+        tag = uuid.uuid4().hex[:8]
+        return container().bookings.client_for(
+            practitioner_id, NewClient(name=f"Mia Matrix {tag}", email=f"mia-{tag}@example.org")
+        )
+
+    def booking() -> Thing:
+        """R-BKG-5: a booking of Pia's (Fysio's practitioner): another practitioner's is not found."""
+        client = practitioners_client()
+        series = container().bookings.series_for_case(PRACTITIONER.practitioner_id, client.client_id, a_case())
+        booked = container().bookings.book(
+            PRACTITIONER.practitioner_id,
+            BookAppointment(client_id=client.client_id, series_id=series.series_id, starts_at=a_free_time()),
+        )
+        return Thing("a booking of Pia's", {"booking_id": booked.booking_id}, frozenset({"fysio"}))
+
     missing_orderer = Thing(
         "an orderer that does not exist", {"user_id": f"nobody-{uuid.uuid4().hex[:8]}"}, exists=False
     )
@@ -290,6 +309,14 @@ def things(served, aws) -> dict[str, Callable[[], list[Thing]]]:
             Thing("a made-up signing link", {"signing_id": "M" * 32}, exists=False),
         ],
         "orderer user_id": lambda: [orderer(), missing_orderer],
+        "booking_id": lambda: [
+            booking(),
+            Thing("a booking nobody has", {"booking_id": "bk-0000000000000000"}, exists=False),
+        ],
+        "client_id": lambda: [
+            Thing("a client of Pia's", {"client_id": practitioners_client().client_id}, frozenset({"fysio"})),
+            Thing("a client nobody has", {"client_id": "cl-0000000000000000"}, exists=False),
+        ],
         # Switched, the requisitioner's session acts as the orderer: the one that does not exist comes first.
         "user_id to switch to": lambda: [missing_orderer, orderer()],
     }
@@ -355,6 +382,32 @@ def case_opened() -> dict[str, Any]:
     }
 
 
+def a_case(practitioner_id: str = PRACTITIONER.practitioner_id) -> str:
+    """An insurer case of its own for the practitioner (a series belongs to one client)."""
+    owner = OTHER_PRACTITIONER if practitioner_id == OTHER_PRACTITIONER.practitioner_id else PRACTITIONER
+    insurer_case = case(f"SAK-{uuid.uuid4().hex[:10]}", practitioner=owner)
+    transaction = container().adapters.transactions.begin()
+    container().adapters.booking_records.put_case(transaction, insurer_case, None)
+    transaction.commit()
+    return insurer_case.case_id
+
+
+def a_free_time() -> datetime:
+    """A time no other booking holds: the calendar lasts the whole session."""
+    return datetime(2030, 1, 7, 7, 0, tzinfo=UTC) + timedelta(
+        days=uuid.uuid4().int % 2000, minutes=5 * (uuid.uuid4().int % 100)
+    )
+
+
+def client_of(user_id: str) -> str:
+    """A client of the practitioner (for anyone else, a client id that is never reached)."""
+    if user_id not in (PRACTITIONER.practitioner_id, OTHER_PRACTITIONER.practitioner_id):
+        return "cl-0000000000000000"
+    tag = uuid.uuid4().hex[:8]
+    client = container().bookings.client_for(user_id, NewClient(name=f"Mia {tag}", email=f"mia-{tag}@example.org"))
+    return client.client_id
+
+
 def body_for(method: str, path: str, caller: Caller) -> dict[str, Any]:
     """What each API route with a body is sent: a valid one, for this caller. A new such route needs a line."""
     person = caller.person or next(p for p in demo.PEOPLE if p.user_id == "olivia.orderer")
@@ -375,6 +428,14 @@ def body_for(method: str, path: str, caller: Caller) -> dict[str, Any]:
             "name": "Rolf Registered",
             "email": f"rolf-{uuid.uuid4().hex[:8]}@example.org",
             "requisitioner_id": "req-fjallby",
+        },
+        ("POST", "/api/practice/clients"): {"name": "Mia Matrix", "email": f"mia-{uuid.uuid4().hex[:8]}@example.org"},
+        ("POST", "/api/practice/series"): {"client_id": client_of(person.user_id), "case_id": a_case(person.user_id)},
+        ("POST", "/api/practice/bookings"): {
+            "client_id": client_of(person.user_id),
+            "case_id": a_case(person.user_id),
+            "starts_at": a_free_time().isoformat(),
+            "request_key": uuid.uuid4().hex,
         },
         # Anyone may send one; only the partner's signature (call_api signs it) makes it count.
         ("POST", "/api/partner-events"): case_opened(),
@@ -419,6 +480,12 @@ FORMS: dict[str, dict[str, str]] = {
     "/orderers/{user_id}/delete": {},
     "/register": {"name": "", "email": "", "requisitioner_id": ""},
     "/switch-back": {},
+    "/bookings/new/client": {"name": ""},
+    "/bookings/new/check": {},
+    "/bookings/new/submit": {},
+    "/bookings/{booking_id}/move": {"date": "", "time": ""},
+    "/bookings/{booking_id}/cancel": {},
+    "/bookings/{booking_id}/attended": {},
     # Sorted last but for /terms: the requisitioner's session acts as the orderer from here on.
     "/switch-to/{user_id}": {},
 }

@@ -32,6 +32,7 @@ CALLER_BY_ROLE = {
     "AgentCaseHandler": "hanna.handler",
     "CustomerService": "kim.service",
     "Requisitioner": "rita.requisitioner",
+    "Practitioner": "pia.practitioner",
 }
 DEFAULT_CALLER = "olivia.orderer"
 
