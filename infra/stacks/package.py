@@ -27,11 +27,12 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
 # Data of dependencies the app never reads: Babel's locale data beyond the app's languages (sv_SE, en_GB,
 # nb_NO, chalicelib/shared/i18n.py) and the parents Babel reads them through (en_GB -> en_001 -> en -> root,
 # nb_NO -> nb -> no -> root); phonenumbers' geocoder, carrier and time zone data (the app parses and formats
-# numbers only). About 12 MB of the zip together.
+# numbers only); icalendar's own test suite; python-stdnum's data files, which only formats the app does not
+# check read (it checks Swedish and Norwegian numbers by their check digits). About 14 MB of the zip together.
 BABEL_LOCALES = frozenset({"root", "en", "en_001", "en_GB", "sv", "sv_SE", "nb", "nb_NO", "no"})
-UNUSED_DATA = ("phonenumbers/geodata", "phonenumbers/carrierdata", "phonenumbers/tzdata")
+UNUSED_DATA = ("phonenumbers/geodata", "phonenumbers/carrierdata", "phonenumbers/tzdata", "icalendar/tests")
 # Part of the cache key: a change to how the vendored tree is pruned makes a new one.
-LAYOUT = "runtime-provided-removed, unused-data-removed"
+LAYOUT = "runtime-provided-removed, unused-data-removed, icalendar-tests-and-stdnum-data-removed"
 
 
 def python_version(runtime: str) -> str:
@@ -95,6 +96,8 @@ def remove_unused_data(vendor: Path) -> None:
             data.unlink()
     for name in UNUSED_DATA:
         shutil.rmtree(vendor / name, ignore_errors=True)
+    for data in (vendor / "stdnum").rglob("*.dat"):
+        data.unlink()
 
 
 def stage_source(project_root: Path, build_dir: Path, runtime: str) -> Path:

@@ -71,6 +71,10 @@ for name in ("sv_SE", "en_GB", "nb_NO"):
 number = phonenumbers.parse("070-123 45 67", "SE")
 e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 print(e164, phonenumbers.is_valid_number(number))
+from stdnum.no import fodselsnummer, mva, orgnr
+from stdnum.se import orgnr as se_orgnr
+checks = (se_orgnr.is_valid("556123-4567"), orgnr.is_valid("988077917"), mva.is_valid("NO 988077917 MVA"))
+print("numbers", *checks, fodselsnummer.is_valid("15108695088"))
 """
 
 
@@ -85,10 +89,11 @@ def test_the_package_leaves_out_what_the_runtime_provides_and_the_xray_sdk(stage
 
 
 def test_the_package_keeps_the_locale_and_phone_data_the_app_uses(stage: Synthesized, tmp_path: Path) -> None:
-    """Babel's data of the app's three languages and phonenumbers' metadata survive the pruning."""
+    """Babel's data of the app's three languages, phonenumbers' metadata and the number checks of
+    python-stdnum that the app uses survive the pruning."""
     with zipfile.ZipFile(deployment_zip(stage)) as package:
         for name in package.namelist():
-            if name.startswith(("babel/", "phonenumbers/")):
+            if name.startswith(("babel/", "phonenumbers/", "stdnum/")):
                 package.extract(name, tmp_path)
         assert not any(name.startswith("phonenumbers/geodata/") for name in package.namelist())
         assert "babel/locale-data/de.dat" not in package.namelist()
@@ -102,6 +107,7 @@ def test_the_package_keeps_the_locale_and_phone_data_the_app_uses(stage: Synthes
     printed = run.stdout.replace("\xa0", " ").replace("\u202f", " ")
     assert "15 000,00 kr 1 dec. 2026" in printed and "SEK15,000.00 1 Dec 2026" in printed  # sv_SE, en_GB
     assert "15 000,00 SEK 1. des. 2026" in printed and "+46701234567 True" in printed  # nb_NO, phonenumbers
+    assert "numbers True True True True" in printed  # python-stdnum without its data files
 
 
 def test_the_package_size(stage: Synthesized) -> None:
