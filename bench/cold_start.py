@@ -31,6 +31,30 @@ rebuilt = time.perf_counter()
 print(json.dumps({"import": imported - started, "first": built - imported, "again": rebuilt - built}))
 """
 
+# A first request's start: the app imported and its composition root built (which builds its boto3 clients).
+FIRST_REQUEST = "import app; from chalicelib.bootstrap import container; container()"
+# Which clients that build makes, so the bare side builds the same.
+CLIENTS_PROBE = """
+import json
+import boto3.session
+built = []
+client = boto3.session.Session.client
+def recording(self, service, *args, **kwargs):
+    built.append(service)
+    return client(self, service, *args, **kwargs)
+boto3.session.Session.client = recording
+import app
+from chalicelib.bootstrap import container
+container()
+print(json.dumps(built))
+"""
+
+
+def bare_first_request(bare_code: str, services: list[str]) -> str:
+    """The bare import, then the same clients the app's first container() builds, from one session as it does."""
+    clients = "".join(f"; s.client({service!r})" for service in services)
+    return f"{bare_code}; import boto3.session; s = boto3.session.Session(){clients}"
+
 
 def _module_level_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
     """Imports that run when the module is imported: not those under `if TYPE_CHECKING` or in functions."""
@@ -91,14 +115,20 @@ def _import_times(stderr: str) -> dict[str, int]:
 def measure(environment: dict[str, str], runs: int) -> dict[str, Any]:
     bare_statements = third_party_imports()
     bare_code = "; ".join(bare_statements)
+    services: list[str] = json.loads(_run(["-c", CLIENTS_PROBE], environment)[1])
+    bare_first_code = bare_first_request(bare_code, services)
     interpreter: list[float] = []
     bare: list[float] = []
     application: list[float] = []
-    # Interleaved, so a busy moment of the machine falls on all three alike.
+    bare_first: list[float] = []
+    app_first: list[float] = []
+    # Interleaved, so a busy moment of the machine falls on all of them alike.
     for _ in range(runs):
         interpreter.append(_run(["-c", "pass"], environment)[0])
         bare.append(_run(["-c", bare_code], environment)[0])
         application.append(_run(["-c", "import app"], environment)[0])
+        bare_first.append(_run(["-c", bare_first_code], environment)[0])
+        app_first.append(_run(["-c", FIRST_REQUEST], environment)[0])
 
     probes = [json.loads(_run(["-c", CONTAINER_PROBE], environment)[1]) for _ in range(runs)]
 
@@ -118,6 +148,10 @@ def measure(environment: dict[str, str], runs: int) -> dict[str, Any]:
         "interpreter_only": spread(interpreter),
         "bare_dependencies": spread(bare),
         "app": spread(application),
+        "first_request_clients": services,
+        "bare_first_request": spread(bare_first),
+        "app_first_request": spread(app_first),
+        "first_request_ratio": ratio(median_ms(app_first), median_ms(bare_first)),
         "app_over_bare_ratio": ratio(app_ms, bare_ms),
         "app_minus_bare_ms": round(app_ms - bare_ms, 2),
         "modules_only_the_app_imports_ms": dict(list(extra_ms.items())[:8]),

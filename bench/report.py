@@ -63,9 +63,13 @@ def cold_start(figures: dict[str, Any]) -> str:
                     _spread_row('python -c "pass"', figures["interpreter_only"]),
                     _spread_row("bare import of the app's third-party imports", figures["bare_dependencies"]),
                     _spread_row('python -c "import app"', figures["app"]),
+                    _spread_row("bare import + the same boto3 clients", figures["bare_first_request"]),
+                    _spread_row("import app + container()", figures["app_first_request"]),
                 ],
             ),
-            f"  app / bare: {figures['app_over_bare_ratio']:.2f}x (target <= 1.15x)    "
+            f"  first request, app + container() / bare + clients: {figures['first_request_ratio']:.2f}x "
+            f"(target <= 1.15x; clients: {', '.join(figures['first_request_clients'])})",
+            f"  import only, app / bare: {figures['app_over_bare_ratio']:.2f}x    "
             f"app - bare: {figures['app_minus_bare_ms']:,.1f} ms",
             "",
             "  Modules only the app imports, by package (own import time, one -X importtime run):",

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.approvals.reasons import ALREADY_DECIDED, LINK_EXPIRED, SOMEONE_ELSE, SUPERSEDED, TOO_MANY_RESENDS
 from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
 from chalicelib.shared.links import link_id, link_key
+from chalicelib.shared.models import Model
 
 # How often an assignee may ask for a step's request mail again (R-ORD-6): enough for a lost or deleted mail,
 # too few for a stuck button or a script to send mail by the hundred.
@@ -27,7 +28,7 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
-class SubjectRef(BaseModel):
+class SubjectRef(Model):
     """What is decided: a step of a subject of some kind (an order's `agent_approval`, say)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,7 +47,7 @@ def approval_key(approval_id: str) -> str:
     return link_key(approval_id)
 
 
-class Approval(BaseModel):
+class Approval(Model):
     model_config = ConfigDict(extra="forbid")
 
     key: str
@@ -100,7 +101,7 @@ def require_resend_allowed(resends: int) -> None:
         raise TooManyAttempts(TOO_MANY_RESENDS, limit=MAX_RESENDS_PER_ASSIGNEE)
 
 
-class PendingStep(BaseModel):
+class PendingStep(Model):
     """One line of an assignee's list of steps waiting for them (R-ORD-6). `summary` is what the subject
     shows of itself there (an order's number, customer and offering)."""
 

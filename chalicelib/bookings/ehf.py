@@ -1,9 +1,11 @@
-"""An invoice as an EHF Billing 3.0 document: Peppol BIS Billing 3.0, a UBL 2.1 Invoice, built with lxml in the
-order the UBL schema requires."""
+"""An invoice as an EHF Billing 3.0 document: Peppol BIS Billing 3.0, a UBL 2.1 Invoice, built with the standard
+library's ElementTree in the order the UBL schema requires. Only written, never parsed here (docs/decisions.md,
+2026-12-02)."""
 
 from __future__ import annotations
 
-from lxml import etree
+# Only writes a document, never parses one, so the parser attacks bandit warns of (B405) do not apply.
+from xml.etree import ElementTree as etree  # nosec B405
 
 from chalicelib.bookings.invoices import VAT_EXEMPTION_REASON, Invoice
 from chalicelib.bookings.model import Party
@@ -17,23 +19,28 @@ COMMERCIAL_INVOICE = "380"  # UNCL1001
 CREDIT_TRANSFER = "30"  # UNCL4461
 ORGANISATION_NUMBER_SCHEME = "0192"  # ICD: the Norwegian Enhetsregisteret
 EACH = "EA"  # UN/ECE Recommendation 20: one appointment
+# The prefixes UBL documents are written with, the Invoice's own namespace the default (ElementTree keeps them per
+# process, by namespace).
+etree.register_namespace("", UBL)
+etree.register_namespace("cac", CAC)
+etree.register_namespace("cbc", CBC)
 
 
-def _cac(parent: etree._Element, name: str) -> etree._Element:
+def _cac(parent: etree.Element, name: str) -> etree.Element:
     return etree.SubElement(parent, f"{{{CAC}}}{name}")
 
 
-def _cbc(parent: etree._Element, name: str, text: str, **attributes: str) -> etree._Element:
+def _cbc(parent: etree.Element, name: str, text: str, **attributes: str) -> etree.Element:
     element = etree.SubElement(parent, f"{{{CBC}}}{name}", attrib=attributes)
     element.text = text
     return element
 
 
-def _amount(parent: etree._Element, name: str, ore: int, currency: str) -> None:
+def _amount(parent: etree.Element, name: str, ore: int, currency: str) -> None:
     _cbc(parent, name, f"{ore // 100}.{ore % 100:02d}", currencyID=currency)
 
 
-def _party(parent: etree._Element, role: str, party: Party, *, seller: bool) -> None:
+def _party(parent: etree.Element, role: str, party: Party, *, seller: bool) -> None:
     element = _cac(_cac(parent, role), "Party")
     _cbc(element, "EndpointID", party.organisation_number, schemeID=ORGANISATION_NUMBER_SCHEME)
     _cbc(_cac(element, "PartyName"), "Name", party.name)
@@ -60,7 +67,7 @@ def _party(parent: etree._Element, role: str, party: Party, *, seller: bool) -> 
 def ehf_invoice(invoice: Invoice) -> bytes:
     """The invoice as UTF-8 XML, with its declaration."""
     currency = invoice.currency
-    root = etree.Element(f"{{{UBL}}}Invoice", nsmap={None: UBL, "cac": CAC, "cbc": CBC})  # type: ignore[dict-item]
+    root = etree.Element(f"{{{UBL}}}Invoice")
     _cbc(root, "CustomizationID", CUSTOMIZATION)
     _cbc(root, "ProfileID", PROFILE)
     _cbc(root, "ID", invoice.number)

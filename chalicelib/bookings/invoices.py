@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from chalicelib.bookings.model import (
     Booking,
@@ -17,13 +17,14 @@ from chalicelib.bookings.model import (
     vat_number,
 )
 from chalicelib.bookings.reasons import BOOKING_CLOSED
+from chalicelib.shared.models import Model
 
 PAYMENT_DAYS = 14
 # Health care given by an authorised practitioner is exempt from Norwegian VAT (merverdiavgiftsloven § 3-2).
 VAT_EXEMPTION_REASON = "Helse- og omsorgstjenester, unntatt etter merverdiavgiftsloven § 3-2"
 
 
-class InvoiceLine(BaseModel):
+class InvoiceLine(Model):
     model_config = ConfigDict(extra="forbid")
 
     description: str
@@ -42,7 +43,7 @@ class InvoiceLine(BaseModel):
         return "S" if self.vat_percent else "E"
 
 
-class Invoice(BaseModel):
+class Invoice(Model):
     """One invoice per attended appointment: its number is the booking's, so producing it again makes the same."""
 
     model_config = ConfigDict(extra="forbid")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 from stdnum.exceptions import ValidationError
 from stdnum.no import fodselsnummer, mva, orgnr
 
@@ -23,6 +23,7 @@ from chalicelib.bookings.reasons import (
     SERIES_FULL,
 )
 from chalicelib.shared.errors import InvalidRequest
+from chalicelib.shared.models import Model
 
 # A practitioner's time is held in five-minute marks: each mark a booking covers is written once (the adapter's
 # conditional write), so two bookings can never hold the same mark.
@@ -32,7 +33,7 @@ CALENDAR_ZONE = ZoneInfo("Europe/Oslo")
 LONGEST_APPOINTMENT_MINUTES = 180
 
 
-class _Model(BaseModel):
+class _Model(Model):
     model_config = ConfigDict(extra="forbid")
 
 

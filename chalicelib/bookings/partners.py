@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.bookings.commands import CaseId, EmailAddress, IdentityNumberText
 from chalicelib.bookings.model import LONGEST_APPOINTMENT_MINUTES, SLOT_MINUTES, CaseStatus
@@ -22,6 +22,7 @@ from chalicelib.bookings.reasons import (
 )
 from chalicelib.shared.commands import WHOLE, Command, Identifier, Text
 from chalicelib.shared.errors import InvalidRequest, NotSignedIn
+from chalicelib.shared.models import Model
 
 # A signature is good for five minutes either side of its timestamp (clocks drift); a used one is kept as long.
 SIGNATURE_TOLERANCE = timedelta(minutes=5)
@@ -152,7 +153,7 @@ class EventStatus(StrEnum):
     PARKED = "parked"  # for operations: an unknown practitioner or case, a time already taken
 
 
-class InboundEvent(BaseModel):
+class InboundEvent(Model):
     """An event as kept, before anything else happens to it. The client's identity number is not kept: only its
     keyed hash and masked form, made as it arrives."""
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.directory.reasons import (
     CSRF_NOT_VALID,
@@ -27,6 +27,7 @@ from chalicelib.directory.reasons import (
 from chalicelib.shared.errors import AlreadyDone, Expired, InvalidRequest, NotAllowed
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
+from chalicelib.shared.models import Model
 
 
 def comparable_name(name: str) -> str:
@@ -45,7 +46,7 @@ class OrganisationKind(StrEnum):
     PRACTICE = "practice"
 
 
-class SavedInvoiceDetails(BaseModel):
+class SavedInvoiceDetails(Model):
     """An invoice address and reference an organisation keeps for reuse."""
 
     model_config = ConfigDict(extra="forbid")
@@ -55,7 +56,7 @@ class SavedInvoiceDetails(BaseModel):
     reference: str
 
 
-class Organisation(BaseModel):
+class Organisation(Model):
     model_config = ConfigDict(extra="forbid")
 
     org_id: str
@@ -93,7 +94,7 @@ def session_key(cookie_value: str) -> str:
     return hashlib.sha256(cookie_value.encode()).hexdigest()
 
 
-class WebSession(BaseModel):
+class WebSession(Model):
     """A person signed in to the portal, referenced by an opaque cookie value that is never stored."""
 
     model_config = ConfigDict(extra="forbid")
@@ -157,7 +158,7 @@ class NewSession:
 INVITATION_LIFETIME = timedelta(days=7)
 
 
-class Invitation(BaseModel):
+class Invitation(Model):
     """An e-mailed link for one person to choose their password: their first (an account someone else made for
     them) or a new one. Made like an approval link (`shared/links.py`): the table keeps the seed and the link's
     hash, never the link. Used once."""
@@ -264,7 +265,7 @@ def keeps_an_administrator(people: list[Person], field: str | None = "roles") ->
         raise InvalidRequest(LAST_ADMINISTRATOR, field=field)
 
 
-class RemovedPerson(BaseModel):
+class RemovedPerson(Model):
     """What the directory keeps of a person it no longer has: who, of which organisation, removed when and by
     whom; no address or number (docs/decisions.md). Orders and their history keep the names they were made
     with; this lets a removal interrupted half-way be finished, and tells an administrator who removed whom."""

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint, Response
-from pydantic import Field, StringConstraints, TypeAdapter
+from pydantic import ConfigDict, Field, StringConstraints, TypeAdapter
 
 from chalicelib.approvals.commands import Decide
 from chalicelib.approvals.model import Outcome
@@ -69,7 +69,9 @@ class ApplicationPendingLine(Strict):
 
 
 AnyPendingLine = Annotated[PendingLine | ApplicationPendingLine, Field(discriminator="kind")]
-PENDING_LINE: TypeAdapter[PendingLine | ApplicationPendingLine] = TypeAdapter(AnyPendingLine)
+PENDING_LINE: TypeAdapter[PendingLine | ApplicationPendingLine] = TypeAdapter(
+    AnyPendingLine, config=ConfigDict(defer_build=True)
+)
 
 
 class PendingPage(Strict):

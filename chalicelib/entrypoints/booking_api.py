@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from chalice.app import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.bookings.commands import ManualBooking, NewClient, OpenCaseSeries
 from chalicelib.bookings.model import CALENDAR_ZONE, Booking, Client, Series
@@ -18,6 +18,7 @@ from chalicelib.entrypoints.auth import authorizer
 from chalicelib.entrypoints.contract import Access, Call, Relation, Strict, operation, reply
 from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound, Reason
 from chalicelib.shared.identity import Role
+from chalicelib.shared.models import Model
 
 booking_api = Blueprint(__name__)
 
@@ -80,7 +81,7 @@ class CalendarView(Strict):
     bookings: list[BookingView]
 
 
-class CalendarQuery(BaseModel):
+class CalendarQuery(Model):
     model_config = ConfigDict(extra="forbid")
 
     day: DayText | None = None  # none: today, in Norway

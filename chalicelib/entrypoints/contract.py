@@ -19,6 +19,7 @@ from chalicelib.entrypoints.auth import actor_of
 from chalicelib.entrypoints.http import STATUS, BadRequest, handles_errors, json_response, parse, problems
 from chalicelib.shared import errors
 from chalicelib.shared.identity import Actor, Role
+from chalicelib.shared.models import Model
 
 BodyT = TypeVar("BodyT", bound=BaseModel | None)
 
@@ -74,7 +75,7 @@ class Access:
 ANYONE = Access(signed_in=False)
 
 
-class Strict(BaseModel):
+class Strict(Model):
     """A response body: exactly these fields."""
 
     model_config = ConfigDict(extra="forbid")
@@ -142,13 +143,16 @@ def operation(blueprint: Blueprint, **declared: Any) -> Callable[[Callable[[Call
     contract = Operation(**declared)
 
     def wrap(view: Callable[[Call[Any]], Response]) -> View:
-        adapters = {name: TypeAdapter(kind) for name, kind in contract.path.items()}
+        # Built on the route's first request, not at import (cold start: chalicelib/shared/models.py).
+        adapters: dict[str, TypeAdapter[Any]] = {}
 
         @handles_errors
         def run(**path: str) -> Response:
             request = blueprint.current_request
             actor = actor_of(request) if contract.access.signed_in else None
             checked_path = {}
+            if len(adapters) < len(contract.path):
+                adapters.update({name: TypeAdapter(kind) for name, kind in contract.path.items()})
             for name, adapter in adapters.items():
                 try:
                     checked_path[name] = adapter.validate_python(path[name])

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.observability import logger
 from chalicelib.shared import errors
+from chalicelib.shared.models import Model
 from chalicelib.shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -35,14 +36,14 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_NESTING = 16
 
 
-class Problem(BaseModel):
+class Problem(Model):
     model_config = ConfigDict(extra="forbid")
 
     field: str
     reason: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     """Every refusal and failure: what went wrong, a code that never changes, and each field at fault."""
 
     model_config = ConfigDict(extra="forbid")
@@ -52,9 +53,11 @@ class ErrorBody(BaseModel):
     errors: list[Problem]
 
 
-TRY_AGAIN = ErrorBody(
-    message="Something went wrong on our side; nothing was lost. Try again.", code="internal", errors=[]
-)
+def try_again() -> ErrorBody:
+    """The body of every failure that is ours."""
+    return ErrorBody(
+        message="Something went wrong on our side; nothing was lost. Try again.", code="internal", errors=[]
+    )
 
 
 class BadRequest(Exception):
@@ -125,7 +128,7 @@ def problems(error: ValidationError, whole: str) -> list[dict[str, str]]:
     ]
 
 
-class ListQuery(BaseModel):
+class ListQuery(Model):
     """Paging parameters every list takes from its query string (which holds strings, so no strict types)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -171,7 +174,7 @@ def in_our_words(response: Response) -> Response:
     if response.status_code < 400 or not isinstance(body, dict) or set(body) != {"Code", "Message"}:
         return response
     if response.status_code >= 500:
-        answer = TRY_AGAIN
+        answer = try_again()
     else:
         code = FRAMEWORK_CODES.get(str(body["Code"]), "request.refused")
         answer = ErrorBody(message=str(body["Message"]), code=code, errors=[])
@@ -191,7 +194,7 @@ def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
             response = error_response(error)
             if response is None:
                 logger.exception("Request failed")
-                return json_response(TRY_AGAIN.model_dump(), 500)
+                return json_response(try_again().model_dump(), 500)
             logger.info("Request refused", extra={"status": response.status_code, "error": type(error).__name__})
             return response
 

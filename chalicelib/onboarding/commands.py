@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import AfterValidator, StringConstraints
 from stdnum.exceptions import ValidationError as NumberNotValid
 from stdnum.se import orgnr
 
 from chalicelib.shared.commands import Command, Text, plain_text
+from chalicelib.shared.models import Model
 
 
 def compact_org_number(value: str) -> str:
@@ -45,7 +46,7 @@ Mobile = Annotated[str, StringConstraints(min_length=6, max_length=24), AfterVal
 Email = Annotated[str, StringConstraints(min_length=3, max_length=254, strip_whitespace=True), AfterValidator(_email)]
 
 
-class ContactInput(BaseModel):
+class ContactInput(Model):
     model_config = Command.model_config
 
     name: Text

@@ -6,12 +6,13 @@ import hashlib
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from chalicelib.onboarding.reasons import SIGNING_LINK_EXPIRED, SIGNING_LINK_USED
 from chalicelib.shared.errors import AlreadyDone, Expired
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
+from chalicelib.shared.models import Model
 
 # A signatory may not read the mail at once; a month, then the administrator sends a new link.
 SIGNING_LIFETIME = timedelta(days=30)
@@ -25,7 +26,7 @@ class ApplicationStatus(StrEnum):
     REJECTED = "rejected"
 
 
-class Contact(BaseModel):
+class Contact(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -41,7 +42,7 @@ def application_id_for(key: str) -> str:
     return "app-" + hashlib.sha256(f"application:{key}".encode()).hexdigest()[:24]
 
 
-class Application(BaseModel):
+class Application(Model):
     """A customer application (kundansökan): the organisation and its three contacts (Flow 1 step 1)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -108,7 +109,7 @@ def signatory_person(org_id: str, signatory: Signatory, language: Language = Lan
     )
 
 
-class AgreementSigning(BaseModel):
+class AgreementSigning(Model):
     """An e-mailed link for the signatory to sign the current customer agreement, made like an approval link
     (`shared/links.py`): the table keeps its seed and its hash, never the link. Used once."""
 

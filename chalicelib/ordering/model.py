@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.ordering.reasons import (
     AGENT_REVIEW_MISSING,
@@ -18,6 +18,7 @@ from chalicelib.ordering.reasons import (
     STEP_ALREADY_DECIDED,
     STEP_CANNOT_START,
 )
+from chalicelib.shared import models
 from chalicelib.shared.commands import Command, Text
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, StepOutOfOrder
 from chalicelib.shared.identity import Actor, Person
@@ -85,7 +86,7 @@ class HistoryAction(StrEnum):
 DECLINES = (HistoryAction.REJECTED, HistoryAction.CANCELLED, HistoryAction.TIMED_OUT)
 
 
-class Model(BaseModel):
+class Model(models.Model):
     model_config = ConfigDict(frozen=False, extra="forbid")
 
 

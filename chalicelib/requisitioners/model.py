@@ -6,7 +6,9 @@ import hashlib
 import unicodedata
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from chalicelib.shared.models import Model
 
 
 def comparable_email(email: str) -> str:
@@ -19,7 +21,7 @@ def email_key(email: str) -> str:
     return hashlib.sha256(comparable_email(email).encode()).hexdigest()[:40]
 
 
-class Orderer(BaseModel):
+class Orderer(Model):
     """An orderer of a requisitioner; the directory holds the person (name, e-mail) and their account."""
 
     model_config = ConfigDict(extra="forbid")
@@ -39,7 +41,7 @@ class Orderer(BaseModel):
         return self.model_copy(update={"approved": True, "approved_at": now, "approved_by": approver_id})
 
 
-class WaitingOrder(BaseModel):
+class WaitingOrder(Model):
     """An order held before its case until its orderer is approved (R-REQ-3): the workflow's task token waits
     here. `released_at` is set once the requisitioner approved, before the workflow is told."""
 
@@ -53,7 +55,7 @@ class WaitingOrder(BaseModel):
     released_at: datetime | None = None
 
 
-class RequisitionerEntry(BaseModel):
+class RequisitionerEntry(Model):
     """A requisitioner as the self-registration form lists it (R-REQ-3)."""
 
     model_config = ConfigDict(extra="forbid")

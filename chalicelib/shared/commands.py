@@ -5,8 +5,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
+
+from chalicelib.shared.models import Model
 
 # Control characters, invisible formatting (zero-width, bidi overrides), surrogates, private use, and line or
 # paragraph separators: nothing a person types into a name or a reason, and each can disguise text in mails
@@ -73,7 +75,7 @@ WholeNumber = Annotated[int, BeforeValidator(_a_whole_number)]
 WHOLE = BeforeValidator(_a_whole_number)
 
 
-class Command(BaseModel):
+class Command(Model):
     """A request body: unknown fields are refused, and no type is guessed at (a count is a number, not "1"; a
     tick is true, not 1)."""
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.shared.languages import Language
+from chalicelib.shared.models import Model
 
 
 class Role(StrEnum):
@@ -35,7 +36,7 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
 }
 
 
-class Person(BaseModel):
+class Person(Model):
     """A person of an organisation, as the directory holds them."""
 
     model_config = ConfigDict(extra="forbid")

@@ -7,15 +7,16 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from chalicelib.shared.errors import Expired, TooManyAttempts
+from chalicelib.shared.models import Model
 from chalicelib.signing.reasons import CODE_EXPIRED, TOO_MANY_CODES, TOO_MANY_WRONG_CODES
 
 MAX_CODES_PER_PURPOSE = 5
 
 
-class CodeChallenge(BaseModel):
+class CodeChallenge(Model):
     """The latest code sent for one purpose (one decision step), stored only as a salted hash."""
 
     model_config = ConfigDict(extra="forbid")

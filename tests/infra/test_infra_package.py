@@ -51,10 +51,10 @@ def test_the_packages_compiled_modules_are_built_for_the_declared_runtime(stage:
         assert not any(name.startswith(("tests/", "local/", "infra/")) for name in names)
 
 
-# Issue 11's target for the whole package, every capability in it; not reached yet (lxml and cryptography
-# alone are 10 MB), so the test holds the package to what it is now and prints the figure beside the target.
+# Issue 11's target for the whole package, every capability in it; not reached yet (cryptography and cffi are
+# 5 MB of the zip), so the test holds the package to what it is now and prints the figure beside the target.
 PACKAGE_TARGET_BYTES = 10 * 1000 * 1000
-PACKAGE_LIMIT_BYTES = 18 * 1000 * 1000
+PACKAGE_LIMIT_BYTES = 13 * 1000 * 1000
 # What the app does with the pruned data, run on the package's own copy of Babel and phonenumbers.
 PRUNED_DATA_IN_USE = """
 import sys
