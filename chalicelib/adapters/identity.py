@@ -6,13 +6,18 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
+import time
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jwt
+import jwt.algorithms
+import jwt.types
+import rsa
 from botocore.exceptions import ClientError, ParamValidationError
+from jwt.utils import base64url_decode
 
 from chalicelib.directory.ports import Claims, NewPasswordRequired, SignedIn, TokenVerifier
 from chalicelib.directory.reasons import (
@@ -33,44 +38,109 @@ from chalicelib.shared.identity import Person
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
+# How long the pool's keys are kept, and how soon a token signed by a key not among them may fetch them again
+# (Cognito adds a key before it signs with it).
+KEYS_LIFESPAN_SECONDS = 3600
+KEYS_REFETCH_SECONDS = 60
+# pyjwt's checks of a signed token's claims, the signature being checked just before (`JwksTokenVerifier`).
+CLAIM_CHECKS: jwt.types.Options = {
+    "verify_signature": False,
+    "verify_exp": True,
+    "verify_nbf": True,
+    "verify_iat": True,
+    "verify_aud": True,
+    "verify_iss": True,
+    "verify_sub": True,
+    "verify_jti": True,
+    "require": ["exp", "iss", "aud", "token_use"],
+}
+
+
+class _RsaSha256(jwt.algorithms.Algorithm):
+    """RS256 (RSASSA-PKCS1-v1_5 with SHA-256), verification only, by python-rsa: Cognito signs its tokens so, and
+    pyjwt's own RS256 needs cryptography, 5 MB of the deployment package for one signature check
+    (docs/decisions.md, 2026-12-02). Only a public key is used, so nothing secret can leak through its timing."""
+
+    def prepare_key(self, key: Any) -> rsa.PublicKey:
+        if not isinstance(key, rsa.PublicKey):
+            raise jwt.InvalidKeyError("an RSA public key of the pool is needed")
+        return key
+
+    def sign(self, msg: bytes, key: Any) -> bytes:
+        raise NotImplementedError("tokens are signed by Cognito, never here")
+
+    def verify(self, msg: bytes, key: Any, sig: bytes) -> bool:
+        try:
+            return rsa.verify(msg, sig, key) == "SHA-256"
+        except rsa.VerificationError:
+            return False
+
+    @staticmethod
+    def to_jwk(key_obj: Any, as_dict: bool = False) -> Any:
+        raise NotImplementedError("keys are read from the pool's JWKS, never written")
+
+    @staticmethod
+    def from_jwk(jwk: str | dict[str, Any]) -> rsa.PublicKey:
+        data = json.loads(jwk) if isinstance(jwk, str) else jwk
+        if data.get("kty") != "RSA":
+            raise jwt.InvalidKeyError("not an RSA key")
+        n, e = (int.from_bytes(base64url_decode(str(data[part])), "big") for part in ("n", "e"))
+        return rsa.PublicKey(n, e)
+
+
+def _signatures() -> jwt.PyJWS:
+    """pyjwt's JWS that knows RS256 and nothing else."""
+    jws = jwt.PyJWS(algorithms=[])
+    jws.register_algorithm("RS256", _RsaSha256())
+    return jws
+
 
 class JwksTokenVerifier:
-    """Checks signature, issuer, audience, expiry and token use ourselves: chalice local checks none."""
+    """Checks signature, issuer, audience, expiry and token use ourselves: chalice local checks none. The pool's
+    keys come from its JWKS (fetched with pyjwt's client, kept an hour, fetched again at most once a minute for a
+    key it does not know) or, locally, from a file."""
 
     def __init__(self, issuer: str, audience: str, jwks_url: str, jwks_file: str | None = None) -> None:
         self._issuer = issuer
         self._audience = audience
-        self._keys: jwt.PyJWKSet | None = None
+        self._jws = _signatures()
+        self._keys: dict[str, rsa.PublicKey] | None = None
+        self._fetched_at = 0.0
         self._jwks_file = jwks_file
-        self._client = None if jwks_file else jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600)
+        self._client = None if jwks_file else jwt.PyJWKClient(jwks_url, cache_jwk_set=False)
 
-    def _signing_key(self, token: str) -> Any:
+    def _load(self) -> dict[str, rsa.PublicKey]:
         if self._client is not None:
-            return self._client.get_signing_key_from_jwt(token).key
-        if self._keys is None:
+            data = self._client.fetch_data()
+        else:
             if self._jwks_file is None:
                 raise jwt.InvalidTokenError("no source of signing keys")
             raw = Path(self._jwks_file).read_bytes()
-            if self._jwks_file.endswith(".gz"):
-                raw = gzip.decompress(raw)
-            self._keys = jwt.PyJWKSet.from_dict(json.loads(raw))
-        kid = jwt.get_unverified_header(token).get("kid")
-        for key in self._keys.keys:
-            if key.key_id == kid:
-                return key.key
-        raise jwt.InvalidTokenError("unknown signing key")
+            data = json.loads(gzip.decompress(raw) if self._jwks_file.endswith(".gz") else raw)
+        return {
+            str(key["kid"]): _RsaSha256.from_jwk(key)
+            for key in data.get("keys", [])
+            if key.get("kty") == "RSA" and key.get("use", "sig") == "sig" and "kid" in key
+        }
+
+    def _signing_key(self, token: str) -> rsa.PublicKey:
+        kid = str(jwt.get_unverified_header(token).get("kid"))
+        now = time.monotonic()
+        stale = self._client is not None and now - self._fetched_at > KEYS_LIFESPAN_SECONDS
+        unknown = self._keys is not None and kid not in self._keys
+        if self._keys is None or stale or (unknown and now - self._fetched_at > KEYS_REFETCH_SECONDS):
+            self._keys, self._fetched_at = self._load(), now
+        if kid not in self._keys:
+            raise jwt.InvalidTokenError("unknown signing key")
+        return self._keys[kid]
 
     def verify(self, token: str) -> Claims:
         try:
-            claims = jwt.decode(
-                token,
-                self._signing_key(token),
-                algorithms=["RS256"],
-                audience=self._audience,
-                issuer=self._issuer,
-                options={"require": ["exp", "iss", "aud", "token_use"]},
-            )
-        except (jwt.PyJWTError, ValueError) as error:
+            key = self._signing_key(token)
+            self._jws.decode_complete(token, key, algorithms=["RS256"])  # type: ignore[arg-type]  # python-rsa's key
+            # The signature holds; pyjwt checks every claim of the same token as it would have with it.
+            claims = jwt.decode(token, options=CLAIM_CHECKS, audience=self._audience, issuer=self._issuer)
+        except (jwt.PyJWTError, ValueError, KeyError) as error:
             raise NotSignedIn(TOKEN_NOT_VALID) from error
         if claims.get("token_use") != "id":
             raise NotSignedIn(NOT_AN_ID_TOKEN)
