@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa as crypto_rsa
 
 from chalicelib.adapters import identity
 from chalicelib.adapters.identity import JwksTokenVerifier
+from chalicelib.directory.reasons import NOT_AN_ID_TOKEN
 from chalicelib.shared.errors import NotSignedIn
 
 RESOURCES = Path(moto.__file__).parent / "cognitoidp" / "resources"
@@ -78,7 +79,7 @@ def test_a_token_whose_signature_was_changed_is_refused(verifier: JwksTokenVerif
 
 def test_unsigned_and_symmetric_tokens_are_refused(verifier: JwksTokenVerifier):
     """`alg: none`, and HS256 keyed with the pool's public key (the algorithm confusion attack)."""
-    unsigned = jwt.encode({"cognito:username": "kim.service", "token_use": "id"}, None, algorithm="none")
+    unsigned = jwt.encode({"cognito:username": "kim.service", "token_use": "id"}, "", algorithm="none")
     public_jwk = json.loads(gzip.decompress(PUBLIC.read_bytes()))["keys"][0]
     symmetric = token(public_jwk["n"].encode(), algorithm="HS256")
     assert refused(verifier, unsigned) and refused(verifier, symmetric)
@@ -104,7 +105,7 @@ def test_claims_pyjwt_checks_still_refuse(verifier: JwksTokenVerifier, changes: 
 def test_an_access_token_is_not_an_id_token(verifier: JwksTokenVerifier):
     with pytest.raises(NotSignedIn) as refusal:
         verifier.verify(token(token_use="access"))
-    assert refusal.value.code == identity.NOT_AN_ID_TOKEN.code
+    assert refusal.value.code == NOT_AN_ID_TOKEN.code
 
 
 def test_a_token_of_an_unknown_key_is_refused(verifier: JwksTokenVerifier):
@@ -148,7 +149,7 @@ def test_the_pools_keys_are_fetched_once_then_again_only_when_old_or_a_new_key_s
     jwks, url = endpoint
     verifier = JwksTokenVerifier(ISSUER, CLIENT, url)
     clock = [1000.0]
-    monkeypatch.setattr(identity.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     for _ in range(3):
         verifier.verify(token())
     assert jwks.fetches == 1
