@@ -17,16 +17,20 @@ moto's own code.
 
 `Table.query` on an index: moto gathers the candidates the same way, walking and sorting every item of the table
 and keeping those whose attributes match the index's hash key condition. The patch keeps, per table and per
-attribute an index is queried by, the items by that attribute's value (only string, number and binary values:
-no other can equal a key's), built from the table on the first such query and kept up to date by every write
-from then on: `Table.put_item` and `Table.delete_item` (which moto's PutItem, DeleteItem, BatchWriteItem, PartiQL
-and transactions go through), `DynamoDBBackend.update_item` (which changes the stored item in place) and the
-rollback of `transact_write_items` above. Each write looks its item up again by its key, so a write that failed
-half way is seen as it ended. The index query's one `all_items()` call gets the items stored under the queried
-value, in the order `all_items()` would give them; moto then applies every condition of its own (all hash key
-conditions, items missing the index's range key left out), so the candidates are exactly moto's, and sorting,
-pages, limits, filters, projections and counts are moto's own code. The lookups are dropped when the patch is
-entered and left, so writes made without it are never missed.
+attribute an index is queried by, the items by that attribute's value (string, number and binary values, the
+types a key can have; a query for a value of another type is left to moto), built from the table on the first
+such query and kept up to date by every write from then on: `Table.put_item` and `Table.delete_item` (which
+moto's PutItem, DeleteItem, BatchWriteItem, PartiQL and transactions go through), `DynamoDBBackend.update_item`
+(which changes the stored item in place) and the rollback of `transact_write_items` above. Each write looks its
+item up again by its key, so a write that failed half way is seen as it ended; a write whose key cannot be read
+drops the table's lookups, to be built again. The index query's one `all_items()` call gets the items stored
+under the queried value, in the order `all_items()` would give them; moto then applies every condition of its
+own (all hash key conditions, items missing the index's range key left out), so the candidates are exactly
+moto's, and sorting, pages, limits, filters, projections and counts are moto's own code. The lookups are dropped
+when the patch is switched on and off, so writes made without it are never missed.
+
+Like moto itself, the patches are not thread-safe: the embedded AWS runs one DynamoDB call at a time
+(`_serialised` in local/embedded_aws.py).
 """
 
 from __future__ import annotations
