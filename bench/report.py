@@ -237,9 +237,9 @@ def table_size(figures: dict[str, Any]) -> str:
             ),
             "  outside AWS ms: the request's time less its AWS calls (app, Chalice, Powertools), small -> large.",
             "  Get/Query/Scan: DynamoDB calls per request. ScannedCount: items its Queries read (DynamoDB's figure).",
-            "  The embedded AWS looks a table's keyed Query up by hash key (local/moto_patches.py), so the boto3",
-            "  Query row stays flat; moto still answers an index Query (gsi1, gsi2) by walking the whole table,",
-            "  which is what grows here. On DynamoDB cost follows the calls and ScannedCount.",
+            "  The embedded AWS looks every Query up by its hash key, the table's or an index's",
+            "  (local/moto_patches.py), so moto no longer walks the whole table for one and the rows stay flat.",
+            "  On DynamoDB cost follows the calls and ScannedCount.",
         ]
     )
 

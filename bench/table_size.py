@@ -150,7 +150,7 @@ def measure(stage: Stage, completed_order_id: str, template: Order, orders: int,
     small = {name: _sample(stage, run, samples) for name, run in probes.items()}
     loaded = bulk_load(stage, template, orders)
     large_items = item_count(stage)
-    # Fewer samples on the large table: moto's Query walks every item there, and the median settles early.
+    # Fewer samples on the large table: its median settles early.
     large_samples = max(5, samples // 3)
     large = {name: _sample(stage, run, large_samples, warm_up=1) for name, run in probes.items()}
     return {

@@ -13,13 +13,31 @@ far, and the stream records they made.
 item of the table, and then keeps those of the queried hash key; a query cost as much as the table was big.
 The patch hands that one call the items stored under the hash key (moto keeps them in a dict by hash key), in
 the order `all_items()` would give them, so everything after it (sort, pages, limits, filters, projections) is
-moto's own code. Queries of an index are left as they are.
+moto's own code.
+
+`Table.query` on an index: moto gathers the candidates the same way, walking and sorting every item of the table
+and keeping those whose attributes match the index's hash key condition. The patch keeps, per table and per
+attribute an index is queried by, the items by that attribute's value (string, number and binary values, the
+types a key can have; a query for a value of another type is left to moto), built from the table on the first
+such query and kept up to date by every write from then on: `Table.put_item` and `Table.delete_item` (which
+moto's PutItem, DeleteItem, BatchWriteItem, PartiQL and transactions go through), `DynamoDBBackend.update_item`
+(which changes the stored item in place) and the rollback of `transact_write_items` above. Each write looks its
+item up again by its key, so a write that failed half way is seen as it ended; a write whose key cannot be read
+drops the table's lookups, to be built again. The index query's one `all_items()` call gets the items stored
+under the queried value, in the order `all_items()` would give them; moto then applies every condition of its
+own (all hash key conditions, items missing the index's range key left out), so the candidates are exactly
+moto's, and sorting, pages, limits, filters, projections and counts are moto's own code. The lookups are dropped
+when the patch is switched on and off, so writes made without it are never missed.
+
+Like moto itself, the patches are not thread-safe: the embedded AWS runs one DynamoDB call at a time
+(`_serialised` in local/embedded_aws.py).
 """
 
 from __future__ import annotations
 
 import copy
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -166,6 +184,7 @@ def _undo_on_failure() -> Iterator[Any]:
                 table.items.pop(hash_value, None)
             else:
                 table.items[hash_value] = previous  # type: ignore[assignment]
+            _rewritten(table, (hash_value, range_value))
         for table, length in stream_lengths.values():
             if table.stream_shard is not None:
                 del table.stream_shard.items[length:]
@@ -174,16 +193,128 @@ def _undo_on_failure() -> Iterator[Any]:
 
 _ORIGINAL_QUERY = Table.query
 _ORIGINAL_ALL_ITEMS = Table.all_items
-# The table and hash key a `query` on this thread is gathering candidates for; `all_items` reads it.
+_ORIGINAL_PUT_ITEM = Table.put_item
+_ORIGINAL_DELETE_ITEM = Table.delete_item
+_ORIGINAL_UPDATE_ITEM = DynamoDBBackend.update_item
+# The table, the attribute (None: the table's own hash key) and the value a `query` on this thread is gathering
+# candidates for; `all_items` reads it.
 _keyed = threading.local()
+# Only these types can be a key's; a value of another type never equals one.
+KEY_TYPES = frozenset({"S", "N", "B"})
+
+Key = tuple[DynamoType, DynamoType | None]
+
+
+class ItemsByAttribute:
+    """A table's items by the value of one attribute, as an index with that hash key would hold them."""
+
+    def __init__(self, table: Table, attribute: str) -> None:
+        self.attribute = attribute
+        self.items: dict[DynamoType, dict[Key, Item]] = {}
+        self.values: dict[Key, DynamoType] = {}
+        for stored in table.items.values():
+            items: list[Item] = list(stored.values()) if table.range_key_attr else [stored]  # type: ignore[list-item]
+            for item in items:
+                self.add((item.hash_key, item.range_key), item)
+
+    def add(self, key: Key, item: Item) -> None:
+        value = item.attrs.get(self.attribute)
+        if value is not None and value.type in KEY_TYPES:
+            self.items.setdefault(value, {})[key] = item
+            self.values[key] = value
+
+    def remove(self, key: Key) -> None:
+        value = self.values.pop(key, None)
+        if value is not None:
+            under_value = self.items[value]
+            del under_value[key]
+            if not under_value:
+                del self.items[value]
+
+
+# Per table, per attribute queried: kept up to date by every write while the patch is on.
+_lookups: weakref.WeakKeyDictionary[Table, dict[str, ItemsByAttribute]] = weakref.WeakKeyDictionary()
+
+
+def _stored_item(table: Table, key: Key) -> Item | None:
+    stored = table.items.get(key[0])  # `get`: moto's defaultdict would otherwise grow an empty entry
+    if stored is None or not table.range_key_attr:
+        return stored  # type: ignore[return-value]
+    return stored.get(key[1])  # type: ignore[union-attr]
+
+
+def _rewritten(table: Table, key: Key | None) -> None:
+    """After a write of `key`: its item, as it is stored now, replaces what the table's lookups held under it.
+    A write whose key is not known (None, or no range key on a table with one, which moto reads as every item
+    of the hash key) drops the table's lookups, to be built again by the next index query."""
+    lookups = _lookups.get(table)
+    if not lookups:
+        return
+    if key is None or (table.range_key_attr and key[1] is None):
+        del _lookups[table]
+        return
+    item = _stored_item(table, key)
+    for lookup in lookups.values():
+        lookup.remove(key)
+        if item is not None:
+            lookup.add(key, item)
+
+
+def _key_in(table: Table, attributes: dict[str, Any]) -> Key | None:
+    """The table key that an item's or a request's attributes name, or None if they name none moto could store."""
+    names = [table.hash_key_attr, *([table.range_key_attr] if table.range_key_attr else [])]
+    values = [attributes.get(name) for name in names]
+    if not all(isinstance(value, dict) and len(value) == 1 and next(iter(value)) in KEY_TYPES for value in values):
+        return None
+    hash_value, *range_value = (DynamoType(value) for value in values)  # type: ignore[arg-type]
+    return hash_value, range_value[0] if range_value else None
+
+
+def put_item(self: Table, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Item:
+    """moto's `Table.put_item`, which then updates the table's lookups."""
+    try:
+        return _ORIGINAL_PUT_ITEM(self, item_attrs, *args, **kwargs)
+    finally:
+        if self in _lookups:
+            _rewritten(self, _key_in(self, item_attrs))
+
+
+def delete_item(self: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Item | None:
+    """moto's `Table.delete_item`, which then updates the table's lookups."""
+    try:
+        return _ORIGINAL_DELETE_ITEM(self, hash_key, range_key)
+    finally:
+        _rewritten(self, (hash_key, range_key))
+
+
+def update_item(self: DynamoDBBackend, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Item:
+    """moto's `DynamoDBBackend.update_item`, which changes the stored item in place, then updates its table's
+    lookups."""
+    try:
+        return _ORIGINAL_UPDATE_ITEM(self, table_name, key, *args, **kwargs)
+    finally:
+        table = self.tables.get(table_name)
+        if table is not None and table in _lookups:
+            _rewritten(table, _key_in(table, key))
 
 
 def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
-    """moto's `Table.query`, its candidates looked up by hash key instead of walked (module docstring)."""
+    """moto's `Table.query`, its candidates looked up by hash key, the table's or the index's, instead of walked
+    (module docstring)."""
     index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
-    if index_name or hash_key is None:
+    if index_name:
+        # moto keeps the last condition of an attribute named twice; the first attribute's items hold every match.
+        conditions = dict(kwargs.get("hash_key_conditions") or ())
+        if not conditions:
+            return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
+        attribute, value = next(iter(conditions.items()))
+        if value.type not in KEY_TYPES:
+            return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
+        _keyed.lookup = (self, attribute, value)
+    elif hash_key is None:
         return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
-    _keyed.lookup = (self, hash_key)
+    else:
+        _keyed.lookup = (self, None, hash_key)
     try:
         return _ORIGINAL_QUERY(self, hash_key, *args, **kwargs)
     finally:
@@ -191,27 +322,51 @@ def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -
 
 
 def all_items(self: Table) -> list[Item]:
-    """moto's `Table.all_items`; inside a keyed `query` of this table, only the items of its hash key, sorted
-    as moto sorts them."""
+    """moto's `Table.all_items`; inside a keyed `query` of this table, only the items of its hash key, or of the
+    index's hash key value, sorted as moto sorts them."""
     lookup = getattr(_keyed, "lookup", None)
     if lookup is None or lookup[0] is not self:
         return _ORIGINAL_ALL_ITEMS(self)
-    stored = self.items.get(lookup[1])  # `get`: moto's defaultdict would otherwise grow an empty entry
-    if stored is None:
-        return []
-    items: list[Item] = list(stored.values()) if self.range_key_attr else [stored]  # type: ignore[list-item]
+    _, attribute, value = lookup
+    items: list[Item]
+    if attribute is None:
+        stored = self.items.get(value)
+        if stored is None:
+            return []
+        items = list(stored.values()) if self.range_key_attr else [stored]  # type: ignore[list-item]
+    else:
+        lookups = _lookups.setdefault(self, {})
+        if attribute not in lookups:
+            lookups[attribute] = ItemsByAttribute(self, attribute)
+        items = list(lookups[attribute].items.get(value, {}).values())
     return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
+_PATCHES: tuple[tuple[Any, str, Any, Any], ...] = (
+    (Table, "query", query, _ORIGINAL_QUERY),
+    (Table, "all_items", all_items, _ORIGINAL_ALL_ITEMS),
+    (Table, "put_item", put_item, _ORIGINAL_PUT_ITEM),
+    (Table, "delete_item", delete_item, _ORIGINAL_DELETE_ITEM),
+    (DynamoDBBackend, "update_item", update_item, _ORIGINAL_UPDATE_ITEM),
+)
 
 
 @contextmanager
 def keyed_queries() -> Iterator[None]:
-    Table.query = query  # type: ignore[method-assign]
-    Table.all_items = all_items  # type: ignore[method-assign]
+    """The query patches, on for as long as the context lasts; inside a context that has them on already (the
+    tests' embedded AWS), nothing changes, and they stay on when it ends."""
+    if Table.query is query:
+        yield
+        return
+    _lookups.clear()
+    for owner, name, patch, _ in _PATCHES:
+        setattr(owner, name, patch)
     try:
         yield
     finally:
-        Table.query = _ORIGINAL_QUERY  # type: ignore[method-assign]
-        Table.all_items = _ORIGINAL_ALL_ITEMS  # type: ignore[method-assign]
+        for owner, name, _, original in _PATCHES:
+            setattr(owner, name, original)
+        _lookups.clear()
 
 
 @contextmanager

@@ -1,13 +1,17 @@
-"""The embedded AWS's patch of moto's TransactWriteItems keeps what moto did: the same calls, run through moto's
-own code and through the patch on two fresh backends, end with the same answers, items and stream records."""
+"""The embedded AWS's patches of moto keep what moto did: the same calls, run through moto's own code and through
+the patches on two fresh backends, end with the same answers, items and stream records."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import types
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
 
 from local import moto_patches
 
@@ -164,12 +168,21 @@ QUERIES = {
     "the next page": query_args("a", limit=2, exclusive_start_key={"pk": {"S": "a"}, "sk": {"S": "3"}}),
     "a filter": query_args("a", filter_expression="n > :two", expr_values={":two": {"N": "2"}}, expr_names={}),
     "a projection": query_args("a", projection_expressions=[["sk"]]),
-    "an index, left to moto": query_args("x", index_name="by-g"),
+    "an index": query_args("x", index_name="by-g", hash_key_conditions=[("g", {"S": "x"})]),
 }
 
 
-def query_outcome(items: dict[str, Any]) -> Any:
-    dynamodb = filled()
+def motos_own(dynamodb: DynamoDBBackend) -> DynamoDBBackend:
+    """The backend and its tables answering with moto's own methods, whether the patches are on or not (the
+    session's embedded AWS has them on during every test)."""
+    for owner, name, _, original in moto_patches._PATCHES:
+        for target in [dynamodb] if owner is DynamoDBBackend else list(dynamodb.tables.values()):
+            setattr(target, name, types.MethodType(original, target))
+    return dynamodb
+
+
+def query_outcome(items: dict[str, Any], prepare: Callable[[DynamoDBBackend], DynamoDBBackend]) -> Any:
+    dynamodb = prepare(filled())
     try:
         found, scanned, last_key = dynamodb.query(**items)
     except Exception as raised:  # noqa: BLE001 - the error itself is what is compared
@@ -179,9 +192,9 @@ def query_outcome(items: dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize("name", QUERIES)
 def test_a_keyed_query_answers_as_motos_own(name: str):
-    theirs = query_outcome(QUERIES[name])
+    theirs = query_outcome(QUERIES[name], motos_own)
     with moto_patches.keyed_queries():
-        ours = query_outcome(QUERIES[name])
+        ours = query_outcome(QUERIES[name], lambda dynamodb: dynamodb)
         # Outside a query, all_items is moto's walk of every item.
         assert len(filled().tables["t"].all_items()) == 7
     assert ours == theirs
@@ -204,3 +217,330 @@ def test_a_keyed_query_reads_only_its_hash_key():
             moto_patches._ORIGINAL_ALL_ITEMS = original  # type: ignore[assignment]
     assert [item.range_key.value for item in found] == ["2", "3", "4", "5"]  # type: ignore[union-attr]
     assert walked == [], "the table was walked"
+
+
+def test_the_patches_stay_on_when_a_context_inside_them_ends():
+    with moto_patches.keyed_queries():
+        with moto_patches.keyed_queries():
+            pass
+        assert Table.query is moto_patches.query
+        assert DynamoDBBackend.update_item is moto_patches.update_item
+
+
+def indexed() -> DynamoDBBackend:
+    """Orders as the app keys them: owners on an index with a sort key (some items without one, which that index
+    leaves out, and some without an owner), groups on an index without one, numbers on a third."""
+    dynamodb = DynamoDBBackend("eu-north-1", "123456789012")
+
+    def index(name: str, *keys: str) -> dict[str, Any]:
+        schema = [{"AttributeName": key, "KeyType": kind} for key, kind in zip(keys, ("HASH", "RANGE"), strict=False)]
+        return {"IndexName": name, "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}}
+
+    dynamodb.create_table(
+        "t",
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        throughput=None,
+        attr=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "owner", "AttributeType": "S"},
+            {"AttributeName": "created", "AttributeType": "S"},
+            {"AttributeName": "g", "AttributeType": "S"},
+            {"AttributeName": "n", "AttributeType": "N"},
+        ],
+        global_indexes=[index("by-owner", "owner", "created"), index("by-g", "g"), index("by-n", "n")],
+        indexes=None,
+        streams=None,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    for number, (pk, sk, owner, created) in enumerate(
+        [
+            ("c", "1", "o1", "3"),
+            ("a", "2", "o1", "2"),
+            ("b", "1", "o2", "2"),
+            ("a", "1", "o1", "2"),  # the same sort key as a#2: the table key decides
+            ("d", "1", "o1", None),  # no sort key: not in by-owner
+            ("e", "1", None, "1"),  # no owner: not in by-owner
+            ("f", "1", "o1", "5"),
+            ("a", "3", "o2", "4"),
+        ]
+    ):
+        item = {"pk": {"S": pk}, "sk": {"S": sk}, "g": {"S": "x" if number % 2 else "y"}, "n": {"N": str(number % 3)}}
+        if owner:
+            item["owner"] = {"S": owner}
+        if created:
+            item["created"] = {"S": created}
+        dynamodb.put_item("t", item)
+    return dynamodb
+
+
+def index_query(index_name: str, attribute: str, value: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """The arguments moto's Query handler passes for `attribute = value` on an index."""
+    return query_args(
+        "",
+        hash_key_dict=value,
+        index_name=index_name,
+        hash_key_conditions=[(attribute, value)],
+        **overrides,
+    )
+
+
+def between(low: str, high: str) -> dict[str, Any]:
+    values = [{"S": low}, {"S": high}]
+    return {
+        "range_comparison": "BETWEEN",
+        "range_value_dicts": values,
+        "range_key_conditions": [("created", "BETWEEN", values)],
+    }
+
+
+INDEX_QUERIES = {
+    "an owner's items": index_query("by-owner", "owner", {"S": "o1"}),
+    "another owner's": index_query("by-owner", "owner", {"S": "o2"}),
+    "an owner with none": index_query("by-owner", "owner", {"S": "nobody"}),
+    "newest first": index_query("by-owner", "owner", {"S": "o1"}, scan_index_forward=False),
+    "a sort key range": index_query("by-owner", "owner", {"S": "o1"}, **between("2", "4")),
+    "pages of two": index_query("by-owner", "owner", {"S": "o1"}, limit=2),
+    "pages of two, newest first": index_query("by-owner", "owner", {"S": "o1"}, limit=2, scan_index_forward=False),
+    "a filter": index_query(
+        "by-owner", "owner", {"S": "o1"}, filter_expression="pk <> :a", expr_values={":a": {"S": "a"}}, expr_names={}
+    ),
+    "a projection": index_query("by-owner", "owner", {"S": "o1"}, projection_expressions=[["pk"], ["created"]]),
+    "an index without a sort key": index_query("by-g", "g", {"S": "x"}),
+    "its pages": index_query("by-g", "g", {"S": "y"}, limit=3),
+    "a number, written otherwise": index_query("by-n", "n", {"N": "1.0"}),
+    "an index the table lacks": index_query("by-nothing", "owner", {"S": "o1"}),
+}
+
+
+def index_answer(dynamodb: DynamoDBBackend, arguments: dict[str, Any]) -> Any:
+    """Every page of the query, each page's items, ScannedCount and LastEvaluatedKey."""
+    pages = []
+    start = None
+    try:
+        while True:
+            found, scanned, last_key = dynamodb.query(**{**arguments, "exclusive_start_key": start})
+            pages.append(([item.to_json()["Attributes"] for item in found], scanned, last_key))
+            if last_key is None:
+                return pages
+            start = last_key
+    except Exception as raised:  # noqa: BLE001 - the error itself is what is compared
+        return type(raised).__name__, str(raised)
+
+
+def item(pk: str, sk: str = "1", **attributes: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}, **{name: {"S": value} for name, value in attributes.items()}}
+
+
+def key(pk: str, sk: str = "1") -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def updating(pk: str, expression: str, values: dict[str, Any] | None = None, **options: Any) -> Callable[..., Any]:
+    """An UpdateItem of `pk`'s item, `#o` standing for `owner`."""
+    return lambda dynamodb: dynamodb.update_item(
+        "t",
+        key(pk),
+        expression,
+        expression_attribute_names={"#o": "owner"} if "#o" in expression else {},
+        expression_attribute_values=values or {},
+        **options,
+    )
+
+
+def batch_write(puts: list[dict[str, Any]], deletes: list[dict[str, Any]]) -> Callable[..., Any]:
+    """What moto's BatchWriteItem handler does with the requests (moto/dynamodb/responses.py)."""
+
+    def write(dynamodb: DynamoDBBackend) -> None:
+        for written in puts:
+            dynamodb.put_item("t", written)
+        for deleted in deletes:
+            dynamodb.delete_item("t", deleted)
+
+    return write
+
+
+def transaction(*operations: dict[str, Any]) -> Callable[..., Any]:
+    return lambda dynamodb: moto_patches.transact_write_items(dynamodb, list(operations))
+
+
+WRITES: dict[str, list[Callable[[DynamoDBBackend], Any]]] = {
+    "puts": [
+        lambda dynamodb: dynamodb.put_item("t", item("g", owner="o1", created="1")),
+        lambda dynamodb: dynamodb.put_item("t", item("c", owner="o2", created="9")),  # moves c to o2
+        lambda dynamodb: dynamodb.put_item("t", item("f", g="x")),  # f leaves by-owner
+        lambda dynamodb: dynamodb.put_item("t", item("h", owner="o1")),  # no sort key
+        lambda dynamodb: dynamodb.put_item(
+            "t", item("b", owner="o1", created="0"), condition_expression="attribute_not_exists(pk)"
+        ),  # refused
+    ],
+    "updates that change an index key": [
+        updating("c", "SET #o = :o", {":o": {"S": "o2"}}),
+        updating("f", "REMOVE #o"),
+        updating("d", "SET created = :c", {":c": {"S": "0"}}),  # d enters by-owner
+        updating(
+            "e",
+            "SET #o = :o, g = :g",
+            {":o": {"S": "o1"}, ":g": {"S": "x"}},
+        ),
+        updating(
+            "new",
+            "SET #o = :o, created = :c",
+            {":o": {"S": "o1"}, ":c": {"S": "7"}},
+        ),
+        updating(
+            "b",
+            "SET #o = :o",
+            {":o": {"S": "o1"}, ":x": {"S": "x"}},
+            condition_expression="g = :x",
+        ),  # refused
+        # a table key without its sort key: refused
+        lambda dynamodb: dynamodb.update_item("t", {"pk": {"S": "a"}}, "SET n = :n", {}, {":n": {"N": "1"}}),
+    ],
+    "deletes": [
+        lambda dynamodb: dynamodb.delete_item("t", key("c")),
+        lambda dynamodb: dynamodb.delete_item("t", key("missing")),
+        lambda dynamodb: dynamodb.delete_item("t", key("b"), condition_expression="attribute_not_exists(pk)"),
+        # moto's own delete of every item of a hash key
+        lambda dynamodb: dynamodb.tables["t"].delete_item(DynamoType({"S": "a"}), None),
+    ],
+    "batch writes": [
+        batch_write(
+            [item("g", owner="o1", created="1"), item("b", owner="o1", created="8"), item("f", g="y")],
+            [key("c"), key("a", "2")],
+        )
+    ],
+    "a transaction": [
+        transaction(
+            put("g", "attribute_not_exists(pk)", owner={"S": "o1"}, created={"S": "6"}),
+            {
+                "Update": {
+                    "TableName": "t",
+                    "Key": key("b"),
+                    "UpdateExpression": "SET #o = :o",
+                    "ExpressionAttributeNames": {"#o": "owner"},
+                    "ExpressionAttributeValues": {":o": {"S": "o1"}},
+                }
+            },
+            delete("c"),
+        )
+    ],
+    "a rolled-back transaction": [
+        transaction(
+            put("g", owner={"S": "o1"}, created={"S": "6"}),
+            {
+                "Update": {
+                    "TableName": "t",
+                    "Key": key("b"),
+                    "UpdateExpression": "SET #o = :o",
+                    "ExpressionAttributeNames": {"#o": "owner"},
+                    "ExpressionAttributeValues": {":o": {"S": "o1"}},
+                }
+            },
+            delete("c"),
+            # Fails when it is written, after the others were: they are put back.
+            {
+                "Update": {
+                    "TableName": "t",
+                    "Key": key("f"),
+                    "UpdateExpression": "SET n = n + :text",
+                    "ExpressionAttributeValues": {":text": {"S": "x"}},
+                }
+            },
+        )
+    ],
+}
+
+
+REFUSED = {
+    "puts": [None, None, None, None, "ConditionalCheckFailed"],
+    "updates that change an index key": [None] * 5 + ["ConditionalCheckFailed", "MockValidationException"],
+    "deletes": [None, None, "ConditionalCheckFailed", None],
+    "a rolled-back transaction": ["IncorrectOperandType"],  # raised as moto raises it, after the rollback
+}
+
+
+def index_outcome(writes: list[Callable[[DynamoDBBackend], Any]], prepare: Callable[..., DynamoDBBackend]) -> Any:
+    """The answers before the writes (which also build the patch's lookups), each write's error, the answers
+    after, and the candidates every index query gathered, in the order moto's sort received them."""
+    dynamodb = prepare(indexed())
+    table = dynamodb.tables["t"]
+    gathered: list[list[tuple[Any, Any]]] = []
+
+    def sorted_items(hash_attrs: list[str], range_attrs: list[str | None], items: list[Any]) -> list[Any]:
+        gathered.append([(candidate.hash_key, candidate.range_key) for candidate in items])
+        return Table.sorted_items(table, hash_attrs, range_attrs, items)
+
+    table.sorted_items = sorted_items  # type: ignore[method-assign, assignment]
+    before = {name: index_answer(dynamodb, arguments) for name, arguments in INDEX_QUERIES.items()}
+    errors: list[str | None] = []
+    for write in writes:
+        try:
+            write(dynamodb)
+            errors.append(None)
+        except Exception as raised:  # noqa: BLE001 - the error itself is what is compared
+            errors.append(type(raised).__name__)
+    after = {name: index_answer(dynamodb, arguments) for name, arguments in INDEX_QUERIES.items()}
+    return before, errors, after, gathered
+
+
+@pytest.mark.parametrize("name", WRITES)
+def test_an_index_query_answers_as_motos_own_after_writes(name: str):
+    theirs = index_outcome(WRITES[name], motos_own)
+    with moto_patches.keyed_queries():
+        ours = index_outcome(WRITES[name], lambda dynamodb: dynamodb)
+    assert ours == theirs
+    before, errors, after, gathered = theirs
+    assert [("a", "1"), ("a", "2"), ("c", "1"), ("f", "1")] in [
+        [(hash_key.value, range_key.value) for hash_key, range_key in candidates] for candidates in gathered
+    ]
+    assert errors == REFUSED.get(name, [None])
+    assert (after == before) == (name == "a rolled-back transaction")
+    assert before["an index the table lacks"][0] == "MockValidationException"
+    assert len(before["pages of two"]) == 2  # four items of o1 on by-owner, two a page
+
+
+class CountedWalks(defaultdict[Any, Any]):
+    """A table's `items` that counts how often every item of the table is read."""
+
+    walks = 0
+
+    def values(self) -> Any:
+        self.walks += 1
+        return super().values()
+
+    def items(self) -> Any:
+        self.walks += 1
+        return super().items()
+
+    def __iter__(self) -> Iterator[Any]:
+        self.walks += 1
+        return super().__iter__()
+
+
+def test_an_index_query_reads_only_the_items_of_its_key():
+    with moto_patches.keyed_queries():
+        dynamodb = indexed()
+        table = dynamodb.tables["t"]
+        for n in range(2_000):
+            dynamodb.put_item("t", item(f"other-{n}", owner=f"owner-{n % 200}", created=str(n)))
+        table.items = CountedWalks(dict, table.items)
+        owners = index_query("by-owner", "owner", {"S": "o1"})
+
+        first = index_answer(dynamodb, owners)
+        assert table.items.walks == 1, "the lookup is built once, from the table"
+        dynamodb.put_item("t", item("g", owner="o1", created="0"))
+        updating("c", "SET #o = :o", {":o": {"S": "o2"}})(dynamodb)
+        dynamodb.delete_item("t", key("f"))
+        transaction(delete("a"), put("h", owner={"S": "o1"}, created={"S": "4"}))(dynamodb)
+        answers = [index_answer(dynamodb, owners) for _ in range(5)]
+        assert table.items.walks == 1, "a query or a write after it walked the table"
+
+        theirs = index_answer(motos_own(dynamodb), owners)
+    assert answers == [theirs] * 5
+    assert answers[0] != first
+    assert [(item["pk"]["S"], item["sk"]["S"]) for item in theirs[0][0]] == [("g", "1"), ("a", "2"), ("h", "1")]
