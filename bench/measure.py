@@ -28,6 +28,7 @@ class AwsCall:
     operation: str
     table: str | None
     transact_items: tuple[tuple[str, str], ...]  # (Put | Update | Delete | ConditionCheck, table name)
+    batch_tables: tuple[str, ...]  # the tables a BatchGetItem or BatchWriteItem names in its RequestItems
     scanned_count: int  # what a Query or Scan read, as DynamoDB reports it; 0 for other calls
     seconds: float
 
@@ -37,7 +38,7 @@ class AwsCall:
 
     def label(self, table_labels: dict[str, str]) -> str:
         """`GetItem` for the application table, `PutItem [idempotency]` for another one."""
-        tables = {self.table} if self.table else {table for _, table in self.transact_items}
+        tables = {self.table} if self.table else {table for _, table in self.transact_items} | set(self.batch_tables)
         named = sorted(table_labels.get(table, table) for table in tables if table_labels.get(table, table))
         return f"{self.operation} [{', '.join(named)}]" if named else self.operation
 
@@ -98,6 +99,7 @@ class AwsCallLog:
             operation=model.name,
             table=params.get("TableName"),
             transact_items=transact,
+            batch_tables=tuple(sorted(params.get("RequestItems") or {})),
             scanned_count=int(parsed.get("ScannedCount", 0) or 0),
             seconds=seconds,
         )

@@ -22,7 +22,7 @@ from chalicelib.adapters.dynamo.directory import DynamoDirectory, DynamoInvitati
 from chalicelib.adapters.dynamo.limits import DynamoLimits
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
 from chalicelib.adapters.dynamo.onboarding import DynamoAgreementSignings, DynamoApplications
-from chalicelib.adapters.dynamo.ordering import DynamoCatalogues, DynamoOrderNumbers, DynamoOrders
+from chalicelib.adapters.dynamo.ordering import DynamoCatalogues, DynamoOrderNumbers, DynamoOrders, DynamoSubmitReads
 from chalicelib.adapters.dynamo.requisitioners import DynamoOrderers
 from chalicelib.adapters.dynamo.signing import DynamoChallenges
 from chalicelib.adapters.dynamo.table import DynamoTable
@@ -58,7 +58,7 @@ from chalicelib.onboarding.ports import AgreementSignings, Applications
 from chalicelib.onboarding.services import APPROVED, SIGNING_MAIL, ApplicationSteps, OnboardingService
 from chalicelib.ordering.endings import EndingService
 from chalicelib.ordering.notices import OrderNotices
-from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, Workflow
+from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, SubmitReads, Workflow
 from chalicelib.ordering.reconciliation import Reconciler
 from chalicelib.ordering.services import START_WORKFLOW, OrderService
 from chalicelib.ordering.steps import OrderSteps
@@ -91,6 +91,7 @@ class Adapters:
     orders: Orders
     catalogues: Catalogues
     order_numbers: OrderNumbers
+    submit_reads: SubmitReads
     approvals: Approvals
     challenges: Challenges
     outbox: Outbox
@@ -154,6 +155,8 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         return session().client(service, config=AWS_CONFIG)  # type: ignore[call-overload]
 
     table = cache(lambda: DynamoTable(client("dynamodb"), settings.table_name))
+    # One per container: it keeps the catalogue between requests (DynamoCatalogues).
+    catalogues = cache(lambda: DynamoCatalogues(table()))
     verifier = cache(
         lambda: JwksTokenVerifier(
             settings.cognito_issuer, settings.cognito_app_client_id, settings.jwks_url, settings.cognito_jwks_file
@@ -163,8 +166,9 @@ def aws_adapters(settings: Settings) -> dict[str, Callable[[], Any]]:
         "transactions": table,
         "directory": lambda: DynamoDirectory(table()),
         "orders": lambda: DynamoOrders(table()),
-        "catalogues": lambda: DynamoCatalogues(table()),
-        "order_numbers": lambda: DynamoOrderNumbers(table()),
+        "catalogues": catalogues,
+        "submit_reads": lambda: DynamoSubmitReads(table(), catalogues()),
+        "order_numbers": DynamoOrderNumbers,
         "approvals": lambda: DynamoApprovals(table()),
         "challenges": lambda: DynamoChallenges(table()),
         "outbox": lambda: DynamoOutbox(table()),
@@ -318,7 +322,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock = utc_now, **overri
         adapters.transactions,
         clock,
         settings.decision_timeout_seconds,
-        standing=orderers,  # R-REQ-3
+        adapters.submit_reads,
     )
     bookings = BookingService(
         adapters.booking_records,

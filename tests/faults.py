@@ -33,7 +33,7 @@ def crash_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> list[
 # Failures AWS answers with, as they reach the code once the SDK's own retries are spent.
 REFUSALS = ("ThrottlingException", "ServiceUnavailable", "ProvisionedThroughputExceededException")
 FAULTED = {
-    "dynamodb": {"GetItem", "Query", "PutItem", "UpdateItem", "TransactWriteItems"},
+    "dynamodb": {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "TransactWriteItems"},
     "ses": {"SendEmail"},
     "sns": {"Publish"},
     "stepfunctions": {"StartExecution", "SendTaskSuccess", "DescribeExecution", "ListExecutions", "StopExecution"},

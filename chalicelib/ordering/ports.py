@@ -3,10 +3,12 @@ workflow that carries an order through its chain."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from chalicelib.directory.ports import Organisation
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
 from chalicelib.shared.identity import Person
 from chalicelib.shared.pagination import Page, PageRequest
@@ -54,10 +56,23 @@ class Orders(Protocol):
         """The cases of one customer organisation's orders, newest first."""
 
 
-class OrdererStanding(Protocol):
-    """Whether an orderer's orders wait for someone to approve the orderer first (R-REQ-3)."""
+@dataclass(frozen=True)
+class SubmitReading:
+    """Everything a submit reads before it places an order, as it stood at one moment."""
 
-    def awaits_approval(self, orderer: Person) -> bool: ...
+    placed: Order | None  # the same submit, stored earlier
+    customer: Organisation | None  # the orderer's organisation
+    attester: Person | None
+    agent_organisation: Organisation | None  # None when the order names no agent, or one that is not there
+    catalogue: Catalogue | None
+    last_number: int  # the last order number drawn (0 before the first), for `OrderNumbers.reserve`
+    awaits_orderer_approval: bool  # R-REQ-3: an orderer not approved yet has the case wait for the approval
+
+
+class SubmitReads(Protocol):
+    def for_submit(self, order_id: str, orderer: Person, attester_id: str, agent_org_id: str | None) -> SubmitReading:
+        """What a submit of `order_id` by `orderer` needs, in as few reads as the store allows (one, on
+        DynamoDB)."""
 
 
 class Catalogues(Protocol):
@@ -68,9 +83,10 @@ class Catalogues(Protocol):
 
 
 class OrderNumbers(Protocol):
-    def reserve(self, transaction: Transaction) -> int:
-        """The next number, taken in `transaction`: if it does not commit, the number stays free (a
-        concurrent submit that took it first makes the commit fail, to be tried again)."""
+    def reserve(self, transaction: Transaction, last: int) -> int:
+        """The number after `last` (the last one drawn, as `SubmitReads` read it), taken in `transaction`: if it
+        does not commit, the number stays free (a concurrent submit that took it first makes the commit fail, to
+        be tried again with a fresh read)."""
 
 
 class ExecutionStatus(StrEnum):

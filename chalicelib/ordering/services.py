@@ -13,7 +13,7 @@ from chalicelib.directory.ports import Directory, Organisation
 from chalicelib.notifications.ports import Outbox, OutboxMessage
 from chalicelib.ordering.commands import PlaceOrder
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
-from chalicelib.ordering.ports import Catalogues, OrdererStanding, OrderNumbers, Orders, Workflow
+from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, SubmitReads, Workflow
 from chalicelib.ordering.progress import TrackedStep, progress
 from chalicelib.ordering.reasons import (
     NO_CATALOGUE,
@@ -26,7 +26,7 @@ from chalicelib.ordering.reasons import (
 )
 from chalicelib.ordering.rules import invoice_to_save, may_order, may_read, place_order
 from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound
-from chalicelib.shared.identity import Actor, Role
+from chalicelib.shared.identity import Actor, Person, Role
 from chalicelib.shared.pagination import Page, PageRequest, one_after_another
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import ConcurrentChange, Transactions
@@ -66,9 +66,9 @@ class OrderService:
         transactions: Transactions,
         clock: Clock,
         decision_timeout_seconds: int,
-        standing: OrdererStanding | None = None,
+        submit_reads: SubmitReads,
     ) -> None:
-        self._standing = standing
+        self._submit_reads = submit_reads
         self._orders = orders
         self._catalogues = catalogues
         self._numbers = numbers
@@ -99,7 +99,16 @@ class OrderService:
         if customer is None:
             raise NotAllowed(NO_ORGANISATION)
         invoice_to_save(command.invoice, customer, "preview", field="invoice")
-        order, _ = self._place(actor, customer, command, "0" * 32, lambda: 0)
+        order, _ = self._place(
+            actor,
+            customer,
+            command,
+            "0" * 32,
+            lambda: 0,
+            catalogue=self.catalogue(),
+            attester=self._directory.person(command.attester_id),
+            agent_organisation=self._directory.organisation(command.agent_org_id) if command.agent_org_id else None,
+        )
         return order
 
     def submit(self, actor: Actor, command: PlaceOrder, idempotency_key: str) -> Order:
@@ -107,18 +116,29 @@ class OrderService:
         write; the workflow starts once the order is stored (the outbox), never the other way round."""
         order_id = uuid.uuid5(ORDER_ID_NAMESPACE, f"{actor.person.user_id}\n{idempotency_key}").hex
         for _ in range(NUMBER_ATTEMPTS):
-            found = self._orders.get(order_id)
-            if found is not None:
-                return found[0]  # the same submit, earlier
+            # One read of all of it: the order (if this submit was stored before), the organisation, the
+            # attester, the agent, the catalogue, the orderer's standing and the last number drawn.
+            read = self._submit_reads.for_submit(order_id, actor.person, command.attester_id, command.agent_org_id)
+            if read.placed is not None:
+                return read.placed  # the same submit, earlier
             transaction = self._transactions.begin()
-            customer = self._directory.organisation(actor.person.org_id)
+            customer = read.customer
             if customer is None:
                 raise NotAllowed(NO_ORGANISATION)
+            if read.catalogue is None:
+                raise NotFound(NO_CATALOGUE)
             order, submitted = self._place(
-                actor, customer, command, order_id, partial(self._numbers.reserve, transaction)
+                actor,
+                customer,
+                command,
+                order_id,
+                partial(self._numbers.reserve, transaction, read.last_number),
+                catalogue=read.catalogue,
+                attester=read.attester,
+                agent_organisation=read.agent_organisation,
             )
             # R-REQ-3: an orderer not approved yet has the case wait for the approval.
-            order.held_for_orderer = self._standing is not None and self._standing.awaits_approval(actor.person)
+            order.held_for_orderer = read.awaits_orderer_approval
             self._orders.add(transaction, order, [submitted])
             # Saved for reuse with the order itself: both are written, or neither (a retry finds the order).
             saved = invoice_to_save(command.invoice, customer, order.order_id, field="invoice")
@@ -148,16 +168,25 @@ class OrderService:
         self._workflow.start(payload["name"], payload["input"])
 
     def _place(
-        self, actor: Actor, customer: Organisation, command: PlaceOrder, order_id: str, number: Callable[[], int]
+        self,
+        actor: Actor,
+        customer: Organisation,
+        command: PlaceOrder,
+        order_id: str,
+        number: Callable[[], int],
+        *,
+        catalogue: Catalogue,
+        attester: Person | None,
+        agent_organisation: Organisation | None,
     ) -> tuple[Order, HistoryEvent]:
         orderer = actor.person
         order, submitted = place_order(
             command,
-            catalogue=self.catalogue(),
+            catalogue=catalogue,
             orderer=orderer,
             customer=customer,
-            attester=self._directory.person(command.attester_id),
-            agent_organisation=self._directory.organisation(command.agent_org_id) if command.agent_org_id else None,
+            attester=attester,
+            agent_organisation=agent_organisation,
             order_id=order_id,
             number=lambda: f"RITM{number():07d}",  # drawn only once every rule holds (ORDER_NUMBER)
             now=self._clock(),

@@ -41,6 +41,12 @@ class Orderer(Model):
         return self.model_copy(update={"approved": True, "approved_at": now, "approved_by": approver_id})
 
 
+def awaits_approval(orderer: Orderer | None) -> bool:
+    """R-REQ-3: whether a person's orders wait for their requisitioner's approval; someone who is no
+    requisitioner's orderer (`None`) never waits."""
+    return orderer is not None and not orderer.approved
+
+
 class WaitingOrder(Model):
     """An order held before its case until its orderer is approved (R-REQ-3): the workflow's task token waits
     here. `released_at` is set once the requisitioner approved, before the workflow is told."""

@@ -357,11 +357,6 @@ class OrdererService:
 
     # --- the order held for its orderer's approval (statemachines/order_workflow.asl.json OrdererApproval) -------
 
-    def awaits_approval(self, orderer: Person) -> bool:
-        """R-REQ-3: an orderer of a requisitioner not approved yet (ordering's `OrdererStanding`)."""
-        found = self._orderers.get(orderer.user_id)
-        return found is not None and not found.approved
-
     def hold(self, order_id: str, orderer_id: str, task_token: str, timeout_seconds: int) -> bool:
         """R-REQ-3: the order waits before its case until its orderer is approved; True when it goes on at once
         (approved meanwhile). A retried task waits under its new token. A deleted orderer's order waits on, to

@@ -166,9 +166,11 @@ WORKFLOW_SUBSTITUTIONS: dict[str, FunctionProfile] = {
     profile.task.placeholder: profile for profile in FUNCTIONS if profile.task is not None
 }
 
-# chalicelib/adapters/dynamo/: get, query, put, update, and transactions (authorised per item action).
+# chalicelib/adapters/dynamo/: get, batch get (a submit's reads), query, put, update, and transactions
+# (authorised per item action).
 TABLE_ITEM_ACTIONS = [
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:Query",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",

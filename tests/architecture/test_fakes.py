@@ -31,7 +31,7 @@ from tests.fakes.directory import (
 )
 from tests.fakes.notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from tests.fakes.onboarding import MemoryAgreementSignings, MemoryApplications
-from tests.fakes.ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
+from tests.fakes.ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders, MemorySubmitReads
 from tests.fakes.outside import FakeWorkflow, MemoryIdempotency, RecordingMail
 from tests.fakes.requisitioners import MemoryOrderers
 from tests.fakes.signing import MemoryChallenges, RecordingTexts
@@ -49,6 +49,7 @@ FAKES: dict[str, type] = {
     "chalicelib.ordering.ports.Orders": MemoryOrders,
     "chalicelib.ordering.ports.Catalogues": MemoryCatalogues,
     "chalicelib.ordering.ports.OrderNumbers": MemoryOrderNumbers,
+    "chalicelib.ordering.ports.SubmitReads": MemorySubmitReads,
     "chalicelib.ordering.ports.Workflow": FakeWorkflow,
     "chalicelib.approvals.ports.Approvals": MemoryApprovals,
     "chalicelib.approvals.ports.TaskAnswers": FakeWorkflow,
@@ -87,7 +88,6 @@ IMPLEMENTED_INSIDE = {
     "chalicelib.onboarding.ports.StepOpener": "chalicelib.approvals.services.DecisionService",
     "chalicelib.requisitioners.ports.AccountOpening": "chalicelib.directory.accounts.AccountService",
     "chalicelib.requisitioners.ports.HeldOrders": "chalicelib.ordering.waiting.OrdererWaits",
-    "chalicelib.ordering.ports.OrdererStanding": "chalicelib.requisitioners.services.OrdererService",
 }
 
 

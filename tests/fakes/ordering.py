@@ -4,9 +4,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
+from chalicelib.ordering.ports import SubmitReading
+from chalicelib.requisitioners.model import awaits_approval
+from chalicelib.shared.identity import Person
 from chalicelib.shared.pagination import Page, PageRequest
 from chalicelib.shared.transactions import Transaction
 
+from .directory import MemoryDirectory
+from .requisitioners import MemoryOrderers
 from .store import MemoryStore, paged, staged
 
 
@@ -119,11 +124,34 @@ class MemoryCatalogues:
 class MemoryOrderNumbers:
     last: int = 0
 
-    def reserve(self, transaction: Transaction) -> int:
-        read = self.last
-
+    def reserve(self, transaction: Transaction, last: int) -> int:
         def take() -> None:
-            self.last = read + 1
+            self.last = last + 1
 
-        staged(transaction).stage(take, check=lambda: self.last == read)
-        return read + 1
+        staged(transaction).stage(take, check=lambda: self.last == last)
+        return last + 1
+
+
+@dataclass
+class MemorySubmitReads:
+    """Implements `SubmitReads` over the other fakes, as the one BatchGetItem reads their items."""
+
+    orders: MemoryOrders
+    catalogues: MemoryCatalogues
+    numbers: MemoryOrderNumbers
+    directory: MemoryDirectory
+    orderers: MemoryOrderers
+    reads: int = 0  # how many times a submit read
+
+    def for_submit(self, order_id: str, orderer: Person, attester_id: str, agent_org_id: str | None) -> SubmitReading:
+        self.reads += 1
+        placed = self.orders.get(order_id)
+        return SubmitReading(
+            placed=placed[0] if placed else None,
+            customer=self.directory.organisation(orderer.org_id),
+            attester=self.directory.person(attester_id),
+            agent_organisation=self.directory.organisation(agent_org_id) if agent_org_id else None,
+            catalogue=self.catalogues.current(),
+            last_number=self.numbers.last,
+            awaits_orderer_approval=awaits_approval(self.orderers.get(orderer.user_id)),
+        )

@@ -34,7 +34,7 @@ from .bookings import (
 from .directory import FakeSignIn, FakeTokens, MemoryAccounts, MemoryDirectory, MemoryInvitations, MemoryWebSessions
 from .notifications import FixedLinkSecret, MemoryFeed, MemoryOutbox
 from .onboarding import MemoryAgreementSignings, MemoryApplications
-from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders
+from .ordering import MemoryCatalogues, MemoryOrderNumbers, MemoryOrders, MemorySubmitReads
 from .outside import FakeWorkflow, MemoryIdempotency, RecordingMail, SentMail
 from .requisitioners import MemoryOrderers
 from .signing import MemoryChallenges, RecordingTexts
@@ -122,6 +122,7 @@ class World:
         self.applications = MemoryApplications()
         self.signings = MemoryAgreementSignings()
         self.orderers = MemoryOrderers()
+        self.submit_reads = MemorySubmitReads(self.orders, self.catalogues, self.numbers, self.directory, self.orderers)
         self.booking_records = MemoryBookingRecords(self.store)
         self.inbound_events = MemoryInboundEvents(self.store)
         seed_practice(self.booking_records, MemoryStore())  # not counted among the commits a test makes
@@ -143,6 +144,7 @@ class World:
             orders=self.orders,
             catalogues=self.catalogues,
             order_numbers=self.numbers,
+            submit_reads=self.submit_reads,
             approvals=self.approvals,
             challenges=self.challenges,
             outbox=self.outbox,

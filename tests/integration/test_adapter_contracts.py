@@ -52,6 +52,8 @@ class Store:
     applications: Any
     signings: Any
     orderers: Any
+    numbers: Any
+    submit_reads: Any
 
 
 @pytest.fixture(params=["memory", "dynamo"])
@@ -71,6 +73,8 @@ def store(request: pytest.FixtureRequest) -> Store:
             world.applications,
             world.signings,
             world.orderers,
+            world.numbers,
+            world.submit_reads,
         )
     request.getfixturevalue("aws")
     adapters = container().adapters
@@ -87,6 +91,8 @@ def store(request: pytest.FixtureRequest) -> Store:
         adapters.applications,
         adapters.signings,
         adapters.orderers,
+        adapters.order_numbers,
+        adapters.submit_reads,
     )
 
 
@@ -289,6 +295,42 @@ def test_the_catalogue_is_replaced_only_by_a_newer_version(store: Store):
     assert store.catalogues.replace(newer) is False
     assert store.catalogues.replace(base) is False
     assert store.catalogues.current() == newer
+
+
+def test_a_submit_reads_the_order_its_people_its_organisations_the_catalogue_and_the_counter(store: Store):
+    olivia = store.directory.person("olivia.orderer")
+    order_id = uuid.uuid4().hex
+    read = store.submit_reads.for_submit(order_id, olivia, "adam.attester", "agent-cgm")
+    assert read.placed is None
+    assert read.customer == store.directory.organisation("region-norrby")
+    assert read.attester == store.directory.person("adam.attester")
+    assert read.agent_organisation == store.directory.organisation("agent-cgm")
+    assert read.catalogue == store.catalogues.current()
+    assert read.awaits_orderer_approval is False
+
+    commit(store, lambda t: store.numbers.reserve(t, read.last_number))
+    assert store.submit_reads.for_submit(order_id, olivia, "adam.attester", None).last_number == read.last_number + 1
+    with pytest.raises(ConcurrentChange):  # a number drawn after a read that is no longer the last
+        commit(store, lambda t: store.numbers.reserve(t, read.last_number))
+
+    order = new_order(order_id=order_id)
+    commit(store, lambda t: store.orders.add(t, order, [event(HistoryAction.SUBMITTED)]))
+    assert store.submit_reads.for_submit(order_id, olivia, "adam.attester", None).placed == order
+
+
+def test_a_submit_reads_what_is_not_there_as_nothing_and_an_unapproved_orderer_as_waiting(store: Store):
+    ulf = store.directory.person("ulf.unapproved")
+    # The agent named is the customer itself: one item, read once, answers both.
+    read = store.submit_reads.for_submit(uuid.uuid4().hex, ulf, "nobody-of-that-id", ulf.org_id)
+    assert read.attester is None
+    assert read.customer == read.agent_organisation == store.directory.organisation(ulf.org_id)
+    assert read.awaits_orderer_approval is True  # R-REQ-3
+    stranger = ulf.model_copy(update={"user_id": f"user-{uuid.uuid4().hex[:8]}", "org_id": "no-such-organisation"})
+    read = store.submit_reads.for_submit(uuid.uuid4().hex, stranger, ulf.user_id, "no-such-agent")
+    assert read.customer is None
+    assert read.agent_organisation is None
+    assert read.attester == ulf
+    assert read.awaits_orderer_approval is False
 
 
 def web_session(user_id: str | None = None, **lifetimes: timedelta) -> tuple[WebSession, str]:

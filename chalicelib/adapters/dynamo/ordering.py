@@ -5,13 +5,22 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
+from chalicelib.adapters.dynamo.directory import organisation_key, person_key
+from chalicelib.adapters.dynamo.requisitioners import orderer_key
 from chalicelib.adapters.dynamo.schema import GSI1, GSI2, GSI3, GSI4, Index
 from chalicelib.adapters.dynamo.table import DynamoTable, Item, staged, without_bookkeeping
+from chalicelib.directory.ports import Organisation
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
+from chalicelib.ordering.ports import SubmitReading
+from chalicelib.requisitioners.model import Orderer, awaits_approval
+from chalicelib.shared.identity import Person
 from chalicelib.shared.pagination import Page, PageRequest
-from chalicelib.shared.transactions import Transaction
+from chalicelib.shared.transactions import ConcurrentChange, Transaction
 
 CATALOGUE_KEY = {"pk": "CATALOGUE", "sk": "CURRENT"}
+# The version of the catalogue under CURRENT, written with it: a container that holds the catalogue reads this
+# small item to know whether its copy is still the current one (docs/decisions.md 2026-12-02).
+CATALOGUE_VERSION_KEY = {"pk": "CATALOGUE", "sk": "VERSION"}
 COUNTER_KEY = {"pk": "COUNTER", "sk": "ORDER_NUMBER"}
 CASES = "CASES"
 OPEN_STATUSES = (OrderStatus.IN_PROGRESS, OrderStatus.NEEDS_ATTENTION)
@@ -150,29 +159,99 @@ class DynamoOrders:
 
 
 class DynamoCatalogues:
+    """The catalogue, kept by this instance (one per container) with its version: once it holds a catalogue it
+    reads only the version item, and the catalogue again when a higher version was loaded."""
+
     def __init__(self, table: DynamoTable) -> None:
         self._table = table
+        self._held: Catalogue | None = None
 
     def current(self) -> Catalogue | None:
-        item = self._table.get(CATALOGUE_KEY)
-        return Catalogue.model_validate(without_bookkeeping(item)) if item else None
+        return self.from_read(self._table.get(self.key_to_read()))
+
+    def key_to_read(self) -> Item:
+        """What to read for the current catalogue, alone or with other items: the catalogue itself until one is
+        held, its version after that."""
+        return CATALOGUE_VERSION_KEY if self._held is not None else CATALOGUE_KEY
+
+    def from_read(self, item: Item | None) -> Catalogue | None:
+        """The current catalogue, given what was read under `key_to_read()`."""
+        held = self._held
+        if held is None:
+            return self._hold(item)
+        if item is None or int(item["version"]) > held.version:
+            # A newer catalogue, or a table loaded before its version was kept beside it: read the catalogue.
+            return self._hold(self._table.get(CATALOGUE_KEY))
+        return held.model_copy(deep=True)
+
+    def _hold(self, item: Item | None) -> Catalogue | None:
+        self._held = Catalogue.model_validate(without_bookkeeping(item)) if item else None
+        return self._held.model_copy(deep=True) if self._held else None
 
     def replace(self, catalogue: Catalogue) -> bool:
-        return self._table.put(
-            {**CATALOGUE_KEY, **catalogue.model_dump(mode="json")},
-            "attribute_not_exists(pk) OR version < :version",
-            {":version": catalogue.version},
-        )
+        newer = "attribute_not_exists(pk) OR version < :version"
+        values = {":version": catalogue.version}
+        try:
+            self._table.begin().put(
+                {**CATALOGUE_KEY, "entity": "catalogue", **catalogue.model_dump(mode="json")}, newer, values
+            ).put(
+                {**CATALOGUE_VERSION_KEY, "entity": "catalogue_version", "version": catalogue.version}, newer, values
+            ).commit()
+        except ConcurrentChange:
+            # The same or a newer version is stored; a table loaded before versions were kept gets its version.
+            stored = self._table.get(CATALOGUE_KEY)
+            if stored is not None:
+                self._table.put(
+                    {**CATALOGUE_VERSION_KEY, "entity": "catalogue_version", "version": stored["version"]},
+                    newer,
+                    {":version": stored["version"]},
+                )
+            return False
+        self._held = None
+        return True
 
 
 class DynamoOrderNumbers:
-    def __init__(self, table: DynamoTable) -> None:
-        self._table = table
+    """The order number counter; `SubmitReads` reads it with the submit's other items."""
 
-    def reserve(self, transaction: Transaction) -> int:
-        counter = self._table.get(COUNTER_KEY)
-        current = int(counter["n"]) if counter else 0
-        condition = "n = :current" if counter else "attribute_not_exists(pk)"
-        values = {":next": current + 1, **({":current": current} if counter else {})}
+    def reserve(self, transaction: Transaction, last: int) -> int:
+        condition = "n = :current" if last else "attribute_not_exists(pk)"
+        values = {":next": last + 1, **({":current": last} if last else {})}
         staged(transaction).update(COUNTER_KEY, "SET n = :next", condition, values)
-        return current + 1
+        return last + 1
+
+
+class DynamoSubmitReads:
+    """Everything a submit reads, in one BatchGetItem: keys of three contexts' items, built here."""
+
+    def __init__(self, table: DynamoTable, catalogues: DynamoCatalogues) -> None:
+        self._table = table
+        self._catalogues = catalogues
+
+    def for_submit(self, order_id: str, orderer: Person, attester_id: str, agent_org_id: str | None) -> SubmitReading:
+        keys = {
+            "placed": order_key(order_id),
+            "customer": organisation_key(orderer.org_id),
+            "attester": person_key(attester_id),
+            "standing": orderer_key(orderer.user_id),
+            "counter": COUNTER_KEY,
+            "catalogue": self._catalogues.key_to_read(),
+            **({"agent": organisation_key(agent_org_id)} if agent_org_id else {}),
+        }
+        read = dict(zip(keys, self._table.get_many(list(keys.values())), strict=True))
+        placed, attester, standing, counter = read["placed"], read["attester"], read["standing"], read["counter"]
+        return SubmitReading(
+            placed=_order(placed) if placed else None,
+            customer=_organisation(read["customer"]),
+            attester=Person.model_validate(without_bookkeeping(attester)) if attester else None,
+            agent_organisation=_organisation(read.get("agent")),
+            catalogue=self._catalogues.from_read(read["catalogue"]),
+            last_number=int(counter["n"]) if counter else 0,
+            awaits_orderer_approval=awaits_approval(  # R-REQ-3
+                Orderer.model_validate(without_bookkeeping(standing)) if standing else None
+            ),
+        )
+
+
+def _organisation(item: Item | None) -> Organisation | None:
+    return Organisation.model_validate(without_bookkeeping(item)) if item else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,12 @@ Item = dict[str, Any]
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+# BatchGetItem reads at most 100 keys; keys DynamoDB leaves unprocessed (throttling, the 16 MB limit) are asked
+# for again after a pause that doubles, as the SDK's own retries do.
+MOST_KEYS_PER_BATCH = 100
+UNPROCESSED_ATTEMPTS = 6
+FIRST_UNPROCESSED_PAUSE = 0.05
 
 # Keys and bookkeeping: what an item holds beyond the domain model it stores.
 BOOKKEEPING = frozenset({*APPLICATION_TABLE.key_attributes, APPLICATION_TABLE.ttl_attribute, "entity"})
@@ -163,6 +170,35 @@ class DynamoTable:
     def get(self, key: Item) -> Item | None:
         response = self.client.get_item(TableName=self.name, Key=to_dynamo(key), ConsistentRead=True)
         return from_dynamo(response["Item"]) if "Item" in response else None
+
+    def get_many(self, keys: list[Item]) -> list[Item | None]:
+        """The items of `keys`, in their order (None where there is none), read in one BatchGetItem and strongly
+        consistent as `get`. Keys DynamoDB leaves unprocessed are asked for again; still unread after the last
+        attempt, the read fails."""
+        names = [APPLICATION_TABLE.partition_key, *([APPLICATION_TABLE.sort_key] if APPLICATION_TABLE.sort_key else [])]
+
+        def identity(key: Item) -> tuple[Any, ...]:
+            return tuple(key[name] for name in names)
+
+        # DynamoDB refuses a batch that asks for one key twice: each is asked once.
+        asked = {identity(key): {name: key[name] for name in names} for key in keys}
+        if len(asked) > MOST_KEYS_PER_BATCH:
+            raise ValueError(f"one BatchGetItem reads at most {MOST_KEYS_PER_BATCH} keys")
+        answered: dict[tuple[Any, ...], Item] = {}
+        request: Any = {self.name: {"Keys": [to_dynamo(key) for key in asked.values()], "ConsistentRead": True}}
+        pause = FIRST_UNPROCESSED_PAUSE
+        for attempt in range(1, UNPROCESSED_ATTEMPTS + 1):
+            response = self.client.batch_get_item(RequestItems=request)
+            for raw in response.get("Responses", {}).get(self.name, []):
+                item = from_dynamo(raw)
+                answered[identity(item)] = item
+            request = response.get("UnprocessedKeys") or {}
+            if not request.get(self.name, {}).get("Keys"):
+                return [answered.get(identity(key)) for key in keys]
+            if attempt < UNPROCESSED_ATTEMPTS:
+                time.sleep(pause)
+                pause *= 2
+        raise RuntimeError(f"DynamoDB left keys unprocessed after {UNPROCESSED_ATTEMPTS} attempts of BatchGetItem")
 
     def query(
         self,

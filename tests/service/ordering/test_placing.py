@@ -27,6 +27,25 @@ def test_a_submit_stores_the_order_and_its_first_event_together_and_starts_its_w
     }
 
 
+def test_a_submit_reads_what_it_checks_once_and_again_after_a_number_was_taken_meanwhile(world: World, monkeypatch):
+    """R-ORD-8: the order's reads are one (one BatchGetItem on DynamoDB); a concurrent submit that drew the number
+    read makes the commit fail, and the retry reads afresh and draws the next one."""
+    read = world.submit_reads.for_submit
+
+    def a_number_taken_after_the_first_read(*args, **kwargs):
+        found = read(*args, **kwargs)
+        if world.submit_reads.reads == 1:
+            world.numbers.last += 1  # another submit drew it
+        return found
+
+    monkeypatch.setattr(world.submit_reads, "for_submit", a_number_taken_after_the_first_read)
+    order = world.submit("olivia.orderer", via_agent_order())
+    assert world.submit_reads.reads == 2
+    assert order.number == "RITM0000002" and world.numbers.last == 2
+    world.submit("olivia.orderer", direct_order())
+    assert world.submit_reads.reads == 3
+
+
 def test_the_same_key_from_the_same_orderer_is_one_order(world: World):
     first = world.submit("olivia.orderer", direct_order(), key="same-key-1")
     again = world.submit("olivia.orderer", direct_order(), key="same-key-1")
