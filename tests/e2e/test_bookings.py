@@ -59,10 +59,13 @@ def an_identity_number() -> str:
         base = f"{day:%d%m%y}{secrets.randbelow(500):03d}"
         k1 = 11 - sum(int(d) * w for d, w in zip(base, (3, 7, 6, 1, 8, 9, 4, 5, 2), strict=True)) % 11
         k1 = 0 if k1 == 11 else k1
+        if k1 == 10:  # no valid number has this base
+            continue
         first = base + str(k1)
         k2 = 11 - sum(int(d) * w for d, w in zip(first, (5, 4, 3, 2, 7, 6, 5, 4, 3, 2), strict=True)) % 11
-        number = first + str(0 if k2 == 11 else k2)
-        if k1 < 10 and k2 < 11 and fodselsnummer.is_valid(number):
+        k2 = 0 if k2 == 11 else k2
+        number = first + str(k2)
+        if k2 < 10 and fodselsnummer.is_valid(number):
             return number
 
 
