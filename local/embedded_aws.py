@@ -13,6 +13,7 @@ import os
 import secrets
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -325,14 +326,31 @@ def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return locked
 
 
+# Per stream shard, how many of its first records have been dropped once read (see `_stream_records`).
+_dropped_records: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
 def _stream_records(table_name: str, position: int) -> list[dict[str, Any]]:
-    """The table's stream records from `position` on, read from moto's table itself: without the patch of
-    `transact_write_items`, moto undoes a failed transaction by restoring a copy of the table, stream included,
-    which leaves shard iterators reading the old copy; and every GetRecords keeps a new iterator for good. Read
-    under the DynamoDB lock, so no record of a transaction still running is seen."""
+    """The table's stream records from `position` on (counted from the stream's first record), read from moto's
+    table itself: without the patch of `transact_write_items`, moto undoes a failed transaction by restoring a copy
+    of the table, stream included, which leaves shard iterators reading the old copy; and every GetRecords keeps a
+    new iterator for good. Read under the DynamoDB lock, so no record of a transaction still running is seen.
+
+    The event source mapping is the stream's only reader and asks from where it has read to: the records before
+    `position` are dropped from moto's shard, as moto itself empties a shard once it has fed its own event source
+    mappings, and as AWS trims a stream (after 24 hours). The shard's starting sequence number moves past them, so
+    the records that follow keep their sequence numbers in order. moto kept every record, each with the item's
+    image, for as long as the product ran."""
     with _dynamodb_lock:
         shard = moto.backends.get_backend("dynamodb")[ACCOUNT_ID][REGION].get_table(table_name).stream_shard
-        return [record.to_json() for record in shard.items[position:]] if shard else []
+        if shard is None:
+            return []
+        read = max(0, position - _dropped_records.get(shard, 0))
+        if read:
+            del shard.items[:read]
+            shard.starting_sequence_number += read
+            _dropped_records[shard] = _dropped_records.get(shard, 0) + read
+        return [record.to_json() for record in shard.items]
 
 
 def _queue_ready(queue_url: str) -> bool:
@@ -387,6 +405,7 @@ def embedded_aws(
     patches.enter_context(moto_patches.kept_task_clients())
     patches.enter_context(moto_patches.parsed_definitions())
     patches.enter_context(moto_patches.summed_item_sizes())
+    patches.enter_context(moto_patches.weakly_tracked_models())
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
     mock.start()
     sources: EventSources | None = None

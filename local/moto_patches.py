@@ -55,6 +55,15 @@ size computations, on every put and every stored copy. The patch makes the same 
 new attribute's against moto's limit, with the sum kept as it grows (nothing else can change the item while it is
 being built), and stores the attributes in the same `LimitedSizeDict`.
 
+moto's instance registry: every object of a moto model (`BaseModel`: a DynamoDB item, a stream record, an SQS
+message, an execution) is appended to its class's `instances_tracked` list when it is made, for moto's dashboard
+(`/moto-api/data.json`), and never taken out. Every item ever written, every version an update or a put replaced
+and every copy a transaction kept to undo itself stayed in memory for good: the product grew by each order's
+writes many times over. The patch keeps the registry as weak references (an object that cannot have one is held as
+before), so an object the backends no longer hold is freed; iterating the registry gives the objects still alive,
+in the order made, which is all its readers need (the dashboard shows the state; S3's reset disposes of the keys
+still open). Nothing in the product or its tests reads it.
+
 Like moto itself, the DynamoDB patches are not thread-safe: the embedded AWS runs one DynamoDB call at a time
 (`_serialised` in local/embedded_aws.py).
 """
@@ -67,12 +76,14 @@ import sys
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from typing import Any
 
 from botocore.client import BaseClient
+from moto.core.common_models import BaseModel
+from moto.core.model_instances import model_data
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -638,3 +649,75 @@ def summed_item_sizes() -> Iterator[None]:
         yield
     finally:
         Item.__init__ = _ORIGINAL_ITEM_INIT  # type: ignore[method-assign]
+
+
+# --- moto's instance registry ----------------------------------------------------------------------------------
+
+_ORIGINAL_MODEL_NEW = BaseModel.__new__
+
+
+class WeakInstances:
+    """A class's `instances_tracked`, as weak references: appended to and iterated as moto does with its list."""
+
+    def __init__(self, instances: Any = ()) -> None:
+        self._refs: list[Callable[[], Any]] = []
+        self._lock = threading.Lock()
+        self._compact_at = 1024
+        for instance in instances:
+            self.append(instance)
+
+    def append(self, instance: Any) -> None:
+        try:
+            ref: Callable[[], Any] = weakref.ref(instance)
+        except TypeError:  # no weak reference to it (`__slots__`): held, as moto holds every instance
+
+            def ref(held: Any = instance) -> Any:
+                return held
+
+        with self._lock:
+            self._refs.append(ref)
+            if len(self._refs) >= self._compact_at:
+                self._refs = [alive for alive in self._refs if alive() is not None]
+                self._compact_at = max(1024, 2 * len(self._refs))
+
+    def _alive(self) -> list[Any]:
+        with self._lock:
+            refs = list(self._refs)
+        return [instance for instance in (ref() for ref in refs) if instance is not None]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._alive())
+
+    def __len__(self) -> int:
+        return len(self._alive())
+
+
+def model_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    """moto's `BaseModel.__new__`, the instance registered weakly (module docstring)."""
+    instance = super(BaseModel, cls).__new__(cls)
+    tracked = cls.__dict__.get("instances_tracked")
+    if not isinstance(tracked, WeakInstances):
+        # moto's metaclass gave the class a list, or moto's reset gave it a new one.
+        tracked = WeakInstances(tracked or ())
+        cls.instances_tracked = tracked
+    tracked.append(instance)
+    return instance
+
+
+@contextmanager
+def weakly_tracked_models() -> Iterator[None]:
+    """The registry patch, on for as long as the context lasts (nothing changes inside a context that has it on);
+    when it ends, every class's registry is a list of its instances still alive, as moto keeps it."""
+    if BaseModel.__new__ is model_new:
+        yield
+        return
+    BaseModel.__new__ = model_new  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        BaseModel.__new__ = _ORIGINAL_MODEL_NEW  # type: ignore[method-assign]
+        for models in model_data.values():
+            for model in models.values():
+                tracked = model.__dict__.get("instances_tracked")
+                if isinstance(tracked, WeakInstances):
+                    model.instances_tracked = list(tracked)  # type: ignore[attr-defined]

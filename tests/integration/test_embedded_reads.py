@@ -1,6 +1,7 @@
 """What the embedded AWS reads for the product and its people costs little when nothing happens and stays the same
 as the product fills: an idle queue is not asked for messages every few milliseconds, a mail sent whole is parsed
-once, and a person's mailbox is read from where they last looked."""
+once, a person's mailbox is read from where they last looked, and the table's stream keeps only what its mapping
+has not read yet."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import uuid
 from typing import Any
 
 import boto3
+import moto
 
 import local.embedded_aws
-from local.embedded_aws import REGION, EmbeddedAws, _queue_ready
+from local.embedded_aws import ACCOUNT_ID, REGION, EmbeddedAws, _queue_ready, _stream_records
 from local.event_sources import EventSources
 from local.people import Person
 
@@ -81,3 +83,31 @@ def test_a_person_finds_an_earlier_unread_mail_after_reading_a_later_one(aws: Em
     assert person.next_email("second", "17", timeout=2)["subject"] == "second about 17"
     assert person.next_email("first", "17", timeout=2)["subject"] == "first about 17"
     assert person.mail_position == len(aws.sent_emails())
+
+
+def test_the_stream_keeps_only_what_its_mapping_has_not_read(aws: EmbeddedAws):
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    name = f"stream-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    shard = moto.backends.get_backend("dynamodb")[ACCOUNT_ID][REGION].get_table(name).stream_shard
+    assert shard is not None
+    for pk in ("a", "b", "c"):
+        dynamodb.put_item(TableName=name, Item={"pk": {"S": pk}})
+    first = _stream_records(name, 0)
+    assert [record["dynamodb"]["Keys"]["pk"]["S"] for record in first] == ["a", "b", "c"]
+    assert _stream_records(name, 1) == first[1:]
+    assert len(shard.items) == 2, "the record read was kept"
+    assert _stream_records(name, 3) == []
+    assert shard.items == []
+    dynamodb.put_item(TableName=name, Item={"pk": {"S": "d"}})
+    (later,) = _stream_records(name, 3)
+    assert later["dynamodb"]["Keys"]["pk"]["S"] == "d"
+    assert later["dynamodb"]["NewImage"] == {"pk": {"S": "d"}}
+    sequence = [int(record["dynamodb"]["SequenceNumber"]) for record in [*first, later]]
+    assert sequence == list(range(sequence[0], sequence[0] + 4)), "the sequence numbers did not go on in order"

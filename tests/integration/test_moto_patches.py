@@ -782,3 +782,48 @@ def test_only_a_few_parse_trees_are_kept():
             state = {"Type": "Pass", "Result": n, "End": True}
             moto_patches.parse(json.dumps({"StartAt": "A", "States": {"A": state}}))
         assert len(moto_patches._trees) == moto_patches.PARSE_TREES_KEPT
+
+
+# --- moto's instance registry ----------------------------------------------------------------------------------
+
+
+def test_the_registry_holds_the_instances_still_in_use_in_the_order_made():
+    import gc
+
+    with moto_patches.weakly_tracked_models():
+        kept = [Item(DynamoType({"S": f"kept{n}"}), None, {}) for n in range(3)]
+        for n in range(100):
+            Item(DynamoType({"S": f"dropped{n}"}), None, {})
+        gc.collect()
+        tracked = [item for item in Item.instances_tracked if str(item.hash_key.value).startswith(("kept", "dropped"))]  # type: ignore[attr-defined]
+        assert tracked == kept
+
+
+def test_moto_keeps_every_instance_it_ever_made_without_the_patch(monkeypatch):
+    import gc
+
+    from moto.core.common_models import BaseModel
+
+    monkeypatch.setattr(BaseModel, "__new__", moto_patches._ORIGINAL_MODEL_NEW)
+    monkeypatch.setattr(Item, "instances_tracked", [])
+    for n in range(10):
+        Item(DynamoType({"S": f"dropped{n}"}), None, {})
+    gc.collect()
+    assert len(Item.instances_tracked) == 10  # type: ignore[attr-defined]
+
+
+def test_an_instance_without_a_weak_reference_is_held():
+    tracked = moto_patches.WeakInstances()
+    tracked.append(5)
+    assert list(tracked) == [5]
+
+
+def test_the_registry_is_a_list_of_the_live_instances_when_the_patch_ends():
+    from moto.core.common_models import BaseModel
+
+    on_already = BaseModel.__new__ is moto_patches.model_new  # the session's embedded AWS
+    with moto_patches.weakly_tracked_models():
+        alive = Item(DynamoType({"S": "alive"}), None, {})
+    if not on_already:
+        assert isinstance(Item.instances_tracked, list)  # type: ignore[attr-defined]
+        assert alive in Item.instances_tracked  # type: ignore[attr-defined]
