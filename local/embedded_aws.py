@@ -13,7 +13,6 @@ import os
 import secrets
 import threading
 import time
-import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -326,8 +325,9 @@ def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return locked
 
 
-# Per stream shard, how many of its first records have been dropped once read (see `_stream_records`).
-_dropped_records: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+# Per table, how many of its stream's first records have been dropped once read (see `_stream_records`); by name,
+# since moto's own transaction rollback (without the patch) puts back a copy of the table, stream included.
+_dropped_records: dict[str, int] = {}
 
 
 def _stream_records(table_name: str, position: int) -> list[dict[str, Any]]:
@@ -345,11 +345,11 @@ def _stream_records(table_name: str, position: int) -> list[dict[str, Any]]:
         shard = moto.backends.get_backend("dynamodb")[ACCOUNT_ID][REGION].get_table(table_name).stream_shard
         if shard is None:
             return []
-        read = max(0, position - _dropped_records.get(shard, 0))
+        read = max(0, position - _dropped_records.get(table_name, 0))
         if read:
             del shard.items[:read]
             shard.starting_sequence_number += read
-            _dropped_records[shard] = _dropped_records.get(shard, 0) + read
+            _dropped_records[table_name] = _dropped_records.get(table_name, 0) + read
         return [record.to_json() for record in shard.items]
 
 
@@ -408,6 +408,7 @@ def embedded_aws(
     patches.enter_context(moto_patches.weakly_tracked_models())
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
     mock.start()
+    _dropped_records.clear()  # moto starts every table afresh
     sources: EventSources | None = None
     try:
         created = _create_resources(environment)

@@ -64,8 +64,9 @@ before), so an object the backends no longer hold is freed; iterating the regist
 in the order made, which is all its readers need (the dashboard shows the state; S3's reset disposes of the keys
 still open). Nothing in the product or its tests reads it.
 
-Like moto itself, the DynamoDB patches are not thread-safe: the embedded AWS runs one DynamoDB call at a time
-(`_serialised` in local/embedded_aws.py).
+Like moto itself, the patches of DynamoDB's tables (transactions, queries and the writes that keep the lookups)
+are not thread-safe: the embedded AWS runs one DynamoDB call at a time (`_serialised` in local/embedded_aws.py).
+The serializer and item patches keep no state; the kept clients, parse trees and registry each have a lock.
 """
 
 from __future__ import annotations
