@@ -109,27 +109,35 @@ class EmbeddedAws:
     user_pool_id: str
     app_client_id: str
     event_sources: EventSources
+    # Each sent mail as the outbox shows it, by its id: a mail sent whole is parsed once, not on every read.
+    _mails: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
 
     # --- what people would read ------------------------------------------------------------------
 
-    def sent_emails(self) -> list[dict[str, Any]]:
+    def sent_emails(self, start: int = 0) -> list[dict[str, Any]]:
+        """Every mail sent, in the order sent, from the `start`th on (moto only ever appends to its list)."""
         backend = moto.backends.get_backend("ses")[ACCOUNT_ID][REGION]
-        return [
-            raw_email(message.id, message.source, message.raw_data)
-            if hasattr(message, "raw_data")
-            else {
-                "id": message.id,
-                "from": message.source,
-                "to": list(message.destinations.get("ToAddresses", [])),
-                "subject": message.subject,
-                "body": message.body,
-                "attachments": [],
-            }
-            for message in backend.sent_messages
-        ]
+        return [dict(self._mail(message)) for message in backend.sent_messages[start:]]
+
+    def _mail(self, message: Any) -> dict[str, Any]:
+        found = self._mails.get(message.id)
+        if found is None:
+            found = self._mails[message.id] = (
+                raw_email(message.id, message.source, message.raw_data)
+                if hasattr(message, "raw_data")
+                else {
+                    "id": message.id,
+                    "from": message.source,
+                    "to": list(message.destinations.get("ToAddresses", [])),
+                    "subject": message.subject,
+                    "body": message.body,
+                    "attachments": [],
+                }
+            )
+        return found
 
     def emails_to(self, address: str, containing: str, timeout: float = 20.0) -> list[dict[str, Any]]:
         """The mails to `address` whose body holds `containing`, waiting for the first: mails leave through the
@@ -317,14 +325,38 @@ def _serialised(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return locked
 
 
+# Per table, how many of its stream's first records have been dropped once read (see `_stream_records`); by name,
+# since moto's own transaction rollback (without the patch) puts back a copy of the table, stream included.
+_dropped_records: dict[str, int] = {}
+
+
 def _stream_records(table_name: str, position: int) -> list[dict[str, Any]]:
-    """The table's stream records from `position` on, read from moto's table itself: without the patch of
-    `transact_write_items`, moto undoes a failed transaction by restoring a copy of the table, stream included,
-    which leaves shard iterators reading the old copy; and every GetRecords keeps a new iterator for good. Read
-    under the DynamoDB lock, so no record of a transaction still running is seen."""
+    """The table's stream records from `position` on (counted from the stream's first record), read from moto's
+    table itself: without the patch of `transact_write_items`, moto undoes a failed transaction by restoring a copy
+    of the table, stream included, which leaves shard iterators reading the old copy; and every GetRecords keeps a
+    new iterator for good. Read under the DynamoDB lock, so no record of a transaction still running is seen.
+
+    The event source mapping is the stream's only reader and asks from where it has read to: the records before
+    `position` are dropped from moto's shard, as moto itself empties a shard once it has fed its own event source
+    mappings, and as AWS trims a stream (after 24 hours). The shard's starting sequence number moves past them, so
+    the records that follow keep their sequence numbers in order. moto kept every record, each with the item's
+    image, for as long as the product ran."""
     with _dynamodb_lock:
         shard = moto.backends.get_backend("dynamodb")[ACCOUNT_ID][REGION].get_table(table_name).stream_shard
-        return [record.to_json() for record in shard.items[position:]] if shard else []
+        if shard is None:
+            return []
+        read = max(0, position - _dropped_records.get(table_name, 0))
+        if read:
+            del shard.items[:read]
+            shard.starting_sequence_number += read
+            _dropped_records[table_name] = _dropped_records.get(table_name, 0) + read
+        return [record.to_json() for record in shard.items]
+
+
+def _queue_ready(queue_url: str) -> bool:
+    """Whether moto's queue holds a message that ReceiveMessage would return now (visible and not delayed)."""
+    queue = moto.backends.get_backend("sqs")[ACCOUNT_ID][REGION].get_queue(queue_url.rsplit("/", 1)[-1])
+    return bool(queue.messages)
 
 
 @contextmanager
@@ -369,8 +401,14 @@ def embedded_aws(
     DynamoDBBackend.transact_write_items = moto_patches.transact_write_items  # type: ignore[method-assign]
     patches = ExitStack()
     patches.enter_context(moto_patches.keyed_queries())
+    patches.enter_context(moto_patches.plain_attribute_values())
+    patches.enter_context(moto_patches.kept_task_clients())
+    patches.enter_context(moto_patches.parsed_definitions())
+    patches.enter_context(moto_patches.summed_item_sizes())
+    patches.enter_context(moto_patches.weakly_tracked_models())
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
     mock.start()
+    _dropped_records.clear()  # moto starts every table afresh
     sources: EventSources | None = None
     try:
         created = _create_resources(environment)
@@ -382,6 +420,7 @@ def embedded_aws(
             retry_queue_url=created["OUTBOX_RETRY_QUEUE_URL"],
             dead_letter_queue_url=created["OUTBOX_DEAD_LETTER_QUEUE_URL"],
             region=REGION,
+            ready=_queue_ready,
             queues=[
                 (
                     created["BOOKING_EVENTS_QUEUE_URL"],

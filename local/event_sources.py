@@ -51,6 +51,9 @@ class EventSources:
     _due: list[float] = field(default_factory=list)
     # Other queues and the function each feeds (the booking events queue and its processor).
     queues: list[tuple[str, Callable[[dict[str, Any]], Any]]] = field(default_factory=list)
+    # Whether a queue holds a message that a receive would return now (read from the queue itself, as Lambda's
+    # poller long-polls): an idle queue costs no ReceiveMessage call every few milliseconds. None: always ask.
+    ready: Callable[[str], bool] | None = None
 
     def start(self) -> None:
         self._sqs = boto3.client("sqs", region_name=self.region)
@@ -129,6 +132,8 @@ class EventSources:
     # --- the retry queue -------------------------------------------------------------------------
 
     def _pump_queue(self, queue_url: str, function: Callable[[dict[str, Any]], Any]) -> bool:
+        if self.ready is not None and not self.ready(queue_url):
+            return False
         messages = self._sqs.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=QUEUE_BATCH, VisibilityTimeout=QUEUE_VISIBILITY_SECONDS
         ).get("Messages", [])

@@ -29,22 +29,67 @@ own (all hash key conditions, items missing the index's range key left out), so 
 moto's, and sorting, pages, limits, filters, projections and counts are moto's own code. The lookups are dropped
 when the patch is switched on and off, so writes made without it are never missed.
 
-Like moto itself, the patches are not thread-safe: the embedded AWS runs one DynamoDB call at a time
-(`_serialised` in local/embedded_aws.py).
+DynamoDB's responses: moto 5.2 writes every response through a serializer that walks the service's model and,
+for each member of each structure, tries half a dozen spellings of its name on the result (`AttributePicker`).
+An `AttributeValue` is a structure of ten members, so every attribute of every item read cost ten such lookups,
+and the serializer was the largest single cost of a GetItem or Query. The patch writes an `AttributeValue` that
+moto hands it as a plain dict of the model's own member names (what `dynamo_to_dict` makes) straight into the
+same JSON moto's serializer makes: strings as `str`, binaries base64-encoded, sets and lists item by item, maps
+value by value (a missing value left out of a map, kept as null in a list, as moto does), booleans as they are.
+Anything else (another shape, another spelling, a response transformer registered for a path) is moto's own code.
+
+Step Functions' engine: for every Task state moto builds a new boto3 client (`boto_client_for`), which costs a
+model load and an endpoint resolution each time. The patch keeps one client per service, region and endpoint
+(moto's arguments are the same for every call), built under a lock, and dropped when the patch ends, so no
+client outlives the mock it was made for.
+
+Step Functions' definitions: moto parses the state machine's definition with ANTLR again for every execution it
+starts (`ExecutionWorker._get_evaluation_entrypoint`), which cost more than the execution's own states. The patch
+keeps the parse tree of each definition parsed without a syntax error (a few, least recently used first out) and
+builds the program from it afresh each time with moto's own `Preprocessor`, so no execution shares a component
+with another; a definition with errors is parsed, and refused, every time, as before.
+
+`Item.__init__`: moto stores each attribute of a new item through `LimitedSizeDict.__setitem__`, which adds up
+the size of every attribute stored so far before taking the next, so building an item of n attributes cost n²
+size computations, on every put and every stored copy. The patch makes the same check, the size so far plus the
+new attribute's against moto's limit, with the sum kept as it grows (nothing else can change the item while it is
+being built), and stores the attributes in the same `LimitedSizeDict`.
+
+moto's instance registry: every object of a moto model (`BaseModel`: a DynamoDB item, a stream record, an SQS
+message, an execution) is appended to its class's `instances_tracked` list when it is made, for moto's dashboard
+(`/moto-api/data.json`), and never taken out. Every item ever written, every version an update or a put replaced
+and every copy a transaction kept to undo itself stayed in memory for good: the product grew by each order's
+writes many times over. The patch keeps the registry as weak references (an object that cannot have one is held as
+before), so an object the backends no longer hold is freed; iterating the registry gives the objects still alive,
+in the order made, which is all its readers need (the dashboard shows the state; S3's reset disposes of the keys
+still open). Nothing in the product or its tests reads it.
+
+Like moto itself, the patches of DynamoDB's tables (transactions, queries and the writes that keep the lookups)
+are not thread-safe: the embedded AWS runs one DynamoDB call at a time (`_serialised` in local/embedded_aws.py).
+The serializer and item patches keep no state; the kept clients, parse trees and registry each have a lock.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import sys
 import threading
 import weakref
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from typing import Any
 
+from botocore.client import BaseClient
+from moto.core.common_models import BaseModel
+from moto.core.model_instances import model_data
+from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
+    ItemSizeTooLarge,
     MockValidationException,
     MultipleTransactionsException,
     TooManyTransactionsException,
@@ -52,8 +97,12 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.utilities import bytesize
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 
 Errors = list[tuple[str | None, str | None, dict[str, Any] | None]]
 
@@ -377,3 +426,299 @@ def patched() -> Iterator[None]:
         yield
     finally:
         DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+
+
+# --- DynamoDB's AttributeValue in responses --------------------------------------------------------------------
+
+_ORIGINAL_SERIALIZE_STRUCTURE = BaseJSONSerializer._serialize_type_structure
+ATTRIBUTE_VALUE_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
+
+
+class _NotPlain(Exception):
+    """The value is not a plain dict of `AttributeValue`'s members: moto's own serializer writes it."""
+
+
+def _string(value: Any) -> Any:
+    # As moto's `_serialize_type_string`.
+    if isinstance(value, Enum):
+        value = value.value
+    return str(value) if value not in [None, {}, []] else value
+
+
+def _blob(value: Any) -> str:
+    # As moto's `_base64`.
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if not isinstance(value, bytes):
+        raise _NotPlain
+    return base64.b64encode(value).strip().decode("utf-8")
+
+
+def _items(value: Any) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise _NotPlain
+    return list(value)
+
+
+def _attribute_value(value: Any) -> dict[str, Any]:
+    """What moto's serializer makes of an `AttributeValue` given as a plain dict of its member names; raises
+    `_NotPlain` for anything else. Members in the model's order, as moto writes them."""
+    if not isinstance(value, dict) or not value.keys() <= _MEMBERS:
+        raise _NotPlain
+    written: dict[str, Any] = {}
+    for member in ATTRIBUTE_VALUE_MEMBERS:
+        if value.get(member) is None:
+            continue
+        member_value = value[member]
+        if member in ("S", "N"):
+            written[member] = _string(member_value)
+        elif member == "B":
+            written[member] = _blob(member_value)
+        elif member in ("SS", "NS"):
+            written[member] = [_string(item) for item in _items(member_value)]
+        elif member == "BS":
+            written[member] = [_blob(item) for item in _items(member_value)]
+        elif member == "M":
+            if not isinstance(member_value, dict):
+                raise _NotPlain
+            written[member] = {name: _attribute_value(item) for name, item in member_value.items() if item is not None}
+        elif member == "L":
+            written[member] = [None if item is None else _attribute_value(item) for item in _items(member_value)]
+        else:  # NULL, BOOL: booleans are written as they are
+            written[member] = member_value
+    return written
+
+
+# The members of DynamoDB's `AttributeValue`, in the model's order (the patch test checks them against botocore's).
+ATTRIBUTE_VALUE_MEMBERS = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL")
+_MEMBERS = frozenset(ATTRIBUTE_VALUE_MEMBERS)
+
+
+def serialize_type_structure(self: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
+    """moto's JSON `_serialize_type_structure`; a DynamoDB `AttributeValue` given as a plain dict is written
+    directly (module docstring)."""
+    if (
+        key
+        and shape.name == "AttributeValue"
+        and self.service_model.service_name in ATTRIBUTE_VALUE_SERVICES
+        and not getattr(self._value_picker, "response_transformers", None)
+    ):
+        try:
+            serialized[self.get_serialized_name(shape, key)] = _attribute_value(value)
+            return
+        except _NotPlain:
+            pass
+    _ORIGINAL_SERIALIZE_STRUCTURE(self, serialized, value, shape, key)
+
+
+@contextmanager
+def plain_attribute_values() -> Iterator[None]:
+    """The serializer patch, on for as long as the context lasts (nothing changes inside a context that has it on)."""
+    if BaseJSONSerializer._serialize_type_structure is serialize_type_structure:
+        yield
+        return
+    BaseJSONSerializer._serialize_type_structure = serialize_type_structure  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        BaseJSONSerializer._serialize_type_structure = _ORIGINAL_SERIALIZE_STRUCTURE  # type: ignore[method-assign]
+
+
+# --- Step Functions' clients for Task states -------------------------------------------------------------------
+
+_ORIGINAL_BOTO_CLIENT_FOR = moto_boto_client.boto_client_for
+_clients: dict[tuple[str, str, str | None], BaseClient] = {}
+_clients_lock = threading.Lock()
+
+
+def boto_client_for(region: str, service: str, state_credentials: Any = None) -> BaseClient:
+    """moto's `boto_client_for`, one client kept per service, region and endpoint: moto builds every client with
+    the same fixed keys and configuration, and ignores `state_credentials`."""
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+
+    endpoint = None if botocore_stubber.enabled else f"http://localhost:{moto_server_port()}"
+    key = (region, service, endpoint)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = _ORIGINAL_BOTO_CLIENT_FOR(region, service, state_credentials)
+        return client
+
+
+def _boto_client_importers() -> list[Any]:
+    """moto's Step Functions modules that imported `boto_client_for` by name (each Task kind has its own)."""
+    import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils  # noqa: F401
+
+    return [
+        module
+        for name, module in list(sys.modules.items())
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is not None
+    ]
+
+
+@contextmanager
+def kept_task_clients() -> Iterator[None]:
+    """The Step Functions client patch, on for as long as the context lasts (nothing changes inside a context that
+    has it on)."""
+    if moto_boto_client.boto_client_for is boto_client_for:
+        yield
+        return
+    for module in _boto_client_importers():
+        module.boto_client_for = boto_client_for
+    try:
+        yield
+    finally:
+        # Modules imported meanwhile took the patch from moto's module: they are put back too.
+        for module in _boto_client_importers():
+            if module.boto_client_for is boto_client_for:
+                module.boto_client_for = _ORIGINAL_BOTO_CLIENT_FOR
+        with _clients_lock:
+            _clients.clear()
+
+
+# --- Step Functions' definitions ----------------------------------------------------------------------------
+
+_ORIGINAL_PARSE = AmazonStateLanguageParser.parse
+PARSE_TREES_KEPT = 16
+_trees: OrderedDict[str, Any] = OrderedDict()
+_trees_lock = threading.Lock()
+
+
+def parse(definition: str) -> tuple[Any, Any]:
+    """moto's `AmazonStateLanguageParser.parse`, the ANTLR parse tree of a definition kept; the program is built
+    from it by moto's `Preprocessor` on every call, as moto builds it."""
+    with _trees_lock:
+        tree = _trees.get(definition)
+        if tree is not None:
+            _trees.move_to_end(definition)
+    if tree is None:
+        program, tree = _ORIGINAL_PARSE(definition)  # raises on a syntax error: nothing is kept
+        with _trees_lock:
+            _trees[definition] = tree
+            while len(_trees) > PARSE_TREES_KEPT:
+                _trees.popitem(last=False)
+        return program, tree
+    return Preprocessor().visit(tree), tree
+
+
+@contextmanager
+def parsed_definitions() -> Iterator[None]:
+    """The definition patch, on for as long as the context lasts (nothing changes inside a context that has it on)."""
+    if AmazonStateLanguageParser.parse is parse:
+        yield
+        return
+    AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        AmazonStateLanguageParser.parse = staticmethod(_ORIGINAL_PARSE)  # type: ignore[method-assign,assignment]
+        with _trees_lock:
+            _trees.clear()
+
+
+# --- DynamoDB's items ------------------------------------------------------------------------------------------
+
+_ORIGINAL_ITEM_INIT = Item.__init__
+# moto's limit in `LimitedSizeDict.__setitem__` (between the 400 KB documented and the 409-410 KB measured).
+ITEM_SIZE_LIMIT = 405000
+
+
+def item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+    """moto's `Item.__init__`, the size check of each attribute made on a running sum (module docstring)."""
+    self.hash_key = hash_key
+    self.range_key = range_key
+    self.attrs = LimitedSizeDict()
+    size = 0
+    for key, value in attrs.items():
+        attribute = DynamoType(value)
+        attribute_size = bytesize(key) + attribute.size()
+        if size + attribute_size > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        dict.__setitem__(self.attrs, key, attribute)
+        size += attribute_size
+
+
+@contextmanager
+def summed_item_sizes() -> Iterator[None]:
+    """The item patch, on for as long as the context lasts (nothing changes inside a context that has it on)."""
+    if Item.__init__ is item_init:
+        yield
+        return
+    Item.__init__ = item_init  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Item.__init__ = _ORIGINAL_ITEM_INIT  # type: ignore[method-assign]
+
+
+# --- moto's instance registry ----------------------------------------------------------------------------------
+
+_ORIGINAL_MODEL_NEW = BaseModel.__new__
+
+
+class WeakInstances:
+    """A class's `instances_tracked`, as weak references: appended to and iterated as moto does with its list."""
+
+    def __init__(self, instances: Any = ()) -> None:
+        self._refs: list[Callable[[], Any]] = []
+        self._lock = threading.Lock()
+        self._compact_at = 1024
+        for instance in instances:
+            self.append(instance)
+
+    def append(self, instance: Any) -> None:
+        try:
+            ref: Callable[[], Any] = weakref.ref(instance)
+        except TypeError:  # no weak reference to it (`__slots__`): held, as moto holds every instance
+
+            def ref(held: Any = instance) -> Any:
+                return held
+
+        with self._lock:
+            self._refs.append(ref)
+            if len(self._refs) >= self._compact_at:
+                self._refs = [alive for alive in self._refs if alive() is not None]
+                self._compact_at = max(1024, 2 * len(self._refs))
+
+    def _alive(self) -> list[Any]:
+        with self._lock:
+            refs = list(self._refs)
+        return [instance for instance in (ref() for ref in refs) if instance is not None]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._alive())
+
+    def __len__(self) -> int:
+        return len(self._alive())
+
+
+def model_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    """moto's `BaseModel.__new__`, the instance registered weakly (module docstring)."""
+    instance = super(BaseModel, cls).__new__(cls)
+    tracked = cls.__dict__.get("instances_tracked")
+    if not isinstance(tracked, WeakInstances):
+        # moto's metaclass gave the class a list, or moto's reset gave it a new one.
+        tracked = WeakInstances(tracked or ())
+        cls.instances_tracked = tracked
+    tracked.append(instance)
+    return instance
+
+
+@contextmanager
+def weakly_tracked_models() -> Iterator[None]:
+    """The registry patch, on for as long as the context lasts (nothing changes inside a context that has it on);
+    when it ends, every class's registry is a list of its instances still alive, as moto keeps it."""
+    if BaseModel.__new__ is model_new:
+        yield
+        return
+    BaseModel.__new__ = model_new  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        BaseModel.__new__ = _ORIGINAL_MODEL_NEW  # type: ignore[method-assign]
+        for models in model_data.values():
+            for model in models.values():
+                tracked = model.__dict__.get("instances_tracked")
+                if isinstance(tracked, WeakInstances):
+                    model.instances_tracked = list(tracked)  # type: ignore[attr-defined]

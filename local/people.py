@@ -136,6 +136,9 @@ class Person:
     around_request: Callable[[str, str], AbstractContextManager[None]] = _no_wrapping
     token: str = ""
     seen_mail: set[str] = field(default_factory=set)
+    # The mails to this person not read yet, and how many of all sent mails have been looked through for them.
+    unread_mail: list[dict[str, Any]] = field(default_factory=list)
+    mail_position: int = 0
     requests: int = 0
 
     @property
@@ -155,7 +158,9 @@ class Person:
         if reply.status != 200:
             raise RuntimeError(f"{self.user_id} could not sign in: {reply.body}")
         self.token = reply.body["id_token"]
-        self.seen_mail = {message["id"] for message in self.aws.sent_emails()}  # only what arrives from now on
+        sent = self.aws.sent_emails()
+        self.seen_mail = {message["id"] for message in sent}  # only what arrives from now on
+        self.unread_mail, self.mail_position = [], len(sent)
         return self
 
     def request(
@@ -192,14 +197,16 @@ class Person:
         """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for message in self.aws.sent_emails():
-                if (
-                    self.email in message["to"]
-                    and message["id"] not in self.seen_mail
-                    and subject in message["subject"]
-                    and number in message["subject"]
-                ):
+            # Only the mails sent since the last look are read; the earlier ones to this person wait in unread_mail.
+            arrived = self.aws.sent_emails(self.mail_position)
+            self.mail_position += len(arrived)
+            self.unread_mail += [message for message in arrived if self.email in message["to"]]
+            for message in self.unread_mail:
+                if message["id"] in self.seen_mail:
+                    continue
+                if subject in message["subject"] and number in message["subject"]:
                     self.seen_mail.add(message["id"])
+                    self.unread_mail.remove(message)
                     return message
             time.sleep(0.02)
         subjects = [m["subject"] for m in self.aws.sent_emails() if self.email in m["to"]]

@@ -3,14 +3,16 @@ the patches on two fresh backends, end with the same answers, items and stream r
 
 from __future__ import annotations
 
+import json
 import types
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
 from local import moto_patches
@@ -544,3 +546,284 @@ def test_an_index_query_reads_only_the_items_of_its_key():
     assert answers == [theirs] * 5
     assert answers[0] != first
     assert [(item["pk"]["S"], item["sk"]["S"]) for item in theirs[0][0]] == [("g", "1"), ("a", "2"), ("h", "1")]
+
+
+# --- DynamoDB's AttributeValue in responses --------------------------------------------------------------------
+
+RICH_ITEM = {
+    "pk": {"S": "ORDER#1"},
+    "n": {"N": "12.50"},
+    "blob": {"B": b"\x00\xffbytes"},
+    "strings": {"SS": ["a", "b"]},
+    "numbers": {"NS": ["1", "2.5"]},
+    "blobs": {"BS": [b"x", b"\x01"]},
+    "nothing": {"NULL": True},
+    "yes": {"BOOL": True},
+    "no": {"BOOL": False},
+    "empty": {"S": ""},
+    "map": {"M": {"inner": {"S": "x"}, "deeper": {"M": {"list": {"L": [{"N": "1"}, {"S": "two"}]}}}, "gone": None}},
+    "list": {"L": [{"M": {"a": {"BOOL": False}}}, None, {"SS": ["s"]}]},
+}
+
+
+def serialized(operation: str, result: Any, structure: Any, service: str = "dynamodb") -> str:
+    from moto.core.serialize import BaseJSONSerializer, JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    saved = BaseJSONSerializer._serialize_type_structure
+    BaseJSONSerializer._serialize_type_structure = structure  # type: ignore[method-assign]
+    try:
+        serializer = JSONSerializer(
+            operation_model=get_service_model(service).operation_model(operation),
+            value_picker=XFormedAttributePicker(response_transformers={}),
+        )
+        return str(serializer.serialize(result)["body"])
+    finally:
+        BaseJSONSerializer._serialize_type_structure = saved  # type: ignore[method-assign]
+
+
+RESULTS = {
+    "an item of every type": ("GetItem", {"Item": RICH_ITEM}),
+    "a stored item as moto hands it over": ("GetItem", None),
+    "a page of a query": ("Query", {"Items": [RICH_ITEM, {"pk": {"S": "b"}}], "Count": 2, "ScannedCount": 2}),
+    "a value moto's serializer reads under another name": ("GetItem", {"Item": {"pk": {"s": "lower case"}}}),
+    "a value with a member the model has not": ("GetItem", {"Item": {"pk": {"S": "a", "X": "y"}}}),
+    "a number given as a number": ("GetItem", {"Item": {"n": {"N": 5}, "s": {"S": 7}}}),
+}
+
+
+@pytest.mark.parametrize("name", RESULTS)
+def test_an_attribute_value_is_serialized_as_motos_own_serializer_does(name: str):
+    from moto.dynamodb.models.utilities import dynamo_to_dict
+
+    operation, result = RESULTS[name]
+    if result is None:
+        storable = {"map": {"M": {"inner": {"S": "x"}}}, "list": {"L": [{"M": {"a": {"BOOL": False}}}, {"NULL": True}]}}
+        stored = Item(DynamoType({"S": "ORDER#1"}), None, RICH_ITEM | storable)
+        result = dynamo_to_dict({"Item": stored.describe_attrs(attributes=None)["Item"]})
+    theirs = serialized(operation, result, moto_patches._ORIGINAL_SERIALIZE_STRUCTURE)
+    ours = serialized(operation, result, moto_patches.serialize_type_structure)
+    assert ours == theirs
+
+
+def test_the_attribute_value_members_are_the_models():
+    from moto.core.utils import get_service_model
+
+    shape: Any = get_service_model("dynamodb").shape_for("AttributeValue")
+    assert tuple(shape.members) == moto_patches.ATTRIBUTE_VALUE_MEMBERS
+
+
+def test_an_attribute_value_is_written_without_motos_attribute_picker():
+    from moto.core import serialize
+
+    picked: list[str] = []
+    original = serialize.XFormedAttributePicker.get_possible_keys
+
+    def counting(self: Any, context: Any) -> Any:
+        picked.append(context.key)
+        return original(self, context)
+
+    serialize.XFormedAttributePicker.get_possible_keys = counting  # type: ignore[method-assign]
+    try:
+        serialized("GetItem", {"Item": RICH_ITEM}, moto_patches.serialize_type_structure)
+    finally:
+        serialize.XFormedAttributePicker.get_possible_keys = original  # type: ignore[method-assign]
+    assert picked == ["Item", "ConsumedCapacity"], "the picker looked an AttributeValue's members up"
+
+
+# --- DynamoDB's items ------------------------------------------------------------------------------------------
+
+
+def attributes_of(item: Item) -> Any:
+    attributes = {name: value.to_json() for name, value in item.attrs.items()}
+    return type(item.attrs), item.hash_key, item.range_key, attributes
+
+
+def built(init: Callable[..., None], attrs: dict[str, Any]) -> Any:
+    item: Item = Item.__new__(Item)  # type: ignore[assignment]
+    try:
+        init(item, DynamoType({"S": "a"}), DynamoType({"S": "1"}), attrs)
+    except Exception as error:  # noqa: BLE001 - compared with moto's own outcome
+        return type(error).__name__
+    return attributes_of(item)
+
+
+def sized(total: int) -> dict[str, Any]:
+    """Two attributes whose names and values add up to `total` bytes."""
+    return {"pk": {"S": "a"}, "big": {"S": "x" * (total - len("pk") - 1 - len("big"))}}
+
+
+ITEMS: dict[str, dict[str, Any]] = {
+    "every type": {name: value for name, value in RICH_ITEM.items() if name not in ("map", "list")},
+    "nested": {"m": {"M": {"l": {"L": [{"S": "x"}, {"M": {"n": {"N": "1"}}}]}}}},
+    "no attributes": {},
+    "at moto's limit": sized(moto_patches.ITEM_SIZE_LIMIT),
+    "a byte over moto's limit": sized(moto_patches.ITEM_SIZE_LIMIT + 1),
+    "over the limit in its last attribute": {"pk": {"S": "a"}, **{f"a{n}": {"S": "x" * 100_000} for n in range(5)}},
+    "multi-byte characters": {"pk": {"S": "å" * 202_000}, "n": {"N": "1"}},
+}
+
+
+@pytest.mark.parametrize("name", ITEMS)
+def test_an_item_is_built_as_motos_own_builds_it(name: str):
+    assert built(moto_patches.item_init, ITEMS[name]) == built(moto_patches._ORIGINAL_ITEM_INIT, ITEMS[name])
+
+
+def test_an_item_is_built_without_summing_its_attributes_again():
+    from moto.dynamodb.models import dynamo_type
+
+    sizes: list[int] = []
+    original = dynamo_type.DynamoType.size
+
+    def counting(self: DynamoType) -> int:
+        sizes.append(1)
+        return original(self)
+
+    dynamo_type.DynamoType.size = counting  # type: ignore[method-assign]
+    try:
+        built(moto_patches.item_init, {f"a{n}": {"S": "x"} for n in range(50)})
+    finally:
+        dynamo_type.DynamoType.size = original  # type: ignore[method-assign]
+    assert len(sizes) == 50
+
+
+# --- Step Functions: the clients of Task states ----------------------------------------------------------------
+
+
+def test_a_task_states_client_is_built_once_per_service_and_region():
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    with moto_patches.kept_task_clients():
+        assert vars(lambda_eval_utils)["boto_client_for"] is moto_patches.boto_client_for
+        first = boto_client.boto_client_for("eu-north-1", "lambda")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            again = set(
+                pool.map(lambda _: id(vars(lambda_eval_utils)["boto_client_for"]("eu-north-1", "lambda")), range(16))
+            )
+        other = boto_client.boto_client_for("eu-north-1", "sqs")
+        elsewhere = boto_client.boto_client_for("eu-west-1", "lambda")
+    assert again == {id(first)}
+    assert len({id(first), id(other), id(elsewhere)}) == 3
+
+
+def test_a_kept_client_is_the_one_moto_builds():
+    with moto_patches.kept_task_clients():
+        ours = moto_patches.boto_client_for("eu-north-1", "lambda")
+    theirs = moto_patches._ORIGINAL_BOTO_CLIENT_FOR("eu-north-1", "lambda")
+    for client in (ours, theirs):
+        assert client.meta.region_name == "eu-north-1"
+    assert ours.meta.endpoint_url == theirs.meta.endpoint_url
+    for setting in ("parameter_validation", "retries", "connect_timeout", "read_timeout"):
+        assert getattr(ours.meta.config, setting) == getattr(theirs.meta.config, setting), setting
+    assert ours._request_signer._credentials.access_key == theirs._request_signer._credentials.access_key  # type: ignore[attr-defined]
+
+
+def test_the_kept_clients_are_dropped_when_the_patch_ends():
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    outer_on = vars(lambda_eval_utils)["boto_client_for"] is moto_patches.boto_client_for  # the session's embedded AWS
+    with moto_patches.kept_task_clients():
+        moto_patches.boto_client_for("eu-north-1", "lambda")
+    if not outer_on:
+        assert vars(lambda_eval_utils)["boto_client_for"] is moto_patches._ORIGINAL_BOTO_CLIENT_FOR
+        assert moto_patches._clients == {}
+
+
+# --- Step Functions: definitions -------------------------------------------------------------------------------
+
+
+def structure(component: Any, seen: dict[int, int] | None = None) -> Any:
+    """A component tree as plain data: every object by its type and attributes, shared objects by first visit."""
+    seen = {} if seen is None else seen
+    if isinstance(component, str | int | float | bool | type(None)):
+        return component
+    if isinstance(component, list | tuple):
+        return [structure(part, seen) for part in component]
+    if isinstance(component, dict):
+        return {str(key): structure(value, seen) for key, value in component.items()}
+    if id(component) in seen:
+        return ("seen", seen[id(component)])
+    seen[id(component)] = len(seen)
+    attributes = getattr(component, "__dict__", None)
+    if attributes is None:
+        return type(component).__name__
+    return (type(component).__name__, {name: structure(value, seen) for name, value in sorted(attributes.items())})
+
+
+def test_a_definition_parsed_again_gives_the_program_moto_builds():
+    from local.embedded_aws import definition
+
+    text = definition()
+    theirs, _ = moto_patches._ORIGINAL_PARSE(text)
+    with moto_patches.parsed_definitions():
+        moto_patches._trees.clear()
+        first, tree = moto_patches.parse(text)
+        second, same_tree = moto_patches.parse(text)
+    assert same_tree is tree, "the parse tree was not kept"
+    assert second is not first, "two executions would share components"
+    assert structure(second) == structure(first) == structure(theirs)
+
+
+def test_a_definition_with_a_syntax_error_is_refused_every_time():
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
+
+    with moto_patches.parsed_definitions():
+        for _ in range(2):
+            with pytest.raises(ASLParserException):
+                moto_patches.parse('{"StartAt": "A", "States": {"A": {"Type": "Nope"}}')
+        assert '{"StartAt": "A", "States": {"A": {"Type": "Nope"}}' not in moto_patches._trees
+
+
+def test_only_a_few_parse_trees_are_kept():
+    with moto_patches.parsed_definitions():
+        moto_patches._trees.clear()
+        for n in range(moto_patches.PARSE_TREES_KEPT + 5):
+            state = {"Type": "Pass", "Result": n, "End": True}
+            moto_patches.parse(json.dumps({"StartAt": "A", "States": {"A": state}}))
+        assert len(moto_patches._trees) == moto_patches.PARSE_TREES_KEPT
+
+
+# --- moto's instance registry ----------------------------------------------------------------------------------
+
+
+def test_the_registry_holds_the_instances_still_in_use_in_the_order_made():
+    import gc
+
+    with moto_patches.weakly_tracked_models():
+        kept = [Item(DynamoType({"S": f"kept{n}"}), None, {}) for n in range(3)]
+        for n in range(100):
+            Item(DynamoType({"S": f"dropped{n}"}), None, {})
+        gc.collect()
+        tracked = [item for item in Item.instances_tracked if str(item.hash_key.value).startswith(("kept", "dropped"))]  # type: ignore[attr-defined]
+        assert tracked == kept
+
+
+def test_moto_keeps_every_instance_it_ever_made_without_the_patch(monkeypatch):
+    import gc
+
+    from moto.core.common_models import BaseModel
+
+    monkeypatch.setattr(BaseModel, "__new__", moto_patches._ORIGINAL_MODEL_NEW)
+    monkeypatch.setattr(Item, "instances_tracked", [])
+    for n in range(10):
+        Item(DynamoType({"S": f"dropped{n}"}), None, {})
+    gc.collect()
+    assert len(Item.instances_tracked) == 10  # type: ignore[attr-defined]
+
+
+def test_an_instance_without_a_weak_reference_is_held():
+    tracked = moto_patches.WeakInstances()
+    tracked.append(5)
+    assert list(tracked) == [5]
+
+
+def test_the_registry_is_a_list_of_the_live_instances_when_the_patch_ends():
+    from moto.core.common_models import BaseModel
+
+    on_already = BaseModel.__new__ is moto_patches.model_new  # the session's embedded AWS
+    with moto_patches.weakly_tracked_models():
+        alive = Item(DynamoType({"S": "alive"}), None, {})
+    if not on_already:
+        assert isinstance(Item.instances_tracked, list)  # type: ignore[attr-defined]
+        assert alive in Item.instances_tracked  # type: ignore[attr-defined]
