@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import secrets
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -35,7 +37,11 @@ from chalicelib.shared.transactions import ConcurrentChange, Transactions
 ORDER_ID_NAMESPACE = uuid.UUID("6d1f4c1e-8f0a-4a57-9a53-3f4c2b7d9e10")
 START_WORKFLOW = "workflow.start"
 # Two submits at the same moment may draw the same number; the one that loses draws again.
-NUMBER_ATTEMPTS = 5
+NUMBER_ATTEMPTS = 8
+# Submits that drew the same number try again after a random pause of up to 10 ms, doubling with each attempt
+# ("full jitter"), so that they spread out instead of all drawing the next number together again: up to
+# 1.3 s in all before the submit is refused as a concurrent change, which a person may simply send again.
+FIRST_PAUSE_SECONDS = 0.01
 ORDER_NUMBER = re.compile(r"RITM[0-9]{7,12}")  # R-ORD-8: what `_place` draws
 LONGEST_SEARCHED = 200  # longer is no id or name anyone types, and would strain a key
 
@@ -67,8 +73,10 @@ class OrderService:
         clock: Clock,
         decision_timeout_seconds: int,
         submit_reads: SubmitReads,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self._submit_reads = submit_reads
+        self._pause = pause
         self._orders = orders
         self._catalogues = catalogues
         self._numbers = numbers
@@ -115,7 +123,10 @@ class OrderService:
         """R-ORD-8: the order, its number, its first history event and the start of its workflow are one
         write; the workflow starts once the order is stored (the outbox), never the other way round."""
         order_id = uuid.uuid5(ORDER_ID_NAMESPACE, f"{actor.person.user_id}\n{idempotency_key}").hex
-        for _ in range(NUMBER_ATTEMPTS):
+        for attempt in range(NUMBER_ATTEMPTS):
+            if attempt:
+                ceiling_ms = int(FIRST_PAUSE_SECONDS * 1000) << (attempt - 1)
+                self._pause(secrets.randbelow(ceiling_ms + 1) / 1000)
             # One read of all of it: the order (if this submit was stored before), the organisation, the
             # attester, the agent, the catalogue, the orderer's standing and the last number drawn.
             read = self._submit_reads.for_submit(order_id, actor.person, command.attester_id, command.agent_org_id)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.ordering.model import HistoryAction, Step
+from chalicelib.ordering.services import FIRST_PAUSE_SECONDS, NUMBER_ATTEMPTS
 from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound
+from chalicelib.shared.transactions import ConcurrentChange
 from local.people import agent_review, direct_order, via_agent_order
 from tests.fakes.world import FIRST, World
 from tests.faults import crash_once
@@ -44,6 +46,47 @@ def test_a_submit_reads_what_it_checks_once_and_again_after_a_number_was_taken_m
     assert order.number == "RITM0000002" and world.numbers.last == 2
     world.submit("olivia.orderer", direct_order())
     assert world.submit_reads.reads == 3
+
+
+def test_submits_that_drew_the_same_number_pause_longer_each_time_and_the_last_attempt_still_places_it(
+    world: World, monkeypatch
+):
+    """R-ORD-8 under contention: every attempt but the last finds its number taken by another submit; each retry
+    waits a random pause whose ceiling doubles, and the order is placed with the next free number."""
+    read = world.submit_reads.for_submit
+    pauses: list[float] = []
+
+    def taken_until_the_last_attempt(*args, **kwargs):
+        found = read(*args, **kwargs)
+        if world.submit_reads.reads < NUMBER_ATTEMPTS:
+            world.numbers.last += 1  # another submit drew it
+        return found
+
+    monkeypatch.setattr(world.submit_reads, "for_submit", taken_until_the_last_attempt)
+    monkeypatch.setattr(world.app.orders, "_pause", pauses.append)
+    order = world.submit("olivia.orderer", via_agent_order())
+    assert world.submit_reads.reads == NUMBER_ATTEMPTS
+    assert order.number == f"RITM{NUMBER_ATTEMPTS:07d}"
+    assert len(pauses) == NUMBER_ATTEMPTS - 1
+    for attempt, pause in enumerate(pauses, start=1):
+        assert 0 <= pause <= FIRST_PAUSE_SECONDS * 2 ** (attempt - 1)
+    assert sum(pauses) <= FIRST_PAUSE_SECONDS * (2 ** (NUMBER_ATTEMPTS - 1) - 1)
+
+
+def test_a_submit_that_never_finds_a_free_number_is_refused_without_writing(world: World, monkeypatch):
+    read = world.submit_reads.for_submit
+
+    def always_taken(*args, **kwargs):
+        found = read(*args, **kwargs)
+        world.numbers.last += 1
+        return found
+
+    monkeypatch.setattr(world.submit_reads, "for_submit", always_taken)
+    monkeypatch.setattr(world.app.orders, "_pause", lambda seconds: None)
+    with pytest.raises(ConcurrentChange):
+        world.submit("olivia.orderer", direct_order())
+    assert world.submit_reads.reads == NUMBER_ATTEMPTS
+    assert world.orders.orders == {} and world.workflow.started == {}
 
 
 def test_the_same_key_from_the_same_orderer_is_one_order(world: World):
