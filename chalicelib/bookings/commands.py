@@ -11,9 +11,19 @@ from chalicelib.bookings.reasons import CLIENT_NEEDS_CONTACT
 from chalicelib.shared.commands import WHOLE, Command, Identifier, Text
 from chalicelib.shared.errors import InvalidRequest
 
+# The patterns are written to mean the same to pydantic's regex engine, Python's and the ECMA-262 one JSON Schema
+# (and so the published OpenAPI) uses: `[0-9]`, not `\d`, which is any script's digit in the first two; no
+# control character and no byte-order mark beside `\s`, whose whitespace differs between the three.
+NOT_IN_AN_ADDRESS = r"@\s\x00-\x1f\x7f-\x9f\ufeff"
 # Eleven digits; the check digits are checked by the model (python-stdnum), which refuses with a reason.
-IdentityNumberText = Annotated[str, StringConstraints(pattern=r"^\d{6} ?\d{5}$")]
-EmailAddress = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")]
+IdentityNumberText = Annotated[str, StringConstraints(pattern=r"^[0-9]{6} ?[0-9]{5}$")]
+EmailAddress = Annotated[
+    str,
+    StringConstraints(
+        max_length=254,
+        pattern=rf"^[^{NOT_IN_AN_ADDRESS}]{{1,64}}@[^{NOT_IN_AN_ADDRESS}.]+(\.[^{NOT_IN_AN_ADDRESS}.]+)+$",
+    ),
+]
 CaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 
 
