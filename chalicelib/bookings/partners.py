@@ -87,15 +87,15 @@ class EventBooking(Command):
 
 class EventAddress(Command):
     street: Text
-    postcode: Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+    postcode: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
     city: Text
 
 
 class EventInsurer(Command):
     insurer_id: Identifier
     name: Text
-    organisation_number: Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
-    vat_number: Annotated[str, StringConstraints(pattern=r"^NO\d{9}MVA$")] | None = None
+    organisation_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+    vat_number: Annotated[str, StringConstraints(pattern=r"^NO[0-9]{9}MVA$")] | None = None
     address: EventAddress
 
 
