@@ -17,6 +17,10 @@ from local.people import Person
 PEOPLE = ("olivia.orderer", "hanna.handler", "alva.attester", "adam.attester")
 
 
+# Longer than the embedded event sources take to hand on a stream record or a queued message (docs/benchmarks.md).
+QUIET_SECONDS = 0.5
+
+
 class TaskTracker:
     """Knows when the workflow's Lambda tasks have finished, so one sample's background work (the
     execution the submit started) does not run into the next sample's timing."""
@@ -25,6 +29,7 @@ class TaskTracker:
         self.finished: Counter[str] = Counter()
         self._calls = calls
         self._running = 0
+        self._last_change = time.monotonic()
         self._changed = threading.Condition()
         for name, handler in list(handlers.items()):
             handlers[name] = self._tracked(name, handler)
@@ -33,6 +38,7 @@ class TaskTracker:
         def run(event: Any, context: Any) -> Any:
             with self._changed:
                 self._running += 1
+                self._last_change = time.monotonic()
             try:
                 with self._calls.acting(f"task {name}"):
                     return handler(event, context)
@@ -40,6 +46,7 @@ class TaskTracker:
                 with self._changed:
                     self._running -= 1
                     self.finished[name] += 1
+                    self._last_change = time.monotonic()
                     self._changed.notify_all()
 
         return run
@@ -48,15 +55,17 @@ class TaskTracker:
         with self._changed:
             return sum(self.finished.values())
 
-    def wait_until_finished(self, total: int, timeout: float = 30.0) -> None:
-        """Waits until `total` tasks in all have finished and none runs."""
+    def settle(self, quiet: float = QUIET_SECONDS, timeout: float = 30.0) -> None:
+        """Waits until no task runs and none has started or finished for `quiet` seconds: what a submit or a
+        decision set off (the outbox's deliveries from the table's stream, the tasks they lead to, their mails)
+        has all happened, and the next figure counts only its own work."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while sum(self.finished.values()) < total or self._running:
+            while self._running or time.monotonic() - self._last_change < quiet:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError("the workflow's tasks did not finish")
-                self._changed.wait(left)
+                    raise TimeoutError("the workflow's tasks did not come to rest")
+                self._changed.wait(min(left, quiet))
 
 
 @dataclass
