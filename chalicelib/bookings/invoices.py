@@ -17,7 +17,7 @@ from chalicelib.bookings.model import (
     vat_number,
 )
 from chalicelib.bookings.reasons import BOOKING_CLOSED
-from chalicelib.shared.models import Model
+from chalicelib.shared.deferred import Model
 
 PAYMENT_DAYS = 14
 # Health care given by an authorised practitioner is exempt from Norwegian VAT (merverdiavgiftsloven § 3-2).

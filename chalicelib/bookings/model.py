@@ -22,8 +22,8 @@ from chalicelib.bookings.reasons import (
     SERIES_CLOSED,
     SERIES_FULL,
 )
+from chalicelib.shared.deferred import Model
 from chalicelib.shared.errors import InvalidRequest
-from chalicelib.shared.models import Model
 
 # A practitioner's time is held in five-minute marks: each mark a booking covers is written once (the adapter's
 # conditional write), so two bookings can never hold the same mark.

@@ -21,8 +21,8 @@ from chalicelib.bookings.reasons import (
     STALE_SIGNATURE,
 )
 from chalicelib.shared.commands import WHOLE, Command, Identifier, Text
+from chalicelib.shared.deferred import Model
 from chalicelib.shared.errors import InvalidRequest, NotSignedIn
-from chalicelib.shared.models import Model
 
 # A signature is good for five minutes either side of its timestamp (clocks drift); a used one is kept as long.
 SIGNATURE_TOLERANCE = timedelta(minutes=5)

@@ -24,10 +24,10 @@ from chalicelib.directory.reasons import (
     PHONE_NOT_VALID,
     ROLE_NOT_FOR_ORGANISATION,
 )
+from chalicelib.shared.deferred import Model
 from chalicelib.shared.errors import AlreadyDone, Expired, InvalidRequest, NotAllowed
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
-from chalicelib.shared.models import Model
 
 
 def comparable_name(name: str) -> str:

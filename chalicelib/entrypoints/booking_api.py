@@ -16,9 +16,9 @@ from chalicelib.bookings.reasons import BAD_DAY
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.auth import authorizer
 from chalicelib.entrypoints.contract import Access, Call, Relation, Strict, operation, reply
+from chalicelib.shared.deferred import Model
 from chalicelib.shared.errors import InvalidRequest, NotAllowed, NotFound, Reason
 from chalicelib.shared.identity import Role
-from chalicelib.shared.models import Model
 
 booking_api = Blueprint(__name__)
 

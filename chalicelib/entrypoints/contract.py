@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from chalicelib.entrypoints.auth import actor_of
 from chalicelib.entrypoints.http import STATUS, BadRequest, handles_errors, json_response, parse, problems
 from chalicelib.shared import errors
+from chalicelib.shared.deferred import Model
 from chalicelib.shared.identity import Actor, Role
-from chalicelib.shared.models import Model
 
 BodyT = TypeVar("BodyT", bound=BaseModel | None)
 
@@ -143,7 +143,7 @@ def operation(blueprint: Blueprint, **declared: Any) -> Callable[[Callable[[Call
     contract = Operation(**declared)
 
     def wrap(view: Callable[[Call[Any]], Response]) -> View:
-        # Built on the route's first request, not at import (cold start: chalicelib/shared/models.py).
+        # Built on the route's first request, not at import (cold start: chalicelib/shared/deferred.py).
         adapters: dict[str, TypeAdapter[Any]] = {}
 
         @handles_errors

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.observability import logger
 from chalicelib.shared import errors
-from chalicelib.shared.models import Model
+from chalicelib.shared.deferred import Model
 from chalicelib.shared.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

@@ -10,7 +10,7 @@ from stdnum.exceptions import ValidationError as NumberNotValid
 from stdnum.se import orgnr
 
 from chalicelib.shared.commands import Command, Text, plain_text
-from chalicelib.shared.models import Model
+from chalicelib.shared.deferred import Model
 
 
 def compact_org_number(value: str) -> str:

@@ -9,10 +9,10 @@ from enum import StrEnum
 from pydantic import ConfigDict
 
 from chalicelib.onboarding.reasons import SIGNING_LINK_EXPIRED, SIGNING_LINK_USED
+from chalicelib.shared.deferred import Model
 from chalicelib.shared.errors import AlreadyDone, Expired
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.languages import Language
-from chalicelib.shared.models import Model
 
 # A signatory may not read the mail at once; a month, then the administrator sends a new link.
 SIGNING_LIFETIME = timedelta(days=30)

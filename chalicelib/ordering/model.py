@@ -18,7 +18,7 @@ from chalicelib.ordering.reasons import (
     STEP_ALREADY_DECIDED,
     STEP_CANNOT_START,
 )
-from chalicelib.shared import models
+from chalicelib.shared import deferred
 from chalicelib.shared.commands import Command, Text
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, StepOutOfOrder
 from chalicelib.shared.identity import Actor, Person
@@ -86,7 +86,7 @@ class HistoryAction(StrEnum):
 DECLINES = (HistoryAction.REJECTED, HistoryAction.CANCELLED, HistoryAction.TIMED_OUT)
 
 
-class Model(models.Model):
+class Model(deferred.Model):
     model_config = ConfigDict(frozen=False, extra="forbid")
 
 

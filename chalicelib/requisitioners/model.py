@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.shared.models import Model
+from chalicelib.shared.deferred import Model
 
 
 def comparable_email(email: str) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from chalicelib.shared.models import Model
+from chalicelib.shared.deferred import Model
 
 # Control characters, invisible formatting (zero-width, bidi overrides), surrogates, private use, and line or
 # paragraph separators: nothing a person types into a name or a reason, and each can disguise text in mails

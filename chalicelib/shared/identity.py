@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from pydantic import ConfigDict, Field
 
+from chalicelib.shared.deferred import Model
 from chalicelib.shared.languages import Language
-from chalicelib.shared.models import Model
 
 
 class Role(StrEnum):

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from pydantic import ConfigDict
 
+from chalicelib.shared.deferred import Model
 from chalicelib.shared.errors import Expired, TooManyAttempts
-from chalicelib.shared.models import Model
 from chalicelib.signing.reasons import CODE_EXPIRED, TOO_MANY_CODES, TOO_MANY_WRONG_CODES
 
 MAX_CODES_PER_PURPOSE = 5

@@ -1,5 +1,5 @@
 """A cold start builds only what a request uses: importing the app builds no pydantic validator
-(chalicelib/shared/models.py; the cold-start figure is `make bench` section 1). The settings are the one
+(chalicelib/shared/deferred.py; the cold-start figure is `make bench` section 1). The settings are the one
 model every request reads, so they are left as pydantic-settings builds them."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 
 import app  # noqa: F401 - every model of the app defined
-from chalicelib.shared.models import Model
+from chalicelib.shared.deferred import Model
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""The base of every pydantic model of the app."""
+"""The base of every pydantic model of the app: its validator deferred until first used."""
 
 from __future__ import annotations
 
