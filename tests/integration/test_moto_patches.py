@@ -366,6 +366,19 @@ def batch_write(puts: list[dict[str, Any]], deletes: list[dict[str, Any]]) -> Ca
     return write
 
 
+def owner_of(pk: str, owner: str) -> dict[str, Any]:
+    """A transaction's update that moves an item to another owner, an index's hash key."""
+    return {
+        "Update": {
+            "TableName": "t",
+            "Key": key(pk),
+            "UpdateExpression": "SET #o = :o",
+            "ExpressionAttributeNames": {"#o": "owner"},
+            "ExpressionAttributeValues": {":o": {"S": owner}},
+        }
+    }
+
+
 def transaction(*operations: dict[str, Any]) -> Callable[..., Any]:
     return lambda dynamodb: moto_patches.transact_write_items(dynamodb, list(operations))
 
@@ -419,30 +432,14 @@ WRITES: dict[str, list[Callable[[DynamoDBBackend], Any]]] = {
     "a transaction": [
         transaction(
             put("g", "attribute_not_exists(pk)", owner={"S": "o1"}, created={"S": "6"}),
-            {
-                "Update": {
-                    "TableName": "t",
-                    "Key": key("b"),
-                    "UpdateExpression": "SET #o = :o",
-                    "ExpressionAttributeNames": {"#o": "owner"},
-                    "ExpressionAttributeValues": {":o": {"S": "o1"}},
-                }
-            },
+            owner_of("b", "o1"),
             delete("c"),
         )
     ],
     "a rolled-back transaction": [
         transaction(
             put("g", owner={"S": "o1"}, created={"S": "6"}),
-            {
-                "Update": {
-                    "TableName": "t",
-                    "Key": key("b"),
-                    "UpdateExpression": "SET #o = :o",
-                    "ExpressionAttributeNames": {"#o": "owner"},
-                    "ExpressionAttributeValues": {":o": {"S": "o1"}},
-                }
-            },
+            owner_of("b", "o1"),
             delete("c"),
             # Fails when it is written, after the others were: they are put back.
             {
