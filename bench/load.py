@@ -83,7 +83,7 @@ def code_for(person: Person, approval_id: str, number: str, timeout: float = 60.
         raise RuntimeError(f"no code for {person.user_id}: {reply.status}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for sms in reversed(person.aws.sent_sms()[before:]):
+        for sms in reversed(person.aws.sent_sms(before)):
             if sms["to"] == person.phone and number in sms["text"] and (match := CODE.search(sms["text"])):
                 return match["code"]
         time.sleep(0.02)

@@ -19,6 +19,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -149,9 +150,13 @@ class EmbeddedAws:
                 return found
             time.sleep(0.02)
 
-    def sent_sms(self) -> list[dict[str, str]]:
+    def sent_sms(self, start: int = 0) -> list[dict[str, str]]:
+        """Every SMS sent, in the order sent, from the `start`th on. The messages are taken from moto's dict in
+        one step (`list` of its items, which runs no Python code between items), as other threads send SMS
+        meanwhile: walking the dict in Python would meet it changed."""
         backend = moto.backends.get_backend("sns")[ACCOUNT_ID][REGION]
-        return [{"id": mid, "to": phone, "text": text} for mid, (phone, text) in backend.sms_messages.items()]
+        sent = list(islice(backend.sms_messages.items(), start, None))
+        return [{"id": mid, "to": phone, "text": text} for mid, (phone, text) in sent]
 
     def execution(self, order_id: str, timeout: float = 20.0) -> dict[str, Any]:
         """The order's execution, once the outbox has started it."""
