@@ -153,7 +153,8 @@ class DecisionService:
                 "language": person.language.value,
                 "context": {
                     **context,
-                    "person": person.model_dump(mode="json"),
+                    # What the mails show of the person asked (templates/mail), not their whole directory entry.
+                    "person": {"user_id": person.user_id, "name": person.name},
                     "expires_at": approval.expires_at.isoformat(),
                 },
             },

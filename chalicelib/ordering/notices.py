@@ -3,11 +3,33 @@ step 5)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.directory.ports import Directory
 from chalicelib.notifications.ports import Notification, Notifier, Recipient
 from chalicelib.ordering.model import HistoryEvent, Order
 from chalicelib.shared.identity import Person, Role
 from chalicelib.shared.transactions import Transaction
+
+# What the mail templates show of an order (templates/mail): its outbox message carries this much and no more, so
+# each of an order's messages stays a small item rather than a copy of the order with its catalogue texts.
+MAIL_FIELDS: dict[str, Any] = {
+    "order_id": True,
+    "number": True,
+    "status": True,
+    "customer_name": True,
+    "agent_name": True,
+    "source_system": True,
+    "outcome_reason": True,
+    "offering": {"name", "service_name"},
+    "care_units": {"__all__": {"name", "hsa_id"}},
+    "price": {"total"},
+}
+
+
+def mail_view(order: Order) -> dict[str, Any]:
+    """The order as a mail about it shows it."""
+    return order.model_dump(mode="json", include=MAIL_FIELDS)
 
 
 def recipients(people: list[Person]) -> tuple[Recipient, ...]:
@@ -50,7 +72,7 @@ class OrderNotices:
                 template="order_ended",
                 recipients=recipients(people),
                 context={
-                    "order": order.model_dump(mode="json"),
+                    "order": mail_view(order),
                     "event": event.model_dump(mode="json"),
                     "link": self.link(order),
                 },
@@ -58,7 +80,7 @@ class OrderNotices:
         )
 
     def case_created(self, transaction: Transaction, order: Order) -> None:
-        context = {"order": order.model_dump(mode="json"), "case_number": order.case_number, "link": self.link(order)}
+        context = {"order": mail_view(order), "case_number": order.case_number, "link": self.link(order)}
         key = f"order:{order.order_id}:case"
         if order.agent_took_part:
             # Seed 002 step 5: the provider tells the agent to start the technical connection.
@@ -87,6 +109,6 @@ class OrderNotices:
                 correlation_id=order.order_id,
                 template="needs_attention",
                 recipients=(Recipient(self._operations_email),),
-                context={"order": order.model_dump(mode="json"), "error_name": error_name, "cause": cause[:1000]},
+                context={"order": mail_view(order), "error_name": error_name, "cause": cause[:1000]},
             ),
         )

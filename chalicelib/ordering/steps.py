@@ -8,7 +8,7 @@ from chalicelib.approvals.ports import Decision, OpenedStep, Outcome, StepReques
 from chalicelib.directory.ports import Directory
 from chalicelib.ordering.commands import AgentReviewInput
 from chalicelib.ordering.model import Order, Step
-from chalicelib.ordering.notices import OrderNotices
+from chalicelib.ordering.notices import OrderNotices, mail_view
 from chalicelib.ordering.ports import Orders
 from chalicelib.ordering.reasons import AGENT_REVIEW_REQUIRED, NO_SUCH_ORDER, NOBODY_TO_DECIDE
 from chalicelib.ordering.rules import agent_review, assignees, invoice_to_save
@@ -72,7 +72,7 @@ class OrderSteps:
 
     @staticmethod
     def _request(order: Order, step: Step) -> StepRequest:
-        return StepRequest(template=f"request_{step.value}", context={"order": order.model_dump(mode="json")})
+        return StepRequest(template=f"request_{step.value}", context={"order": mail_view(order)})
 
     def request(self, ref: SubjectRef) -> StepRequest:
         order, _ = self._order(ref)
