@@ -215,9 +215,12 @@ class DynamoOrderNumbers:
     """The order number counter; `SubmitReads` reads it with the submit's other items."""
 
     def reserve(self, transaction: Transaction, last: int) -> int:
-        condition = "n = :current" if last else "attribute_not_exists(pk)"
-        values = {":next": last + 1, **({":current": last} if last else {})}
-        staged(transaction).update(COUNTER_KEY, "SET n = :next", condition, values)
+        # The whole item is its key and the number, so a put of the next number, on the condition that the item
+        # still holds the one read, writes what an update would.
+        if last:
+            staged(transaction).put({**COUNTER_KEY, "n": last + 1}, "n = :current", {":current": last})
+        else:
+            staged(transaction).put({**COUNTER_KEY, "n": 1}, "attribute_not_exists(pk)")
         return last + 1
 
 
