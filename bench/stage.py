@@ -55,6 +55,18 @@ class TaskTracker:
         with self._changed:
             return sum(self.finished.values())
 
+    def wait_for(self, name: str, more_than: int, timeout: float = 30.0) -> None:
+        """Waits until task `name` has finished more than `more_than` times: the point a sample's background work
+        must reach before quiet means done (an execution's engine may take longer than `settle`'s quiet to reach
+        its first task)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self.finished[name] <= more_than:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"task {name} did not run")
+                self._changed.wait(left)
+
     def settle(self, quiet: float = QUIET_SECONDS, timeout: float = 30.0) -> None:
         """Waits until no task runs and none has started or finished for `quiet` seconds: what a submit or a
         decision set off (the outbox's deliveries from the table's stream, the tasks they lead to, their mails)
