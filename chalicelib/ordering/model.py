@@ -23,7 +23,7 @@ from chalicelib.shared.commands import Command, Text
 from chalicelib.shared.errors import AlreadyDone, InvalidRequest, NotAllowed, StepOutOfOrder
 from chalicelib.shared.identity import Actor, Person
 from chalicelib.shared.languages import Texts
-from chalicelib.signing.ports import SigningMethod
+from chalicelib.shared.signatures import SigningMethod
 
 
 class Flow(StrEnum):

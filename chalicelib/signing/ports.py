@@ -6,18 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol
 
 from chalicelib.shared.identity import Person
+from chalicelib.shared.signatures import SigningMethod
 from chalicelib.shared.transactions import Transaction
 from chalicelib.signing.model import CodeChallenge
 
 __all__ = ["Challenges", "CodeChallenge", "Signature", "Signer", "SigningMethod", "SigningRequest", "TextMessages"]
-
-
-class SigningMethod(StrEnum):
-    SMS_ONE_TIME_CODE = "sms_one_time_code"
 
 
 @dataclass(frozen=True)
