@@ -1,10 +1,11 @@
 """What the embedded AWS reads for the product and its people costs little when nothing happens and stays the same
 as the product fills: an idle queue is not asked for messages every few milliseconds, a mail sent whole is parsed
 once, a person's mailbox is read from where they last looked, and the table's stream keeps only what its mapping
-has not read yet."""
+has not read yet; sent SMS are read from a position, whole, while others are being sent."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from typing import Any
@@ -111,3 +112,32 @@ def test_the_stream_keeps_only_what_its_mapping_has_not_read(aws: EmbeddedAws):
     assert later["dynamodb"]["NewImage"] == {"pk": {"S": "d"}}
     sequence = [int(record["dynamodb"]["SequenceNumber"]) for record in [*first, later]]
     assert sequence == list(range(sequence[0], sequence[0] + 4)), "the sequence numbers did not go on in order"
+
+
+def test_sent_sms_are_read_from_a_position_while_others_are_being_sent(aws: EmbeddedAws):
+    sns = boto3.client("sns", region_name=REGION)
+    sent = [sns.publish(PhoneNumber="+46701234567", Message=f"code {n}")["MessageId"] for n in range(3)]
+    everything = aws.sent_sms()
+    assert [sms["id"] for sms in aws.sent_sms(len(everything) - 2)] == sent[1:]
+
+    # Another group's codes are texted while a person reads: the read must not meet moto's dict half changed.
+    messages = moto.backends.get_backend("sns")[ACCOUNT_ID][REGION].sms_messages
+    for n in range(200_000):  # long enough a read that another thread gets its turn in the middle of one
+        messages[f"filler-{n}"] = ("+46700000000", "filler")
+    stop = threading.Event()
+
+    def texting() -> None:
+        n = 0
+        while not stop.is_set():
+            messages[f"meanwhile-{n}"] = ("+46700000001", "meanwhile")
+            n += 1
+            time.sleep(0.0001)
+
+    sender = threading.Thread(target=texting)
+    sender.start()
+    try:
+        for _ in range(20):
+            assert len(aws.sent_sms(len(everything))) >= 200_000
+    finally:
+        stop.set()
+        sender.join()
