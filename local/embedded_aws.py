@@ -151,11 +151,16 @@ class EmbeddedAws:
             time.sleep(0.02)
 
     def sent_sms(self, start: int = 0) -> list[dict[str, str]]:
-        """Every SMS sent, in the order sent, from the `start`th on. The messages are taken from moto's dict in
-        one step (`list` of its items, which runs no Python code between items), as other threads send SMS
-        meanwhile: walking the dict in Python would meet it changed."""
+        """Every SMS sent, in the order sent, from the `start`th on. Other threads send SMS meanwhile, and a copy
+        of moto's dict that meets one added is refused ("mutated during iteration"); moto only ever adds to it, so
+        the copy is simply made again."""
         backend = moto.backends.get_backend("sns")[ACCOUNT_ID][REGION]
-        sent = list(islice(backend.sms_messages.items(), start, None))
+        while True:
+            try:
+                sent = list(islice(backend.sms_messages.items(), start, None))
+                break
+            except RuntimeError:
+                continue
         return [{"id": mid, "to": phone, "text": text} for mid, (phone, text) in sent]
 
     def execution(self, order_id: str, timeout: float = 20.0) -> dict[str, Any]:
