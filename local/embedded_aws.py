@@ -13,9 +13,9 @@ import os
 import secrets
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import partial
@@ -151,16 +151,11 @@ class EmbeddedAws:
             time.sleep(0.02)
 
     def sent_sms(self, start: int = 0) -> list[dict[str, str]]:
-        """Every SMS sent, in the order sent, from the `start`th on. Other threads send SMS meanwhile, and a copy
-        of moto's dict that meets one added is refused ("mutated during iteration"); moto only ever adds to it, so
-        the copy is simply made again."""
-        backend = moto.backends.get_backend("sns")[ACCOUNT_ID][REGION]
-        while True:
-            try:
-                sent = list(islice(backend.sms_messages.items(), start, None))
-                break
-            except RuntimeError:
-                continue
+        """Every SMS sent, in the order sent, from the `start`th on: copied while moto's SMS writes wait
+        (`SentTexts`), as other threads text while a person reads."""
+        texts = moto.backends.get_backend("sns")[ACCOUNT_ID][REGION].sms_messages
+        with getattr(texts, "lock", nullcontext()):
+            sent = list(islice(texts.items(), start, None))
         return [{"id": mid, "to": phone, "text": text} for mid, (phone, text) in sent]
 
     def execution(self, order_id: str, timeout: float = 20.0) -> dict[str, Any]:
@@ -321,6 +316,20 @@ class _ScaledTime:
         time.sleep(seconds * self.scale)
 
 
+class SentTexts(OrderedDict[str, tuple[str, str]]):
+    """moto's SNS `sms_messages` (message id: phone, text) with a lock its writes take: a copy of an OrderedDict
+    that meets an entry added by another thread is refused ("mutated during iteration"), so `sent_sms` copies
+    under the same lock. Writes are otherwise moto's."""
+
+    def __init__(self, *args: Any) -> None:
+        self.lock = threading.Lock()
+        super().__init__(*args)
+
+    def __setitem__(self, key: str, value: tuple[str, str]) -> None:
+        with self.lock:
+            super().__setitem__(key, value)
+
+
 _dynamodb_lock = threading.RLock()
 
 
@@ -422,6 +431,8 @@ def embedded_aws(
     sources: EventSources | None = None
     try:
         created = _create_resources(environment)
+        texts = moto.backends.get_backend("sns")[ACCOUNT_ID][REGION]
+        texts.sms_messages = SentTexts(texts.sms_messages)  # before any thread texts
         os.environ.update(created)
         environment = {**environment, **created}
         sources = EventSources(
