@@ -1,7 +1,9 @@
 """`make load`: N complete via-agent orders driven by K groups of people in parallel, over the HTTP API of the
 local product (`make run`'s server and embedded AWS), every link and code read from the mail and SMS they are
-sent. Prints orders per second, p50/p95 per request type and the process's memory before and after, each next
-to its target from issue 11, and checks that every order completed with its full history and exactly one case.
+sent. The people act from a process of their own and read their mail and SMS from the local outbox over HTTP, as
+a load generator would, so the product's time, CPU and memory are its own. Prints orders per second, the
+product's CPU per order, p50/p95 per request type and the product's memory before and after, each next to its
+target from issue 11, and checks that every order completed with its full history and exactly one case.
 
 A figure, not a check of speed: the run fails only when an order does not complete as it must.
 """
@@ -9,15 +11,20 @@ A figure, not a check of speed: the run fails only when an order does not comple
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import re
+import resource
 import socket
 import sys
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from queue import Queue
 from statistics import median, quantiles
 from threading import Lock
@@ -25,7 +32,7 @@ from typing import Any
 
 from chalicelib.observability import logger
 from local.embedded_aws import EmbeddedAws
-from local.people import CODE, LINK, OverHttp, Person, agent_review, placed, via_agent_order
+from local.people import CODE, LINK, OutboxOverHttp, OverHttp, Person, agent_review, placed, via_agent_order
 
 PEOPLE = ("olivia.orderer", "hanna.handler", "alva.attester", "adam.attester")
 # R-ORD-8: what a completed via-agent order's history holds, in order.
@@ -77,7 +84,7 @@ class Timings:
 def code_for(person: Person, approval_id: str, number: str, timeout: float = 60.0) -> str:
     """Asks for a one-time code and reads it from the SMS about this order: other groups' orders text the
     same attester at the same time, so the newest SMS to the phone may be another order's (R-ORD-4)."""
-    before = len(person.aws.sent_sms())
+    before = len(person.aws.sent_sms())  # a copy of the outbox in the people's process: cheap
     reply = person.post(f"/api/approvals/{approval_id}/code")
     if reply.status != 202:
         raise RuntimeError(f"no code for {person.user_id}: {reply.status}")
@@ -105,7 +112,7 @@ def _decide(person: Person, approval_id: str, decision: dict[str, Any]) -> None:
         raise RuntimeError(f"{person.user_id}'s decision was refused: {reply.status}")
 
 
-def drive(people: dict[str, Person], aws: EmbeddedAws) -> str:
+def drive(people: dict[str, Person]) -> str:
     """One via-agent order: submit, agent approval, agent attestation, customer attestation (R-ORD-2)."""
     olivia, hanna, alva, adam = (people[user_id] for user_id in PEOPLE)
     order_id, number = placed(olivia.submit(via_agent_order()))
@@ -121,7 +128,7 @@ def drive(people: dict[str, Person], aws: EmbeddedAws) -> str:
     return order_id
 
 
-def check(aws: EmbeddedAws, people: dict[str, Person], service: Person, order_ids: list[str]) -> list[str]:
+def check(aws: EmbeddedAws, orderer: Person, service: Person, order_ids: list[str]) -> list[str]:
     """Every order completed with its full history and exactly one case; the problems found."""
     problems: list[str] = []
     for order_id in order_ids:
@@ -129,7 +136,7 @@ def check(aws: EmbeddedAws, people: dict[str, Person], service: Person, order_id
         if execution["status"] != "SUCCEEDED":
             problems.append(f"{order_id}: execution {execution['status']}")
             continue
-        reply = people["olivia.orderer"].get(f"/api/orders/{order_id}")
+        reply = orderer.get(f"/api/orders/{order_id}")
         if reply.status != 200 or reply.body["order"]["status"] != "completed":
             problems.append(f"{order_id}: not completed")
             continue
@@ -167,6 +174,8 @@ def report(figures: dict[str, Any]) -> str:
         f"Load: {figures['orders']} via-agent orders, {figures['parallel']} groups of people in parallel, "
         "over HTTP on the local product",
         f"  orders per second      {figures['orders_per_second']:8.2f}   (target >= {TARGET_ORDERS_PER_SECOND:g})",
+        f"  product CPU per order  {figures['cpu_seconds_per_order']:8.2f} s (user and system; the people's "
+        "process not)",
         f"  memory before          {figures['rss_before_mb']:8.0f} MB",
         f"  memory after           {figures['rss_after_mb']:8.0f} MB (target <= {TARGET_MEMORY_MB} MB after 1,000 "
         f"orders; {figures['mb_per_order']:.1f} MB per order here)",
@@ -184,23 +193,20 @@ def report(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def measure(orders: int, parallel: int) -> dict[str, Any]:
-    from local.run import local_product
-
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    timings = Timings()
-    with local_product(port=port) as aws:
+def drive_orders(base_url: str, orders: int, parallel: int, conduit: Connection) -> None:
+    """The people's side, in a process of its own: K groups sign in, say they are ready, and on the word drive
+    N orders over HTTP, reading their mail and SMS from the local outbox over HTTP (`OutboxOverHttp`). What they
+    measured goes back through `conduit`."""
+    logger.setLevel("ERROR")
+    try:
+        timings = Timings()
+        outbox = OutboxOverHttp(base_url).start()
         groups = [
-            {user_id: Person(user_id, OverHttp(base_url), aws, timings.around).sign_in() for user_id in PEOPLE}
+            {user_id: Person(user_id, OverHttp(base_url), outbox, timings.around).sign_in() for user_id in PEOPLE}
             for _ in range(parallel)
         ]
-        service = Person("kim.service", OverHttp(base_url), aws).sign_in()
         timings.by_route.clear()  # the sign-ins are no part of an order
         durations: list[tuple[float, float]] = []
-        before = rss_mb()
-        started = time.perf_counter()
-
         free: Queue[dict[str, Person]] = Queue()
         for group in groups:
             free.put(group)
@@ -210,29 +216,79 @@ def measure(orders: int, parallel: int) -> dict[str, Any]:
             group = free.get()
             try:
                 began = time.perf_counter()
-                order_id = drive(group, aws)
+                order_id = drive(group)
                 with timings.lock:
                     durations.append((began, time.perf_counter() - began))
                 return order_id
             finally:
                 free.put(group)
 
+        conduit.send("ready")
+        conduit.recv()
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             order_ids = list(pool.map(one, range(orders)))
+        outbox.stop()
+        conduit.send(
+            {"order_ids": order_ids, "durations": durations, "by_route": dict(timings.by_route), "problem": None}
+        )
+    except Exception:  # noqa: BLE001 - whatever stopped the people is the run's answer
+        conduit.send({"problem": traceback.format_exc()})
+
+
+def _receive(conduit: Connection, people: BaseProcess) -> Any:
+    """The people's next word; an error if their process ended without one."""
+    while not conduit.poll(1.0):
+        if not people.is_alive():
+            raise RuntimeError(f"the people's process ended without an answer (exit code {people.exitcode})")
+    return conduit.recv()
+
+
+def product_cpu_seconds() -> float:
+    """User and system CPU of this process (the product), its threads included and the people's process not."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(orders: int, parallel: int) -> dict[str, Any]:
+    """The product serves in this process; the people act from another (`drive_orders`), as a load generator
+    would, so that the product's figures (time, CPU, memory) are its own."""
+    from local.run import local_product
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with local_product(port=port) as aws:
+        ours, theirs = multiprocessing.get_context("spawn").Pipe()
+        people = multiprocessing.get_context("spawn").Process(
+            target=drive_orders, args=(base_url, orders, parallel, theirs), name="people", daemon=True
+        )
+        people.start()
+        ready = _receive(ours, people)
+        if ready != "ready":
+            raise RuntimeError(f"the people could not start:\n{ready['problem']}")
+        before, cpu_before = rss_mb(), product_cpu_seconds()
+        started = time.perf_counter()
+        ours.send("go")
+        driven = _receive(ours, people)
+        people.join(timeout=30)
+        if driven["problem"]:
+            raise RuntimeError(f"the people stopped:\n{driven['problem']}")
+        order_ids: list[str] = driven["order_ids"]
         for order_id in order_ids:
             aws.wait_for_execution(order_id)
         elapsed = time.perf_counter() - started
-        after = rss_mb()
+        after, cpu = rss_mb(), product_cpu_seconds() - cpu_before
         # The check's own reads are no part of the figures.
-        by_route = {route: list(samples) for route, samples in timings.by_route.items()}
-        problems = check(aws, groups[0], service, order_ids)
-    ordered = [took for _, took in sorted(durations)]
+        checker = Person("olivia.orderer", OverHttp(base_url), aws).sign_in()
+        service = Person("kim.service", OverHttp(base_url), aws).sign_in()
+        problems = check(aws, checker, service, order_ids)
+    ordered = [took for _, took in sorted(driven["durations"])]
     tenth = max(1, len(ordered) // 10)
     return {
         "orders": orders,
         "parallel": parallel,
         "seconds": round(elapsed, 2),
         "orders_per_second": orders / elapsed,
+        "cpu_seconds_per_order": cpu / orders,
         "rss_before_mb": before,
         "rss_after_mb": after,
         "mb_per_order": (after - before) / orders,
@@ -244,7 +300,7 @@ def measure(orders: int, parallel: int) -> dict[str, Any]:
                 "p50_ms": median(samples) * 1000,
                 "p95_ms": _percentile(samples, 95) * 1000,
             }
-            for route, samples in by_route.items()
+            for route, samples in driven["by_route"].items()
         },
         "problems": problems,
     }

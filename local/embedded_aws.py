@@ -123,6 +123,14 @@ class EmbeddedAws:
         backend = moto.backends.get_backend("ses")[ACCOUNT_ID][REGION]
         return [dict(self._mail(message)) for message in backend.sent_messages[start:]]
 
+    def mail_count(self) -> int:
+        """How many mails have been sent."""
+        return len(moto.backends.get_backend("ses")[ACCOUNT_ID][REGION].sent_messages)
+
+    def sms_count(self) -> int:
+        """How many SMS have been sent."""
+        return len(moto.backends.get_backend("sns")[ACCOUNT_ID][REGION].sms_messages)
+
     def _mail(self, message: Any) -> dict[str, Any]:
         found = self._mails.get(message.id)
         if found is None:
@@ -158,9 +166,9 @@ class EmbeddedAws:
             sent = list(islice(texts.items(), start, None))
         return [{"id": mid, "to": phone, "text": text} for mid, (phone, text) in sent]
 
-    def execution(self, order_id: str, timeout: float = 20.0) -> dict[str, Any]:
+    def execution(self, order_id: str, timeout: float = 20.0, sfn: Any = None) -> dict[str, Any]:
         """The order's execution, once the outbox has started it."""
-        sfn = self.client("stepfunctions")
+        sfn = sfn or self.client("stepfunctions")
         arn = self.environment["STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:") + f":{order_id}"
         deadline = time.monotonic() + timeout
         while True:
@@ -173,8 +181,9 @@ class EmbeddedAws:
 
     def wait_for_execution(self, order_id: str, timeout: float = 30.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
+        sfn = self.client("stepfunctions")  # one client for every look: a client costs more than the call
         while True:
-            execution = self.execution(order_id)
+            execution = self.execution(order_id, sfn=sfn)
             if execution["status"] != "RUNNING" or time.monotonic() > deadline:
                 return execution
             time.sleep(0.05)
@@ -425,6 +434,8 @@ def embedded_aws(
     patches.enter_context(moto_patches.parsed_definitions())
     patches.enter_context(moto_patches.summed_item_sizes())
     patches.enter_context(moto_patches.weakly_tracked_models())
+    patches.enter_context(moto_patches.parsed_json_paths())
+    patches.enter_context(moto_patches.kept_action_names())
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
     mock.start()
     _dropped_records.clear()  # moto starts every table afresh

@@ -64,6 +64,20 @@ before), so an object the backends no longer hold is freed; iterating the regist
 in the order made, which is all its readers need (the dashboard shows the state; S3's reset disposes of the keys
 still open). Nothing in the product or its tests reads it.
 
+Step Functions' JSONPath: moto parses each JSONPath of a state (`InputPath`, `ResultPath`, a `$.field` of
+`Parameters`, a Choice's `Variable`) with jsonpath_ng every time the state is evaluated: a PLY parser run for
+every path of every state of every execution, the largest single cost of moto's engine. The patch keeps the parsed
+expression of each path (the most recent few hundred) in moto's two modules that call `parse`, each with its own
+`parse` (`jsonpath_ng.ext` for reading, `jsonpath_ng` for `ResultPath`). jsonpath_ng's expressions are not changed
+by `find` or `update_or_create` (they set their attributes only when built), so one expression serves every
+evaluation; a path that does not parse raises on every evaluation, as before.
+
+moto's action lookup: for every call, `BaseResponse.call_action` lists the methods of the service's response class
+with `inspect.getmembers` to see whether the action is one of them. The patch keeps each class's method names,
+listed the same way on the class's first call: moto's response classes do not gain or lose methods while they
+serve (a class changed while the patch is on is listed as it first was, so the patch is on only around a whole
+embedded AWS).
+
 Like moto itself, the patches of DynamoDB's tables (transactions, queries and the writes that keep the lookups)
 are not thread-safe: the embedded AWS runs one DynamoDB call at a time (`_serialised` in local/embedded_aws.py).
 The serializer and item patches keep no state; the kept clients, parse trees and registry each have a lock.
@@ -73,6 +87,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import sys
 import threading
 import weakref
@@ -83,6 +98,7 @@ from enum import Enum
 from typing import Any
 
 from botocore.client import BaseClient
+from moto.core import responses as moto_responses
 from moto.core.common_models import BaseModel
 from moto.core.model_instances import model_data
 from moto.core.serialize import BaseJSONSerializer
@@ -100,9 +116,11 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
+from moto.stepfunctions.parser.asl.component.common.path import result_path as moto_result_path
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
+from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
 
 Errors = list[tuple[str | None, str | None, dict[str, Any] | None]]
 
@@ -722,3 +740,59 @@ def weakly_tracked_models() -> Iterator[None]:
                 tracked = model.__dict__.get("instances_tracked")
                 if isinstance(tracked, WeakInstances):
                     model.instances_tracked = list(tracked)  # type: ignore[attr-defined]
+
+
+# --- Step Functions' JSONPath ----------------------------------------------------------------------------------
+
+JSON_PATHS_KEPT = 512
+# moto's modules that call jsonpath_ng's `parse` by name, each with the `parse` it imported.
+_JSON_PATH_MODULES = (moto_json_path, moto_result_path)
+_ORIGINAL_JSON_PATH_PARSE: dict[Any, Callable[[str], Any]] = {
+    module: vars(module)["parse"] for module in _JSON_PATH_MODULES
+}
+_KEPT_JSON_PATH_PARSE = {
+    module: functools.lru_cache(maxsize=JSON_PATHS_KEPT)(original)
+    for module, original in _ORIGINAL_JSON_PATH_PARSE.items()
+}
+
+
+@contextmanager
+def parsed_json_paths() -> Iterator[None]:
+    """The JSONPath patch, on for as long as the context lasts (nothing changes inside a context that has it on)."""
+    if all(vars(module)["parse"] is _KEPT_JSON_PATH_PARSE[module] for module in _JSON_PATH_MODULES):
+        yield
+        return
+    for module in _JSON_PATH_MODULES:
+        setattr(module, "parse", _KEPT_JSON_PATH_PARSE[module])  # noqa: B010 - moto does not export the name
+    try:
+        yield
+    finally:
+        for module in _JSON_PATH_MODULES:
+            setattr(module, "parse", _ORIGINAL_JSON_PATH_PARSE[module])  # noqa: B010
+            _KEPT_JSON_PATH_PARSE[module].cache_clear()
+
+
+# --- moto's action lookup --------------------------------------------------------------------------------------
+
+_ORIGINAL_METHOD_NAMES: Callable[[object], list[str]] = vars(moto_responses)["method_names_from_class"]
+
+
+@functools.cache
+def method_names_from_class(clazz: object) -> frozenset[str]:
+    """moto's `method_names_from_class`, listed once per class (module docstring)."""
+    return frozenset(_ORIGINAL_METHOD_NAMES(clazz))
+
+
+@contextmanager
+def kept_action_names() -> Iterator[None]:
+    """The action lookup patch, on for as long as the context lasts (nothing changes inside a context that has it
+    on)."""
+    if vars(moto_responses)["method_names_from_class"] is method_names_from_class:
+        yield
+        return
+    setattr(moto_responses, "method_names_from_class", method_names_from_class)  # noqa: B010 - not exported
+    try:
+        yield
+    finally:
+        setattr(moto_responses, "method_names_from_class", _ORIGINAL_METHOD_NAMES)  # noqa: B010
+        method_names_from_class.cache_clear()

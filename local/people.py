@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import threading
 import time
 import urllib.parse
 import uuid
@@ -15,10 +16,9 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from local import demo
-from local.embedded_aws import EmbeddedAws
 
 LINK = re.compile(r'href="(?P<url>https?://[^"]+/approvals/(?P<id>[A-Za-z0-9_-]+))"')
 CODE = re.compile(r"\b(?P<code>\d{6})\b")
@@ -52,6 +52,68 @@ class OverHttp:
             return HttpAnswer(response.status, response.read(), dict(response.getheaders()))
         finally:
             connection.close()
+
+
+class Mailbox(Protocol):
+    """Where people read the mails and SMS sent to them: the embedded AWS itself (`EmbeddedAws`), or the local
+    outbox over HTTP from another process (`OutboxOverHttp`). Both count from the first message ever sent."""
+
+    def sent_emails(self, start: int = 0) -> list[dict[str, Any]]: ...
+
+    def sent_sms(self, start: int = 0) -> list[dict[str, str]]: ...
+
+
+@dataclass
+class OutboxOverHttp:
+    """The local outbox's mails and SMS read over HTTP (`GET /outbox/messages`) by one thread, which asks again
+    as soon as it is answered: the outbox answers when something new is sent, so the people of a process wait on
+    this copy, not on the product."""
+
+    base_url: str
+    wait_seconds: float = 5.0
+    _mail: list[dict[str, Any]] = field(default_factory=list)
+    _sms: list[dict[str, str]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> OutboxOverHttp:
+        """Reads what was sent so far, then keeps up in the background."""
+        self._read(wait=0)
+        self._thread = threading.Thread(target=self._follow, name="outbox-reader", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.wait_seconds + 5)
+
+    def sent_emails(self, start: int = 0) -> list[dict[str, Any]]:
+        with self._lock:
+            return self._mail[start:]
+
+    def sent_sms(self, start: int = 0) -> list[dict[str, str]]:
+        with self._lock:
+            return self._sms[start:]
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._read(wait=self.wait_seconds)
+            except (OSError, RuntimeError):  # the product is restarting or stopping: ask again in a moment
+                self._stop.wait(0.5)
+
+    def _read(self, wait: float) -> None:
+        with self._lock:
+            query = urllib.parse.urlencode({"mail": len(self._mail), "sms": len(self._sms), "wait": wait})
+        answer = OverHttp(self.base_url).request("GET", f"/outbox/messages?{query}", {})
+        if answer.status_code != 200:
+            raise RuntimeError(f"the outbox could not be read: {answer.status_code}")
+        sent = json.loads(answer.body)
+        with self._lock:
+            self._mail += sent["mail"]
+            self._sms += sent["sms"]
 
 
 @dataclass
@@ -132,7 +194,7 @@ class Person:
 
     user_id: str
     http: Any
-    aws: EmbeddedAws
+    aws: Mailbox  # where their mail and SMS are read
     around_request: Callable[[str, str], AbstractContextManager[None]] = _no_wrapping
     token: str = ""
     seen_mail: set[str] = field(default_factory=set)
@@ -219,9 +281,14 @@ class Person:
             raise AssertionError("the e-mail has no approval link")
         return match["id"]
 
-    def latest_code(self, after: int) -> str:
-        """The code in the newest SMS to this person among those sent after the first `after`."""
-        texts = [sms["text"] for sms in self.aws.sent_sms(after) if sms["to"] == self.phone]
+    def latest_code(self, after: int, timeout: float = 20.0) -> str:
+        """The code in the newest SMS to this person among those sent after the first `after`, waiting for the
+        first (a mailbox read over HTTP has it a moment after it was sent)."""
+        deadline = time.monotonic() + timeout
+        while not (texts := [sms["text"] for sms in self.aws.sent_sms(after) if sms["to"] == self.phone]):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         match = CODE.search(texts[-1]) if texts else None
         if match is None:
             raise AssertionError(f"no SMS with a code reached {self.user_id}")

@@ -824,3 +824,106 @@ def test_the_registry_is_a_list_of_the_live_instances_when_the_patch_ends():
     if not on_already:
         assert isinstance(Item.instances_tracked, list)  # type: ignore[attr-defined]
         assert alive in Item.instances_tracked  # type: ignore[attr-defined]
+
+
+# --- Step Functions: JSONPath ----------------------------------------------------------------------------------
+
+
+STATE_INPUT = {"order": {"order_id": "o-1", "steps": [{"step": "agent_approval"}, {"step": "customer_attestation"}]}}
+
+
+def test_a_json_path_is_parsed_once_and_finds_what_moto_finds(monkeypatch: pytest.MonkeyPatch):
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    paths = ["$.order.order_id", "$.order.steps[1].step", "$.order.steps[*].step", "$.order"]
+    # moto's own, whether or not the session's embedded AWS has the patch on
+    monkeypatch.setattr(json_path, "parse", moto_patches._ORIGINAL_JSON_PATH_PARSE[json_path])
+    theirs = [json_path.extract_json(path, STATE_INPUT) for path in paths]
+    with moto_patches.parsed_json_paths():
+        kept = moto_patches._KEPT_JSON_PATH_PARSE[json_path]
+        kept.cache_clear()
+        ours = [json_path.extract_json(path, STATE_INPUT) for path in paths]
+        again = [json_path.extract_json(path, STATE_INPUT) for path in paths]
+        assert vars(json_path)["parse"]("$.order") is vars(json_path)["parse"]("$.order")
+        assert kept.cache_info().misses == len(paths)
+    assert ours == again == theirs
+    assert ours[0] == "o-1" and ours[2] == ["agent_approval", "customer_attestation"]
+
+
+def test_a_kept_result_path_writes_each_state_output_as_motos_own():
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+
+    original = moto_patches._ORIGINAL_JSON_PATH_PARSE[result_path]
+    with moto_patches.parsed_json_paths():
+        assert vars(result_path)["parse"]("$.decision") is vars(result_path)["parse"]("$.decision")
+        outputs = [
+            vars(result_path)["parse"]("$.decision").update_or_create(json.loads(json.dumps(STATE_INPUT)), {"n": n})
+            for n in range(3)
+        ]
+    theirs = [original("$.decision").update_or_create(json.loads(json.dumps(STATE_INPUT)), {"n": n}) for n in range(3)]
+    assert outputs == theirs
+    assert [output["decision"] for output in outputs] == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_a_json_path_that_does_not_parse_is_refused_every_time():
+    from jsonpath_ng.exceptions import JsonPathParserError
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    with moto_patches.parsed_json_paths():
+        for _ in range(2):
+            with pytest.raises(JsonPathParserError):
+                vars(json_path)["parse"]("$.order[")
+
+
+def _json_paths_on() -> bool:
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    return vars(json_path)["parse"] is moto_patches._KEPT_JSON_PATH_PARSE[json_path]
+
+
+def test_the_json_path_patch_ends_with_its_context():
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    outer_on = _json_paths_on()  # the session's embedded AWS
+    with moto_patches.parsed_json_paths():
+        assert _json_paths_on()
+    assert _json_paths_on() is outer_on
+    if not outer_on:
+        assert vars(json_path)["parse"] is moto_patches._ORIGINAL_JSON_PATH_PARSE[json_path]
+
+
+# --- moto's action lookup --------------------------------------------------------------------------------------
+
+
+def test_a_response_classs_methods_are_listed_once_as_moto_lists_them(monkeypatch: pytest.MonkeyPatch):
+    import inspect
+
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+
+    theirs = frozenset(moto_patches._ORIGINAL_METHOD_NAMES(DynamoHandler))
+    listed: list[object] = []
+    real_getmembers = inspect.getmembers
+
+    def getmembers(owner: object, *args: Any, **kwargs: Any) -> Any:
+        listed.append(owner)
+        return real_getmembers(owner, *args, **kwargs)
+
+    monkeypatch.setattr(inspect, "getmembers", getmembers)
+    with moto_patches.kept_action_names():
+        moto_patches.method_names_from_class.cache_clear()
+        first = vars(responses)["method_names_from_class"](DynamoHandler)
+        second = vars(responses)["method_names_from_class"](DynamoHandler)
+    assert first == second == theirs
+    assert "transact_write_items" in first and "get_item" in first
+    assert listed.count(DynamoHandler) == 1
+
+
+def test_the_action_lookup_patch_ends_with_its_context():
+    from moto.core import responses
+
+    outer_on = vars(responses)["method_names_from_class"] is moto_patches.method_names_from_class
+    with moto_patches.kept_action_names():
+        assert vars(responses)["method_names_from_class"] is moto_patches.method_names_from_class
+    if not outer_on:
+        assert vars(responses)["method_names_from_class"] is moto_patches._ORIGINAL_METHOD_NAMES
