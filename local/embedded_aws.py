@@ -494,7 +494,8 @@ def embedded_aws(
 def raw_email(message_id: str, source: str, raw_data: str) -> dict[str, Any]:
     """A mail sent whole (MIME, with files) as the outbox shows it: its HTML part, and each file's content."""
     message = email.message_from_string(raw_data, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    if not isinstance(message, EmailMessage):  # the default policy always makes one
+        raise TypeError(f"mail {message_id} did not parse as a message")
     html = message.get_body(preferencelist=("html", "plain"))
     return {
         "id": message_id,

@@ -193,7 +193,8 @@ class Bookings(Construct):
             apply_to_children=True,
         )
         cfn_mapping = mapping.node.default_child
-        assert isinstance(cfn_mapping, lambda_.CfnEventSourceMapping)
+        if not isinstance(cfn_mapping, lambda_.CfnEventSourceMapping):
+            raise TypeError("the event source mapping has no CloudFormation resource to point at the alias")
         cfn_mapping.function_name = alias_arn
         Validations.of(cfn_mapping).acknowledge(
             Acknowledgment(

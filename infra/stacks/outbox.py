@@ -144,7 +144,8 @@ class Outbox(Construct):
             apply_to_children=True,
         )
         queue_mapping = from_queue.node.default_child
-        assert isinstance(queue_mapping, lambda_.CfnEventSourceMapping)
+        if not isinstance(queue_mapping, lambda_.CfnEventSourceMapping):
+            raise TypeError("the queue mapping has no CloudFormation resource to point at the alias")
         queue_mapping.function_name = alias_arn
         for mapping in (from_stream, queue_mapping):
             Validations.of(mapping).acknowledge(
