@@ -10,7 +10,6 @@ from pydantic import ConfigDict, Field
 from chalicelib.approvals.reasons import ALREADY_DECIDED, LINK_EXPIRED, SOMEONE_ELSE, SUPERSEDED, TOO_MANY_RESENDS
 from chalicelib.shared.deferred import Model
 from chalicelib.shared.errors import AlreadyDone, Expired, NotAllowed, TooManyAttempts
-from chalicelib.shared.link_ids import link_id, link_key
 
 # How often an assignee may ask for a step's request mail again (R-ORD-6): enough for a lost or deleted mail,
 # too few for a stuck button or a script to send mail by the hundred.
@@ -36,15 +35,6 @@ class SubjectRef(Model):
     kind: str
     subject_id: str
     step: str
-
-
-def approval_id(link_secret: bytes, seed: str) -> str:
-    """The opaque id in an approval link (`shared/links.py`)."""
-    return link_id(link_secret, seed)
-
-
-def approval_key(approval_id: str) -> str:
-    return link_key(approval_id)
 
 
 class Approval(Model):

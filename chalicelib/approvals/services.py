@@ -16,13 +16,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.approvals.commands import Decide
+from chalicelib.approvals.links import approval_id, approval_key
 from chalicelib.approvals.model import (
     Approval,
     ApprovalStatus,
     Outcome,
     SubjectRef,
-    approval_id,
-    approval_key,
     require_resend_allowed,
     resends_left,
 )

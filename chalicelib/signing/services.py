@@ -8,7 +8,8 @@ from chalicelib.shared.errors import InvalidRequest
 from chalicelib.shared.i18n import N_, texts
 from chalicelib.shared.time import Clock
 from chalicelib.shared.transactions import Transaction
-from chalicelib.signing.model import CodeChallenge, masked
+from chalicelib.signing import codes
+from chalicelib.signing.model import masked
 from chalicelib.signing.ports import Challenges, Signature, SigningMethod, SigningRequest, TextMessages
 from chalicelib.signing.reasons import ASK_FOR_CODE_FIRST, CODE_MISSING, NO_PHONE, WRONG_CODE
 
@@ -31,7 +32,7 @@ class SmsCodeSigner:
         phone = request.signer.phone
         if not phone:
             raise InvalidRequest(NO_PHONE)
-        challenge, code = CodeChallenge.issue(
+        challenge, code = codes.issue(
             request.purpose,
             request.signer.user_id,
             self._clock(),
@@ -53,7 +54,7 @@ class SmsCodeSigner:
         if challenge is None or challenge.signer_id != request.signer.user_id:
             raise InvalidRequest(ASK_FOR_CODE_FIRST, field="one_time_code")
         now = self._clock()
-        if not challenge.check(proof, now, self._max_attempts):
+        if not codes.check(challenge, proof, now, self._max_attempts):
             self._challenges.count_wrong_attempt(request.purpose)
             left = self._max_attempts - challenge.attempts - 1
             raise InvalidRequest(WRONG_CODE, field="one_time_code", left=left)

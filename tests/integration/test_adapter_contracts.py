@@ -31,7 +31,7 @@ from chalicelib.shared.languages import Language
 from chalicelib.shared.limits import Limit
 from chalicelib.shared.pagination import PageRequest
 from chalicelib.shared.transactions import ConcurrentChange
-from chalicelib.signing.model import CodeChallenge
+from chalicelib.signing import codes
 from tests.fakes.world import FIRST, World
 from tests.unit.fixtures import placed
 
@@ -276,7 +276,7 @@ def test_a_transaction_across_contexts_writes_all_or_nothing(store: Store):
 
 
 def test_a_challenge_counts_wrong_attempts_and_is_used_up(store: Store):
-    challenge, _ = CodeChallenge.issue(uuid.uuid4().hex, "adam", NOW, timedelta(minutes=5), None)
+    challenge, _ = codes.issue(uuid.uuid4().hex, "adam", NOW, timedelta(minutes=5), None)
     store.challenges.put(challenge)
     store.challenges.count_wrong_attempt(challenge.purpose)
     store.challenges.count_wrong_attempt(challenge.purpose)
