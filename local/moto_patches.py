@@ -78,6 +78,14 @@ listed the same way on the class's first call: moto's response classes do not ga
 serve (a class changed while the patch is on is listed as it first was, so the patch is on only around a whole
 embedded AWS).
 
+botocore's data loader: every botocore session makes a loader of its own, which reads and keeps each service's
+model as its clients ask for it. The embedded AWS's process has three sessions (the app's, boto3's default one
+that moto's Step Functions engine and the event sources make clients from, and the one moto reads its service
+models from), so each model was held up to three times, about 10 MB of a start. The patch keeps one loader per
+search path (botocore's own `create_loader`, called once) for every session made while it is on. A loader only
+reads files and keeps what it read (botocore shares one across all the clients of a session already), and the
+models it gives are not changed by their readers.
+
 Like moto itself, the patches of DynamoDB's tables (transactions, queries and the writes that keep the lookups)
 are not thread-safe: the embedded AWS runs one DynamoDB call at a time (`_serialised` in local/embedded_aws.py).
 The serializer and item patches keep no state; the kept clients, parse trees and registry each have a lock.
@@ -85,7 +93,11 @@ The serializer and item patches keep no state; the kept clients, parse trees and
 
 from __future__ import annotations
 
+from local import moto_imports  # noqa: F401 - first: moto's Batch package loads when used (see there)
+
+# isort: split
 import base64
+import contextlib
 import copy
 import functools
 import sys
@@ -97,7 +109,9 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import Any
 
+from botocore import session as botocore_session
 from botocore.client import BaseClient
+from botocore.loaders import Loader
 from moto.core import responses as moto_responses
 from moto.core.common_models import BaseModel
 from moto.core.model_instances import model_data
@@ -757,19 +771,27 @@ _KEPT_JSON_PATH_PARSE = {
 
 
 @contextmanager
-def parsed_json_paths() -> Iterator[None]:
-    """The JSONPath patch, on for as long as the context lasts (nothing changes inside a context that has it on)."""
-    if all(vars(module)["parse"] is _KEPT_JSON_PATH_PARSE[module] for module in _JSON_PATH_MODULES):
+def _kept_calls(replacements: list[tuple[Any, str, Any]]) -> Iterator[None]:
+    """Each module's function `name` replaced by a cached one (`functools` cache) for as long as the context lasts,
+    the originals put back and the caches emptied when it ends; nothing changes inside a context that has them
+    on."""
+    if all(vars(module)[name] is kept for module, name, kept in replacements):
         yield
         return
-    for module in _JSON_PATH_MODULES:
-        setattr(module, "parse", _KEPT_JSON_PATH_PARSE[module])  # noqa: B010 - moto does not export the name
+    originals = [vars(module)[name] for module, name, _ in replacements]
+    for module, name, kept in replacements:
+        setattr(module, name, kept)
     try:
         yield
     finally:
-        for module in _JSON_PATH_MODULES:
-            setattr(module, "parse", _ORIGINAL_JSON_PATH_PARSE[module])  # noqa: B010
-            _KEPT_JSON_PATH_PARSE[module].cache_clear()
+        for (module, name, kept), original in zip(replacements, originals, strict=True):
+            setattr(module, name, original)
+            kept.cache_clear()
+
+
+def parsed_json_paths() -> contextlib.AbstractContextManager[None]:
+    """The JSONPath patch, on for as long as the context lasts."""
+    return _kept_calls([(module, "parse", _KEPT_JSON_PATH_PARSE[module]) for module in _JSON_PATH_MODULES])
 
 
 # --- moto's action lookup --------------------------------------------------------------------------------------
@@ -783,16 +805,21 @@ def method_names_from_class(clazz: object) -> frozenset[str]:
     return frozenset(_ORIGINAL_METHOD_NAMES(clazz))
 
 
-@contextmanager
-def kept_action_names() -> Iterator[None]:
-    """The action lookup patch, on for as long as the context lasts (nothing changes inside a context that has it
-    on)."""
-    if vars(moto_responses)["method_names_from_class"] is method_names_from_class:
-        yield
-        return
-    setattr(moto_responses, "method_names_from_class", method_names_from_class)  # noqa: B010 - not exported
-    try:
-        yield
-    finally:
-        setattr(moto_responses, "method_names_from_class", _ORIGINAL_METHOD_NAMES)  # noqa: B010
-        method_names_from_class.cache_clear()
+def kept_action_names() -> contextlib.AbstractContextManager[None]:
+    """The action lookup patch, on for as long as the context lasts."""
+    return _kept_calls([(moto_responses, "method_names_from_class", method_names_from_class)])
+
+
+_ORIGINAL_CREATE_LOADER = botocore_session.create_loader
+
+
+@functools.cache
+def create_loader(search_path_string: str | None = None) -> Loader:
+    """botocore's `create_loader`, one loader kept per search path (module docstring)."""
+    return _ORIGINAL_CREATE_LOADER(search_path_string)
+
+
+def shared_data_loaders() -> contextlib.AbstractContextManager[None]:
+    """Sessions made while the context lasts share one data loader per search path; the loaders are dropped when
+    it ends."""
+    return _kept_calls([(botocore_session, "create_loader", create_loader)])

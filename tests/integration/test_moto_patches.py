@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from botocore.model import StructureShape
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -927,3 +928,21 @@ def test_the_action_lookup_patch_ends_with_its_context():
         assert vars(responses)["method_names_from_class"] is moto_patches.method_names_from_class
     if not outer_on:
         assert vars(responses)["method_names_from_class"] is moto_patches._ORIGINAL_METHOD_NAMES
+
+
+def test_sessions_made_with_shared_loaders_read_the_same_models_through_one_loader():
+    import botocore.session
+
+    own = moto_patches._ORIGINAL_CREATE_LOADER(None)  # what a session makes without the patch: a loader of its own
+    with moto_patches.shared_data_loaders():
+        sessions = [botocore.session.Session() for _ in range(2)]
+        with moto_patches.shared_data_loaders():  # entered twice, still one loader
+            sessions.append(botocore.session.Session())
+        loaders = {id(session.get_component("data_loader")) for session in sessions}
+        assert len(loaders) == 1 and id(own) not in loaders
+        models = [session.get_service_model("dynamodb") for session in sessions]
+    expected = own.load_service_model("dynamodb", "service-2")
+    assert {frozenset(model.operation_names) for model in models} == {frozenset(expected["operations"])}
+    attribute_value = models[0].shape_for("AttributeValue")
+    assert isinstance(attribute_value, StructureShape)
+    assert attribute_value.members.keys() == expected["shapes"]["AttributeValue"]["members"].keys()
