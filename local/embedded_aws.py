@@ -433,6 +433,7 @@ def embedded_aws(
     patches.enter_context(moto_patches.kept_task_clients())
     patches.enter_context(moto_patches.parsed_definitions())
     patches.enter_context(moto_patches.summed_item_sizes())
+    patches.enter_context(moto_patches.interned_strings())
     patches.enter_context(moto_patches.weakly_tracked_models())
     patches.enter_context(moto_patches.parsed_json_paths())
     patches.enter_context(moto_patches.kept_action_names())

@@ -55,6 +55,14 @@ size computations, on every put and every stored copy. The patch makes the same 
 new attribute's against moto's limit, with the sum kept as it grows (nothing else can change the item while it is
 being built), and stores the attributes in the same `LimitedSizeDict`.
 
+DynamoDB's stored strings: moto keeps each item as parsed from its request's JSON, so every item held its own
+copy of each attribute name, each type name (`S`, `M`, ...) and each value, though most repeat from item to item
+(an order's id in its history, a customer's name, a status); on the local product they were five sixths of the
+strings the table held. The patch keeps each short string (up to 128 characters) once, with `sys.intern`, when
+moto builds a `DynamoType` (its type, a string value, a map's names) and when an item stores its attribute
+names. Equal strings stay equal, nothing is changed in place (strings cannot be), and an interned string is
+freed when nothing holds it any more.
+
 moto's instance registry: every object of a moto model (`BaseModel`: a DynamoDB item, a stream record, an SQS
 message, an execution) is appended to its class's `instances_tracked` list when it is made, for moto's dashboard
 (`/moto-api/data.json`), and never taken out. Every item ever written, every version an update or a put replaced
@@ -137,6 +145,26 @@ from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 from moto.stepfunctions.parser.asl.utils import json_path as moto_json_path
 
 Errors = list[tuple[str | None, str | None, dict[str, Any] | None]]
+
+
+@contextmanager
+def _replaced(replacements: list[tuple[Any, str, Any]]) -> Iterator[None]:
+    """Each module's or class's attribute `name` replaced for as long as the context lasts, the originals put
+    back and any cache of a replacement (`functools`) emptied when it ends; nothing changes inside a context that
+    has them on."""
+    if all(vars(owner)[name] is replacement for owner, name, replacement in replacements):
+        yield
+        return
+    originals = [vars(owner)[name] for owner, name, _ in replacements]
+    for owner, name, replacement in replacements:
+        setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        for (owner, name, replacement), original in zip(replacements, originals, strict=True):
+            setattr(owner, name, original)
+            if hasattr(replacement, "cache_clear"):
+                replacement.cache_clear()
 
 
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
@@ -667,21 +695,45 @@ def item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, at
         attribute_size = bytesize(key) + attribute.size()
         if size + attribute_size > ITEM_SIZE_LIMIT:
             raise ItemSizeTooLarge
-        dict.__setitem__(self.attrs, key, attribute)
+        dict.__setitem__(self.attrs, _kept_once(key), attribute)
         size += attribute_size
 
 
-@contextmanager
-def summed_item_sizes() -> Iterator[None]:
-    """The item patch, on for as long as the context lasts (nothing changes inside a context that has it on)."""
-    if Item.__init__ is item_init:
-        yield
-        return
-    Item.__init__ = item_init  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        Item.__init__ = _ORIGINAL_ITEM_INIT  # type: ignore[method-assign]
+def summed_item_sizes() -> contextlib.AbstractContextManager[None]:
+    """The item patch, on for as long as the context lasts."""
+    return _replaced([(Item, "__init__", item_init)])
+
+
+# --- DynamoDB's stored strings -----------------------------------------------------------------------------------
+
+_ORIGINAL_DYNAMO_TYPE_INIT = DynamoType.__init__
+# Strings longer than this are kept as they come: an id or a text of that length seldom repeats.
+INTERNED_UP_TO = 128
+
+
+def _kept_once(text: Any) -> Any:
+    """`text` as the one string of its value the process keeps (`sys.intern`), if it is a short `str`."""
+    return sys.intern(text) if type(text) is str and len(text) <= INTERNED_UP_TO else text
+
+
+def dynamo_type_init(self: DynamoType, type_as_dict: DynamoType | dict[str, Any]) -> None:
+    """moto's `DynamoType.__init__`, with its type, a string value and a map's names each kept once (module
+    docstring)."""
+    if type(type_as_dict) is DynamoType:
+        self.type = type_as_dict.type
+        self.value = type_as_dict.value
+    else:
+        self.type = _kept_once(next(iter(type_as_dict)))  # type: ignore[arg-type]
+        self.value = _kept_once(next(iter(type_as_dict.values())))  # type: ignore[union-attr]
+    if self.is_list():
+        self.value = [DynamoType(value) for value in self.value]
+    elif self.is_map():
+        self.value = {_kept_once(name): DynamoType(value) for name, value in self.value.items()}
+
+
+def interned_strings() -> contextlib.AbstractContextManager[None]:
+    """The strings patch, on for as long as the context lasts."""
+    return _replaced([(DynamoType, "__init__", dynamo_type_init)])
 
 
 # --- moto's instance registry ----------------------------------------------------------------------------------
@@ -770,28 +822,9 @@ _KEPT_JSON_PATH_PARSE = {
 }
 
 
-@contextmanager
-def _kept_calls(replacements: list[tuple[Any, str, Any]]) -> Iterator[None]:
-    """Each module's function `name` replaced by a cached one (`functools` cache) for as long as the context lasts,
-    the originals put back and the caches emptied when it ends; nothing changes inside a context that has them
-    on."""
-    if all(vars(module)[name] is kept for module, name, kept in replacements):
-        yield
-        return
-    originals = [vars(module)[name] for module, name, _ in replacements]
-    for module, name, kept in replacements:
-        setattr(module, name, kept)
-    try:
-        yield
-    finally:
-        for (module, name, kept), original in zip(replacements, originals, strict=True):
-            setattr(module, name, original)
-            kept.cache_clear()
-
-
 def parsed_json_paths() -> contextlib.AbstractContextManager[None]:
     """The JSONPath patch, on for as long as the context lasts."""
-    return _kept_calls([(module, "parse", _KEPT_JSON_PATH_PARSE[module]) for module in _JSON_PATH_MODULES])
+    return _replaced([(module, "parse", _KEPT_JSON_PATH_PARSE[module]) for module in _JSON_PATH_MODULES])
 
 
 # --- moto's action lookup --------------------------------------------------------------------------------------
@@ -807,7 +840,7 @@ def method_names_from_class(clazz: object) -> frozenset[str]:
 
 def kept_action_names() -> contextlib.AbstractContextManager[None]:
     """The action lookup patch, on for as long as the context lasts."""
-    return _kept_calls([(moto_responses, "method_names_from_class", method_names_from_class)])
+    return _replaced([(moto_responses, "method_names_from_class", method_names_from_class)])
 
 
 _ORIGINAL_CREATE_LOADER = botocore_session.create_loader
@@ -822,4 +855,4 @@ def create_loader(search_path_string: str | None = None) -> Loader:
 def shared_data_loaders() -> contextlib.AbstractContextManager[None]:
     """Sessions made while the context lasts share one data loader per search path; the loaders are dropped when
     it ends."""
-    return _kept_calls([(botocore_session, "create_loader", create_loader)])
+    return _replaced([(botocore_session, "create_loader", create_loader)])

@@ -3,6 +3,7 @@ the patches on two fresh backends, end with the same answers, items and stream r
 
 from __future__ import annotations
 
+import copy
 import json
 import types
 from collections import defaultdict
@@ -683,6 +684,54 @@ def test_an_item_is_built_without_summing_its_attributes_again():
     finally:
         dynamo_type.DynamoType.size = original  # type: ignore[method-assign]
     assert len(sizes) == 50
+
+
+def typed(value: Any) -> Any:
+    """A DynamoType as plain data, to the last nested value: its type and value, in moto's own terms."""
+    if isinstance(value, DynamoType):
+        return (value.type, typed(value.value))
+    if isinstance(value, dict):
+        return {name: typed(inner) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [typed(inner) for inner in value]
+    return value
+
+
+STORED = {
+    **ITEMS["every type"],
+    "nested": ITEMS["nested"]["m"],
+    "long": {"S": "y" * (moto_patches.INTERNED_UP_TO + 1)},
+    "empty map": {"M": {}},
+    "empty list": {"L": []},
+}
+
+
+@pytest.mark.parametrize("name", STORED)
+def test_a_stored_value_is_built_as_motos_own_builds_it(name: str):
+    theirs = DynamoType.__new__(DynamoType)
+    moto_patches._ORIGINAL_DYNAMO_TYPE_INIT(theirs, copy.deepcopy(STORED[name]))
+    with moto_patches.interned_strings():
+        ours = DynamoType(copy.deepcopy(STORED[name]))
+        again = DynamoType(ours)  # moto's copy of a DynamoType keeps its parts
+    assert typed(ours) == typed(theirs) == typed(again)
+    assert ours == theirs and ours.to_json() == theirs.to_json() and ours.size() == theirs.size()
+
+
+def test_items_parsed_from_separate_requests_hold_one_copy_of_each_short_string():
+    def parsed() -> Item:
+        item: Item = Item.__new__(Item)  # type: ignore[assignment]
+        attrs = json.loads(json.dumps({"status": {"S": "in_progress"}, "order": {"M": {"customer": {"S": "Region"}}}}))
+        moto_patches.item_init(item, DynamoType({"S": "a"}), None, attrs)
+        return item
+
+    with moto_patches.interned_strings():
+        first, second = parsed(), parsed()
+        long_first, long_second = (DynamoType({"S": "z" * (moto_patches.INTERNED_UP_TO + 1)}) for _ in range(2))
+    (name_1, status_1), (name_2, status_2) = next(iter(first.attrs.items())), next(iter(second.attrs.items()))
+    assert name_1 is name_2 and status_1.type is status_2.type and status_1.value is status_2.value
+    inner_1, inner_2 = first.attrs["order"].value, second.attrs["order"].value
+    assert next(iter(inner_1)) is next(iter(inner_2)) and inner_1["customer"].value is inner_2["customer"].value
+    assert long_first.value == long_second.value and long_first.value is not long_second.value
 
 
 # --- Step Functions: the clients of Task states ----------------------------------------------------------------
