@@ -11,6 +11,7 @@ A figure, not a check of speed: the run fails only when an order does not comple
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import re
 import resource
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from queue import Queue
 from statistics import median, quantiles
 from threading import Lock
@@ -310,11 +312,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=16, help="via-agent orders driven end to end (N)")
     parser.add_argument("--parallel", type=int, default=8, help="groups of people acting at once (K)")
+    parser.add_argument("--output", type=Path, help="where the figures go as JSON (make bench reads them)")
     options = parser.parse_args(argv)
     # The app's log lines would bury the report; errors still show.
     logger.setLevel("ERROR")
     figures = measure(options.orders, options.parallel)
     print(report(figures), flush=True)
+    if options.output is not None:
+        options.output.write_text(json.dumps(figures, indent=2) + "\n")
     if figures["problems"]:
         sys.exit(1)
 

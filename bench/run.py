@@ -10,7 +10,9 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from importlib import metadata
@@ -39,12 +41,39 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=15, help="timed requests per figure")
     parser.add_argument("--orders", type=int, default=3, help="via-agent orders driven end to end")
     parser.add_argument("--table-orders", type=int, default=20_000, help="unrelated orders in the large table")
+    parser.add_argument(
+        "--load-orders", type=int, default=1000, help="via-agent orders of the load run on the local product (0: none)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where the figures go as JSON")
     return parser.parse_args(argv)
 
 
 def progress(message: str) -> None:
     print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def load_run(orders: int, parallel: int = 8) -> dict[str, Any]:
+    """`make load`'s run, in a fresh interpreter: the product's memory and CPU are then its own, not this
+    process's, which has run the figures above. Its report prints as it ends; its figures come back as JSON."""
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+        output = Path(folder) / "load.json"
+        subprocess.run(  # noqa: S603 - our own interpreter, our own module
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                "--orders",
+                str(orders),
+                "--parallel",
+                str(parallel),
+                "--output",
+                str(output),
+            ],
+            cwd=Path(__file__).resolve().parent.parent,
+            check=True,
+        )
+        figures: dict[str, Any] = json.loads(output.read_text())
+        return figures
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -98,6 +127,10 @@ def main(argv: list[str] | None = None) -> None:
             )
             print(report.table_size(results["table_size"]), flush=True)
     container.cache_clear()
+
+    if options.load_orders:
+        progress(f"load: {options.load_orders:,} via-agent orders by 8 groups of people, on the local product")
+        results["load"] = load_run(options.load_orders)
 
     results["runtime_seconds"] = round(time.perf_counter() - started, 1)
     options.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

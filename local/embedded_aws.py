@@ -438,6 +438,7 @@ def embedded_aws(
     patches.enter_context(moto_patches.parsed_json_paths())
     patches.enter_context(moto_patches.kept_action_names())
     patches.enter_context(moto_patches.shared_data_loaders())
+    patches.enter_context(moto_patches.released_threads())
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}})
     mock.start()
     _dropped_records.clear()  # moto starts every table afresh

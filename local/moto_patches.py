@@ -86,6 +86,12 @@ listed the same way on the class's first call: moto's response classes do not ga
 serve (a class changed while the patch is on is listed as it first was, so the patch is on only around a whole
 embedded AWS).
 
+Step Functions' threads: moto's engine runs each execution, each state's evaluation and each wait for a task
+token in a thread of its own, and appends every thread to a module list (`TMP_THREADS`, kept from LocalStack,
+where it is used to stop them on shutdown; nothing in moto reads it). Every thread of every execution stayed in
+memory, with its events, locks and conditions. The patch hands those modules a list that lets go of the threads
+that ended each time one is added, so it holds the ones still running, which is all a reader could stop.
+
 botocore's data loader: every botocore session makes a loader of its own, which reads and keeps each service's
 model as its clients ask for it. The embedded AWS's process has three sessions (the app's, boto3's default one
 that moto's Step Functions engine and the event sources make clients from, and the one moto reads its service
@@ -108,6 +114,7 @@ import base64
 import contextlib
 import copy
 import functools
+import importlib
 import sys
 import threading
 import weakref
@@ -841,6 +848,37 @@ def method_names_from_class(clazz: object) -> frozenset[str]:
 def kept_action_names() -> contextlib.AbstractContextManager[None]:
     """The action lookup patch, on for as long as the context lasts."""
     return _replaced([(moto_responses, "method_names_from_class", method_names_from_class)])
+
+
+# --- Step Functions' threads ----------------------------------------------------------------------------------
+
+
+class LiveThreads(list[threading.Thread]):
+    """moto's `TMP_THREADS`, holding the threads still running: each append first lets go of those that ended."""
+
+    def append(self, thread: threading.Thread) -> None:
+        self[:] = [held for held in self if held.is_alive()]
+        super().append(thread)
+
+
+# moto's modules that imported `TMP_THREADS` by name, and the module that made it.
+_THREAD_LIST_HOLDERS = (
+    "moto.stepfunctions.parser.utils",
+    "moto.stepfunctions.parser.asl.component.program.program",
+    "moto.stepfunctions.parser.asl.component.test_state.program.test_state_program",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.backend.execution_worker",
+)
+
+
+def released_threads() -> contextlib.AbstractContextManager[None]:
+    """The threads patch, on for as long as the context lasts."""
+    live = LiveThreads()
+    holders = [importlib.import_module(name) for name in _THREAD_LIST_HOLDERS]
+    return _replaced([(module, "TMP_THREADS", live) for module in holders])
 
 
 _ORIGINAL_CREATE_LOADER = botocore_session.create_loader

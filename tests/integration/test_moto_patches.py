@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import types
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
 from local import moto_patches
+from local.embedded_aws import EmbeddedAws
 
 ORIGINAL = DynamoDBBackend.transact_write_items
 
@@ -995,3 +997,37 @@ def test_sessions_made_with_shared_loaders_read_the_same_models_through_one_load
     attribute_value = models[0].shape_for("AttributeValue")
     assert isinstance(attribute_value, StructureShape)
     assert attribute_value.members.keys() == expected["shapes"]["AttributeValue"]["members"].keys()
+
+
+# --- Step Functions: the engine's threads ----------------------------------------------------------------------
+
+
+def test_the_engines_thread_list_holds_the_threads_still_running():
+    import importlib
+
+    holders = [importlib.import_module(name) for name in moto_patches._THREAD_LIST_HOLDERS]
+    before = [vars(module)["TMP_THREADS"] for module in holders]
+    release = threading.Event()
+    with moto_patches.released_threads():
+        lists = {id(vars(module)["TMP_THREADS"]) for module in holders}
+        threads = vars(holders[0])["TMP_THREADS"]
+        ended = threading.Thread(target=lambda: None)
+        ended.start()
+        ended.join()
+        threads.append(ended)
+        running = threading.Thread(target=release.wait)
+        running.start()
+        threads.append(running)
+        assert len(lists) == 1 and list(threads) == [running]  # the ended one let go once another came
+        release.set()
+        running.join()
+    assert [vars(module)["TMP_THREADS"] for module in holders] == before
+    assert all(vars(module)["TMP_THREADS"] is list_ for module, list_ in zip(holders, before, strict=True))
+
+
+def test_the_embedded_aws_runs_its_engine_with_the_live_thread_list(aws: EmbeddedAws):
+    import importlib
+
+    lists = {id(vars(importlib.import_module(name))["TMP_THREADS"]) for name in moto_patches._THREAD_LIST_HOLDERS}
+    held = vars(importlib.import_module(moto_patches._THREAD_LIST_HOLDERS[0]))["TMP_THREADS"]
+    assert len(lists) == 1 and isinstance(held, moto_patches.LiveThreads)
