@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import multiprocessing
 import re
 import resource
@@ -34,6 +35,7 @@ from typing import Any
 
 from chalicelib.observability import logger
 from local.embedded_aws import EmbeddedAws
+from local.http_server import access_log
 from local.people import CODE, LINK, OutboxOverHttp, OverHttp, Person, agent_review, placed, via_agent_order
 
 PEOPLE = ("olivia.orderer", "hanna.handler", "alva.attester", "adam.attester")
@@ -314,8 +316,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--parallel", type=int, default=8, help="groups of people acting at once (K)")
     parser.add_argument("--output", type=Path, help="where the figures go as JSON (make bench reads them)")
     options = parser.parse_args(argv)
-    # The app's log lines would bury the report; errors still show.
+    # The app's log lines would bury the report; errors still show. So would the local server's access log (a
+    # line per request) and moto's engine, which logs at ERROR each path a state's Catch or Choice then handles.
     logger.setLevel("ERROR")
+    access_log.setLevel(logging.WARNING)
+    logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
     figures = measure(options.orders, options.parallel)
     print(report(figures), flush=True)
     if options.output is not None:
