@@ -40,7 +40,7 @@ def defer_init(name: str) -> ModuleType:
             if vars(package).get("__getattr__") is __getattr__:
                 del vars(package)["__getattr__"]
                 loader.exec_module(package)
-        return vars(package)[attribute] if attribute in vars(package) else _missing(name, attribute)
+        return getattr(package, attribute)  # the package's own names now; a missing one raises as for any module
 
     package.__getattr__ = __getattr__  # type: ignore[method-assign]
     sys.modules[name] = package
@@ -48,10 +48,6 @@ def defer_init(name: str) -> ModuleType:
     if parent:  # as the import system does: a submodule is an attribute of its parent package
         setattr(importlib.import_module(parent), child, package)
     return package
-
-
-def _missing(name: str, attribute: str) -> object:
-    raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
 
 
 for _name in DEFERRED:
