@@ -19,7 +19,7 @@ CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
 .PHONY: run test lint format bench synth diff deploy smoke redrive restore load-catalogue admin clean browser \
-  messages translations node sample-booking load
+  messages translations node sample-booking load routes
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ messages: $(VENV)/.installed
 	  --project=service-orders -o $(LOCALE)/messages.pot chalicelib
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-fuzzy-matching \
 	  --ignore-obsolete
+
+## routes: the route table (chalicelib/entrypoints/routes.json) from the areas' modules, after a route changes
+routes: $(VENV)/.installed
+	$(BIN)/python -m scripts.route_table
 
 ## translations: the catalogues compiled (.po -> .mo), as the app reads them; part of run, test and synth
 translations: $(COMPILED)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.approvals.ports import TaskClosed
 from chalicelib.ordering.ports import ExecutionStatus
 from chalicelib.shared.pagination import Page, PageRequest, bad_cursor
 
@@ -39,6 +38,10 @@ class StepFunctionsWorkflow:
             self._client.send_task_success(taskToken=task_token, output=json.dumps(output))
         except ClientError as error:
             if error.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
+                # Imported here: a submit starts executions and answers none, and approvals' ports are not cheap
+                # to import on its cold start (docs/benchmarks.md).
+                from chalicelib.approvals.ports import TaskClosed
+
                 raise TaskClosed(error.response["Error"]["Code"]) from error
             raise
 

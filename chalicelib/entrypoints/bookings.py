@@ -1,19 +1,13 @@
 """Bookings from partners (R-BKG-1): the signed events the practitioner network and the insurers send, kept and
-answered at once, and the handler that applies them from the booking events queue."""
+answered at once (entrypoints/booking_events.py applies them from the booking events queue)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint, Response
 
 from chalicelib.bookings.partners import PartnerEvent
 from chalicelib.bootstrap import container
 from chalicelib.entrypoints.contract import ANYONE, Call, Header, Strict, operation, reply
-from chalicelib.manifest import PROCESS_BOOKING_EVENTS
-from chalicelib.observability import correlate, logger, metrics, publish_metrics
 from chalicelib.shared.errors import InvalidRequest, NotSignedIn
 
 bookings = Blueprint(__name__)
@@ -61,27 +55,3 @@ def receive_partner_event(call: Call[PartnerEvent]) -> Response:
         call.body,
     )
     return reply(EventAccepted(event_id=kept.event_id, status=kept.status.value, duplicate=duplicate), 202)
-
-
-# Fed by the booking events queue (infra/stacks/bookings.py), with a role of its own (infra/stacks/functions.py).
-@bookings.lambda_function(name=PROCESS_BOOKING_EVENTS.name)
-def process_booking_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Applies each queued event; reports those the queue must offer again (ReportBatchItemFailures)."""
-    failures: list[dict[str, str]] = []
-    try:
-        for record in event.get("Records", []):
-            try:
-                queued = json.loads(record["body"])
-                correlate(str(queued["event_id"]))
-                status = container().intake.process(str(queued["partner_id"]), str(queued["event_id"]))
-                logger.info("Partner event applied", extra={"status": status.value})
-                if status.value == "parked":
-                    metrics.add_metric(name="PartnerEventsParked", unit=MetricUnit.Count, value=1)
-            except Exception as error:  # noqa: BLE001 - whatever failed, the queue offers it again
-                logger.warning("Partner event failed; the queue tries it again", extra={"error": type(error).__name__})
-                metrics.add_metric(name="PartnerEventFailures", unit=MetricUnit.Count, value=1)
-                failures.append({"itemIdentifier": record["messageId"]})
-    finally:
-        publish_metrics()
-        correlate(None)
-    return {"batchItemFailures": failures}

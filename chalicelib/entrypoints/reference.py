@@ -10,6 +10,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.entrypoints.contract import ANYONE, Call, operation
 from chalicelib.entrypoints.http import json_response
 from chalicelib.entrypoints.openapi import document
+from chalicelib.entrypoints.routing import every_route
 from chalicelib.entrypoints.web import HTML_HEADERS
 from chalicelib.rendering import render
 
@@ -19,7 +20,7 @@ reference = Blueprint(__name__)
 @cache
 def api_document() -> dict[str, Any]:
     """Made once per container from the app's routes, which do not change while it runs."""
-    return document(reference.current_app.routes)
+    return document(every_route(reference.current_app))
 
 
 @reference.route("/api/openapi.json")

@@ -107,7 +107,7 @@ def test_the_processing_function_is_the_apps_and_is_fed_by_the_queue_through_its
     """R-BKG-1: events kept by the API are applied by process_booking_events, which reports each failed event
     alone (ReportBatchItemFailures) so the rest of a batch is not applied twice."""
     function = stage.functions()["ProcessBookingEvents"]
-    assert function["Handler"] == "chalicelib.entrypoints.bookings.process_booking_events"
+    assert function["Handler"] == "chalicelib.entrypoints.booking_events.process_booking_events"
     assert function["FunctionName"] == f"service-orders-{stage.config.stage}-process_booking_events"
     assert function["AutoPublishAlias"] == "live"
     queue_id, _ = queue_named(stage, "booking-events")

@@ -34,6 +34,7 @@ from chalicelib.bookings.model import Client
 from chalicelib.bootstrap import container
 from chalicelib.directory.commands import AddPerson
 from chalicelib.entrypoints.contract import Access, Operation, Relation, operation_of
+from chalicelib.entrypoints.routing import every_route
 from chalicelib.entrypoints.web import SESSION_COOKIE
 from chalicelib.onboarding.commands import ApplyForCustomer
 from chalicelib.requisitioners.commands import NewOrderer
@@ -540,13 +541,13 @@ def open_page(served: str, method: str, path: str, thing: Thing | None, caller: 
 
 
 def routes() -> list[tuple[str, str]]:
-    return [(method, path) for path, methods in sorted(app.routes.items()) for method in sorted(methods)]
+    return [(method, path) for path, methods in sorted(every_route(app).items()) for method in sorted(methods)]
 
 
 def test_every_route_as_every_caller_on_their_own_and_others_objects(served, callers, things):
     checked: list[tuple[str, str, str, str, int]] = []
     for method, path in routes():
-        contract = operation_of(app.routes[path][method].view_function)
+        contract = operation_of(every_route(app)[path][method].view_function)
         assert contract is not None, f"{method} {path} declares no access: add an operation(...) or page(...)"
         pages = contract.access.via == "session"
         for thing in objects_of(method, path, things):
@@ -587,7 +588,7 @@ def test_refused_callers_change_nothing(served, callers, things):
     """Everyone but the assignees tries to decide one step, by its link and by the order; the step is still open
     for its assignee after."""
     step = things["approval_id to decide"]()[0]
-    decide = app.routes["/api/approvals/{approval_id}/decision"]["POST"].view_function
+    decide = every_route(app)["/api/approvals/{approval_id}/decision"]["POST"].view_function
     contract = operation_of(decide)
     assert contract is not None
     for caller in callers["token"]:
@@ -609,7 +610,7 @@ def test_refused_callers_change_nothing(served, callers, things):
             for path in ("/approvals/{approval_id}/decision", "/orders/{order_id}/steps/{step}/decision"):
                 assert visitor.submit(filled(path, step), approve).status in (303, 403), caller.label
     hanna = next(caller for caller in callers["token"] if caller.label == "hanna.handler")
-    view = app.routes["/api/approvals/{approval_id}"]["GET"].view_function
+    view = every_route(app)["/api/approvals/{approval_id}"]["GET"].view_function
     contract = operation_of(view)
     assert contract is not None
     assert call_api(served, "GET", "/api/approvals/{approval_id}", step, hanna, contract).body["state"] == "open"

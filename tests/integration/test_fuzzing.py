@@ -17,6 +17,7 @@ from app import app
 from chalicelib.bootstrap import container
 from chalicelib.directory.model import Organisation, OrganisationKind
 from chalicelib.entrypoints.openapi import document
+from chalicelib.entrypoints.routing import every_route
 from chalicelib.shared.identity import Role
 from local import demo
 from local.people import OverHttp, Person, direct_order, via_agent_order
@@ -95,7 +96,7 @@ def with_examples(description: dict[str, Any]) -> dict[str, Any]:
 
 
 # The document the app makes of itself (`test_openapi.py` shows it is the one the product serves).
-api = schemathesis.openapi.from_dict(with_examples(document(app.routes)), config=Config.from_dict(CONFIG))
+api = schemathesis.openapi.from_dict(with_examples(document(every_route(app))), config=Config.from_dict(CONFIG))
 
 
 def caller_of(operation: Any) -> str:
