@@ -54,35 +54,44 @@ def cold_start(figures: dict[str, Any]) -> str:
     runs = figures["runs"]
     container = figures["container"]
     extra = figures["modules_only_the_app_imports_ms"]
+    first = figures["first_request"]
+    teardown = figures["with_teardown"]
     return "\n".join(
         [
-            _title(1, f"Cold start: wall time of a fresh interpreter, {runs} runs each"),
+            _title(1, f"Cold start: wall time of a fresh interpreter until its code has run, {runs} runs each"),
             table(
                 ["process", "median ms", "min ms", "max ms"],
                 [
                     _spread_row('python -c "pass"', figures["interpreter_only"]),
-                    _spread_row("bare import of the app's third-party imports", figures["bare_dependencies"]),
+                    _spread_row("bare import of the first request's third-party imports", figures["bare_dependencies"]),
                     _spread_row('python -c "import app"', figures["app"]),
                     _spread_row("bare import + the same boto3 clients", figures["bare_first_request"]),
-                    _spread_row("import app + container()", figures["app_first_request"]),
+                    _spread_row(
+                        "first request: import app, its area, its part of container()", figures["app_first_request"]
+                    ),
                 ],
             ),
-            f"  first request, app + container() / bare + clients: {figures['first_request_ratio']:.2f}x "
+            f"  first request ({first['route']}: services {', '.join(first['services'])}; adapters "
+            f"{', '.join(first['adapters'])}), app / bare + clients: {figures['first_request_ratio']:.2f}x "
             f"(target <= 1.15x; clients: {', '.join(figures['first_request_clients'])})",
-            f"  import only, app / bare: {figures['app_over_bare_ratio']:.2f}x    "
+            f"  the same with the interpreter's teardown, which a cold start does not have: "
+            f"{teardown['first_request_ratio']:.2f}x ({teardown['app_first_request']['median_ms']:,.1f} / "
+            f"{teardown['bare_first_request']['median_ms']:,.1f} ms)",
+            f"  import app alone / the bare import: {figures['app_over_bare_ratio']:.2f}x (the app imports the rest "
+            f"when the request comes)    "
             f"app - bare: {figures['app_minus_bare_ms']:,.1f} ms",
             "",
-            "  Modules only the app imports, by package (own import time, one -X importtime run):",
+            "  Modules only the app's first request imports, by package (own import time, one -X importtime run):",
             table(["package", "ms"], [[package, ms] for package, ms in extra.items()], indent="    "),
             "",
-            f"  Composition root, container(), in a fresh interpreter after `import app` "
-            f"({container['first_build']['n']} runs):",
+            f"  The first request's steps in a fresh interpreter ({container['first_build']['n']} runs):",
             table(
                 ["step", "median ms", "min ms", "max ms"],
                 [
                     _spread_row("import app", container["import_app"]),
-                    _spread_row("first container() build", container["first_build"]),
-                    _spread_row("second build (cache cleared)", container["second_build"]),
+                    _spread_row("its route's area loaded", container["area"]),
+                    _spread_row("its part of container() built", container["first_build"]),
+                    _spread_row("built again (cache cleared)", container["second_build"]),
                 ],
                 indent="    ",
             ),
