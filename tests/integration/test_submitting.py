@@ -20,6 +20,7 @@ def test_a_double_submit_creates_one_order_and_starts_one_workflow(person, aws):
     assert first.status == second.status == 201
     assert first.body == second.body
     assert orders_of(olivia).count(first.body["order_id"]) == 1
+    aws.execution(first.body["order_id"])  # the outbox starts it, after the answer
     executions = aws.client("stepfunctions").list_executions(stateMachineArn=aws.environment["STATE_MACHINE_ARN"])[
         "executions"
     ]
