@@ -54,7 +54,7 @@ def routes_of(module_name: str) -> dict[str, dict[str, RouteEntry]]:
         or scratch.builtin_auth_handlers
         or scratch.middleware_handlers
     ):
-        raise TypeError(f"{module_name} holds more than routes: register it in app.py as it is")
+        raise TypeError(f"{module_name} holds more than routes: an area holds routes, app.py's FUNCTIONS the rest")
     return scratch.routes
 
 
@@ -208,8 +208,9 @@ def _function_stand_in(module_name: str, handler: str, scheduled: bool) -> Calla
 def every_route(app: Chalice) -> dict[str, dict[str, RouteEntry]]:
     """The app's routes with every area loaded: what the API document is made from."""
     declared = _declared.get(app)
-    for module_name in declared.areas if declared else ():
-        declared.load(module_name)  # type: ignore[union-attr]
+    if declared is not None:
+        for module_name in declared.areas:
+            declared.load(module_name)
     return app.routes
 
 
