@@ -41,13 +41,19 @@ def blueprint_of(module_name: str) -> Blueprint:
     return blueprint
 
 
+def _registered(module_name: str) -> Chalice:
+    """A scratch app with the module's blueprint registered: what Chalice makes of its declarations."""
+    scratch = Chalice(app_name="scratch", configure_logs=False)
+    blueprint = blueprint_of(module_name)
+    scratch.register_blueprint(blueprint)
+    blueprint._current_app = None  # the scratch app serves nothing: the app that loads an area sets its own
+    return scratch
+
+
 @cache  # Chalice registers a blueprint once: registering reads its routes' options by taking them out
 def routes_of(module_name: str) -> dict[str, dict[str, RouteEntry]]:
     """The routes an area's module declares, as Chalice registers them (on a scratch app)."""
-    scratch = Chalice(app_name="routes", configure_logs=False)
-    blueprint = blueprint_of(module_name)
-    scratch.register_blueprint(blueprint)
-    blueprint._current_app = None  # the scratch app serves nothing: the app that loads the area sets its own
+    scratch = _registered(module_name)
     if (
         scratch.pure_lambda_functions
         or scratch.event_sources
@@ -60,8 +66,7 @@ def routes_of(module_name: str) -> dict[str, dict[str, RouteEntry]]:
 
 def functions_of(module_name: str) -> list[dict[str, Any]]:
     """The functions a module declares besides routes (Lambda functions, schedules), in the table's shape."""
-    scratch = Chalice(app_name="functions", configure_logs=False)
-    scratch.register_blueprint(blueprint_of(module_name))
+    scratch = _registered(module_name)
     if scratch.routes or scratch.builtin_auth_handlers or scratch.middleware_handlers:
         raise TypeError(f"{module_name} holds more than functions: make it an area")
     found: list[dict[str, Any]] = []

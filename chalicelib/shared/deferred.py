@@ -7,8 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 class Model(BaseModel):
     """A pydantic model whose validator is built the first time it is used, not when its module is imported
-    (`defer_build`): a Lambda container imports every model of the app, and a request uses a few of them, so the
-    cold start pays only for those (docs/decisions.md, 2026-12-02). Subclasses' own `model_config` is merged
-    with this one."""
+    (`defer_build`): a module defines more models than one request uses, so a request pays only for those it
+    validates with (docs/decisions.md, 2026-12-02). Subclasses' own `model_config` is merged with this one."""
 
     model_config = ConfigDict(defer_build=True)
