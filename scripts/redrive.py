@@ -30,6 +30,7 @@ import boto3
 from chalicelib.adapters.dynamo.notifications import DynamoOutbox
 from chalicelib.adapters.dynamo.ordering import DynamoOrders
 from chalicelib.adapters.dynamo.table import DynamoTable
+from chalicelib.ordering.executions import execution_name, resume_at
 from chalicelib.ordering.model import Order, OrderStatus
 from chalicelib.ordering.resumption import Resumption
 from chalicelib.shared.time import utc_now
@@ -53,7 +54,7 @@ class Verdict:
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
     """An order's execution is named by the order's id, a resumed one by the id and the resume's count
-    (`Order.execution_name`)."""
+    (`ordering/executions.py`)."""
     return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
 
 
@@ -77,17 +78,17 @@ def carry_on(
         return Verdict("refused", f"no order {order_id} is stored")
     if order.status is OrderStatus.NEEDS_ATTENTION:
         return resume(client, resumption, state_machine_arn, order, dry_run=dry_run, operator=operator)
-    return redrive(client, state_machine_arn, order.execution_name, dry_run=dry_run)
+    return redrive(client, state_machine_arn, execution_name(order), dry_run=dry_run)
 
 
 def resume(
     client: Any, resumption: Resumption, state_machine_arn: str, order: Order, *, dry_run: bool, operator: str | None
 ) -> Verdict:
-    arn = execution_arn(state_machine_arn, order.execution_name)
+    arn = execution_arn(state_machine_arn, execution_name(order))
     try:
         execution = client.describe_execution(executionArn=arn)
     except client.exceptions.ExecutionDoesNotExist:
-        return Verdict("refused", f"the order needs attention but has no execution {order.execution_name}")
+        return Verdict("refused", f"the order needs attention but has no execution {execution_name(order)}")
     if execution["status"] == "RUNNING":
         return Verdict(
             "refused",
@@ -101,7 +102,7 @@ def resume(
         preview.resume([], utc_now(), operator)
         return Verdict(
             "would resume",
-            f"the order needs attention; a new execution {preview.execution_name} would enter at {preview.resume_at}",
+            f"the order needs attention; a new execution {execution_name(preview)} would enter at {resume_at(preview)}",
         )
     done = resumption.resume(order.order_id, timeout, operator)
     if done is None or not done.resumed:
@@ -109,8 +110,8 @@ def resume(
         return Verdict("nothing to do", f"the order is {status} already")
     return Verdict(
         "resumed",
-        f"the order is in progress again; the outbox starts execution {done.order.execution_name}, which enters at "
-        f"{done.order.resume_at}",
+        f"the order is in progress again; the outbox starts execution {execution_name(done.order)}, which enters at "
+        f"{resume_at(done.order)}",
     )
 
 

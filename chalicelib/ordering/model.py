@@ -212,16 +212,6 @@ class AgentReview(Model):
 
 SYSTEM = ("system", "Order workflow")
 OPERATIONS = ("operations", "Operations")
-# Where a resumed execution enters the definition when the whole chain is done (the Choice `ResumeAt`);
-# otherwise it enters at the step's own value.
-CASE_CREATION = "create_case"
-RESUMED_EXECUTION = "-resume-"
-
-
-def order_of_execution(name: str) -> str:
-    """The order an execution carries: the first is named by the order's id, a resumed one by the id and the
-    resume's count (`Order.execution_name`)."""
-    return name.split(RESUMED_EXECUTION, 1)[0]
 
 
 def _by_system(at: datetime, action: HistoryAction, step: Step | None = None, note: str | None = None) -> HistoryEvent:
@@ -260,22 +250,6 @@ class Order(Model):
     held_for_orderer: bool = False
     created_at: datetime
     updated_at: datetime
-
-    @property
-    def execution_name(self) -> str:
-        """The name of the order's current execution: one name per start, so a start repeated starts nothing."""
-        if self.resumptions == 0:
-            return self.order_id
-        return f"{self.order_id}{RESUMED_EXECUTION}{self.resumptions}"
-
-    @property
-    def resume_at(self) -> str | None:
-        """Where the order's execution enters the definition: None for a first start (the beginning), else the
-        step it stood at when it was handed to operations, or case creation after the whole chain."""
-        if self.resumptions == 0:
-            return None
-        step = self.next_step()
-        return step.value if step else CASE_CREATION
 
     @property
     def chain(self) -> tuple[Step, ...]:

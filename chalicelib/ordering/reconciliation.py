@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from chalicelib.ordering.endings import EndingService
-from chalicelib.ordering.model import OrderStatus, order_of_execution
+from chalicelib.ordering.executions import execution_name, order_of_execution
+from chalicelib.ordering.model import OrderStatus
 from chalicelib.ordering.ports import ExecutionStatus, Orders, Workflow
 from chalicelib.ordering.services import workflow_input
 from chalicelib.shared.pagination import Page, PageRequest
@@ -66,10 +67,10 @@ class Reconciler:
         for order in _every(lambda page: self._orders.with_status(OrderStatus.IN_PROGRESS, page)):
             if not self._settled(order.updated_at):
                 continue
-            # A resumed order's execution is its latest one (`Order.execution_name`), not the one that failed.
-            status = self._workflow.status(order.execution_name)
+            # A resumed order's execution is its latest one (`execution_name`), not the one that failed.
+            status = self._workflow.status(execution_name(order))
             if status is None:
-                self._workflow.start(order.execution_name, workflow_input(order, self._decision_timeout_seconds))
+                self._workflow.start(execution_name(order), workflow_input(order, self._decision_timeout_seconds))
                 repairs.started.append(order.order_id)
             elif status is not ExecutionStatus.RUNNING:
                 self._endings.needs_attention(
@@ -87,7 +88,7 @@ class Reconciler:
                 repairs.stopped.append(name)
                 continue
             order = found[0]
-            if name != order.execution_name:
+            if name != execution_name(order):
                 # An execution the order was resumed out of (the resume starts anew only what had ended).
                 self._workflow.stop(name, "The order was resumed under a newer execution.")
                 repairs.stopped.append(name)

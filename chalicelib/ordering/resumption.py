@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.notifications.ports import Outbox, OutboxMessage
+from chalicelib.ordering.executions import execution_name
 from chalicelib.ordering.model import Order
 from chalicelib.ordering.ports import Orders
 from chalicelib.ordering.services import START_WORKFLOW, workflow_input
@@ -54,7 +55,7 @@ class Resumption:
                 OutboxMessage(
                     key=f"order:{order.order_id}:start:{order.resumptions}",
                     kind=START_WORKFLOW,
-                    payload={"name": order.execution_name, "input": workflow_input(order, decision_timeout_seconds)},
+                    payload={"name": execution_name(order), "input": workflow_input(order, decision_timeout_seconds)},
                     correlation_id=order.order_id,
                 ),
             )

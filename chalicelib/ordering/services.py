@@ -14,6 +14,7 @@ from typing import Any
 from chalicelib.directory.ports import Directory, Organisation
 from chalicelib.notifications.ports import Outbox, OutboxMessage
 from chalicelib.ordering.commands import PlaceOrder
+from chalicelib.ordering.executions import resume_at
 from chalicelib.ordering.model import Case, Catalogue, HistoryEvent, Order, OrderStatus
 from chalicelib.ordering.ports import Catalogues, OrderNumbers, Orders, SubmitReads, Workflow
 from chalicelib.ordering.progress import TrackedStep, progress
@@ -56,8 +57,8 @@ def workflow_input(order: Order, decision_timeout_seconds: int) -> dict[str, Any
         "orderer_id": order.orderer_id,
         "awaits_orderer_approval": order.held_for_orderer,
     }
-    resume_at = order.resume_at
-    return started if resume_at is None else {**started, "resume_at": resume_at}
+    entry = resume_at(order)
+    return started if entry is None else {**started, "resume_at": entry}
 
 
 class OrderService:

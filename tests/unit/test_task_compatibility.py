@@ -11,7 +11,8 @@ from typing import Any
 
 from chalicelib.approvals.model import Outcome
 from chalicelib.manifest import ORDER_WORKFLOW_FILE, WORKFLOW_TASKS
-from chalicelib.ordering.model import CASE_CREATION, Step
+from chalicelib.ordering.executions import CASE_CREATION
+from chalicelib.ordering.model import Step
 
 ROOT = Path(__file__).resolve().parents[2]
 PINNED: dict[str, Any] = json.loads((ROOT / "statemachines" / "task_payloads.json").read_text(encoding="utf-8"))
@@ -82,7 +83,7 @@ def test_decision_answers_keep_what_the_definitions_choose_by():
 
 
 def test_a_resumed_order_enters_at_every_place_it_can_stand():
-    """`Order.resume_at` names a step of a chain, or case creation; the first state enters the task of each
+    """`resume_at(order)` names a step of a chain, or case creation; the first state enters the task of each
     (chalicelib/ordering/resumption.py), and a first start (no resume_at) goes on to the flow's route."""
     definition = json.loads((ROOT / ORDER_WORKFLOW_FILE).read_text(encoding="utf-8"))
     first = definition["States"][definition["StartAt"]]
